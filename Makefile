@@ -1,0 +1,30 @@
+# Everywhere — the two commands: `make run` (the whole local stack) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test token install clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+## The whole product locally: moto (AWS) + infra + Cognito + demo data + chalice local on :8000.
+run: $(STAMP)
+	$(BIN)/python -m scripts.local_stack
+
+## Every test: unit, integration (moto in-process) and end-to-end (the real local stack over HTTP).
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## A token for a demo user (AS=alice|bob|olga, default alice) or a new user (NEW="Their Name"), from the running stack.
+token: $(STAMP)
+	@$(BIN)/python -m scripts.token $(if $(NEW),--new "$(NEW)",$(or $(AS),alice))
+
+clean:
+	rm -rf $(VENV) .local .pytest_cache .hypothesis
