@@ -1,0 +1,74 @@
+"""Typed settings, read from the environment when asked for.
+
+Chalice sets a stage's `environment_variables` in the Lambda environment; `chalice local` and the test
+client set them around each call. So settings are read lazily, at request time, never at import.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_REGION = "us-east-1"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+def _ids(name: str) -> frozenset[str] | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    listings_table: str
+    profiles_table: str
+    counters_table: str
+    privileged_quota: int
+    open_regions: frozenset[str] | None
+    user_pool_id: str
+    user_pool_client_id: str
+    jwks_url: str
+    cursor_secret: bytes
+
+    @property
+    def token_issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+
+def get_settings() -> Settings:
+    """The settings in force now (cheap: a handful of environment look-ups)."""
+    stage = os.environ.get("STAGE", "local")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    prefix = os.environ.get("TABLE_PREFIX", f"everywhere-{stage}")
+    pool_id = os.environ.get("COGNITO_USER_POOL_ID", "")
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/")
+    default_jwks = (
+        f"{endpoint}/{pool_id}/.well-known/jwks.json"
+        if endpoint
+        else f"https://cognito-idp.{region}.amazonaws.com/{pool_id}/.well-known/jwks.json"
+    )
+    return Settings(
+        stage=stage,
+        region=region,
+        listings_table=os.environ.get("LISTINGS_TABLE", f"{prefix}-listings"),
+        profiles_table=os.environ.get("PROFILES_TABLE", f"{prefix}-profiles"),
+        counters_table=os.environ.get("COUNTERS_TABLE", f"{prefix}-counters"),
+        privileged_quota=_int("PRIVILEGED_QUOTA", 10_000),
+        open_regions=_ids("OPEN_REGIONS"),
+        user_pool_id=pool_id,
+        user_pool_client_id=os.environ.get("COGNITO_APP_CLIENT_ID", ""),
+        jwks_url=os.environ.get("COGNITO_JWKS_URL", default_jwks),
+        cursor_secret=os.environ.get("CURSOR_SECRET", "").encode(),
+    )
