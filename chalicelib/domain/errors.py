@@ -1,0 +1,25 @@
+"""Domain errors: what went wrong in the product's terms. The API layer maps each to an HTTP answer."""
+
+
+class DomainError(Exception):
+    """Base of every rule violation a client can cause."""
+
+
+class InvalidInput(DomainError):
+    """The request is well-formed but a value breaks a rule (HTTP 400)."""
+
+
+class NotFound(DomainError):
+    """Absent, or not visible to the caller: the same answer for both (HTTP 404)."""
+
+
+class Forbidden(DomainError):
+    """The caller may see the object but not do this to it (HTTP 403)."""
+
+
+class Conflict(DomainError):
+    """The object's state does not allow the action (HTTP 409)."""
+
+
+class RegionNotOpen(DomainError):
+    """The point lies outside every open region (HTTP 422)."""

@@ -1,0 +1,81 @@
+"""A listing: a service a provider offers at a point on the map (a pin)."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+
+from chalicelib.domain import geo
+
+ACTIVE = "active"
+PAUSED = "paused"
+DELETED = "deleted"
+OWNER_SETTABLE_STATUSES = (ACTIVE, PAUSED)
+
+
+@dataclass(frozen=True)
+class Listing:
+    listing_id: str
+    provider_id: str
+    title: str
+    description: str
+    category: str
+    price_cents: int
+    currency: str
+    lat: float
+    lon: float
+    geohash: str
+    status: str
+    privileged: bool
+    created_at: str
+    updated_at: str
+    version: int = 0  # optimistic concurrency: the store refuses a write based on a stale read
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ACTIVE
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status == DELETED
+
+
+def new_listing_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_listing(
+    provider_id: str,
+    title: str,
+    description: str,
+    category: str,
+    price_cents: int,
+    currency: str,
+    lat: float,
+    lon: float,
+    privileged: bool,
+    now: str,
+) -> Listing:
+    return Listing(
+        listing_id=new_listing_id(),
+        provider_id=provider_id,
+        title=title,
+        description=description,
+        category=category,
+        price_cents=price_cents,
+        currency=currency,
+        lat=lat,
+        lon=lon,
+        geohash=geo.encode(lat, lon),
+        status=ACTIVE,
+        privileged=privileged,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def with_changes(listing: Listing, changes: dict[str, object], now: str) -> Listing:
+    """The listing after an owner's edit; a move re-computes the geohash, so it is found at its new place."""
+    updated = replace(listing, **changes, updated_at=now)  # type: ignore[arg-type]
+    if "lat" in changes or "lon" in changes:
+        updated = replace(updated, geohash=geo.encode(updated.lat, updated.lon))
+    return updated

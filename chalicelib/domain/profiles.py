@@ -1,0 +1,34 @@
+"""A user's profile. Privileged status is granted once, at the first published listing, and kept for good."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: str
+    display_name: str
+    bio: str
+    privileged: bool
+    provider_since: str | None
+    rating_sum: int
+    rating_count: int
+    created_at: str
+    updated_at: str
+
+    @property
+    def rating_avg(self) -> float | None:
+        if not self.rating_count:
+            return None
+        return round(self.rating_sum / self.rating_count, 2)
+
+    @property
+    def is_provider(self) -> bool:
+        return self.provider_since is not None
+
+
+def default_display_name(user_id: str, claimed_name: str | None) -> str:
+    """A name to show before the user picks one: the token's name if any, else a neutral handle."""
+    if claimed_name and claimed_name.strip():
+        return claimed_name.strip()[:60]
+    return f"User {user_id.replace('-', '')[:6]}"

@@ -1,0 +1,22 @@
+"""Rules for free text written by users (titles, descriptions, names, messages)."""
+from __future__ import annotations
+
+import unicodedata
+
+ALLOWED_CONTROLS = {"\n", "\t"}
+
+
+def has_control_characters(text: str, allow_newlines: bool = False) -> bool:
+    """True if the text holds control or format characters (newlines and tabs allowed when asked)."""
+    for char in text:
+        if allow_newlines and char in ALLOWED_CONTROLS:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
+            return True
+    return False
+
+
+def matches_keyword(keyword: str, *texts: str) -> bool:
+    """Case-insensitive substring match of the keyword in any of the texts."""
+    needle = keyword.casefold()
+    return any(needle in text.casefold() for text in texts)
