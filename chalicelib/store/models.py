@@ -1,0 +1,137 @@
+"""PynamoDB models: the only place that knows the tables' key layouts.
+
+Listings table — one item per listing, keyed by `listing_id`. While a listing is active it also carries the
+attributes of five sparse global secondary indexes (paused and deleted listings drop them, so they can
+never be found):
+
+| index        | partition key                  | sort key                  | used by                      |
+|--------------|--------------------------------|---------------------------|------------------------------|
+| geo5         | `g5`  = geohash[:5]            | `gsk` = geohash12#id      | search, radius <= a few km   |
+| geo5_cat     | `g5c` = category#geohash[:5]   | `gsk`                     | search with a category       |
+| geo4         | `g4`  = geohash[:4]            | `gsk`                     | search, large radius         |
+| geo4_cat     | `g4c` = category#geohash[:4]   | `gsk`                     | search with a category       |
+| by_provider  | `provider_active`=provider_id  | `provider_sk`=created#id  | a user's active listings     |
+
+Why: a Query reads one partition key, and what it reads it pays for, filtered or not. Putting the
+category in the key means a category search reads only that category. The full 12-character geohash
+leads the sort key, so any geohash cell (down to ~4 cm) is one contiguous `BETWEEN` range: the search
+covers the circle with cells and reads ranges, not whole partitions (see chalicelib/domain/geo.py).
+Two partition sizes (geohash-5 cells are ~4.9 x 4.2 km at Shanghai, geohash-4 ~39 x 20 km) keep small
+searches spread over many keys (hot spots) while a 10-20 km search still needs only a few Queries.
+The geo indexes project only lat, lon and privileged, so a Query reads ~100-byte items.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+GEO_PROJECTION = ["lat", "lon", "privileged"]
+
+
+class GeoIndex5(GlobalSecondaryIndex["ListingModel"]):
+    class Meta:
+        index_name = "geo5"
+        projection = IncludeProjection(GEO_PROJECTION)
+
+    g5 = UnicodeAttribute(hash_key=True)
+    gsk = UnicodeAttribute(range_key=True)
+
+
+class GeoCategoryIndex5(GlobalSecondaryIndex["ListingModel"]):
+    class Meta:
+        index_name = "geo5_cat"
+        projection = IncludeProjection(GEO_PROJECTION)
+
+    g5c = UnicodeAttribute(hash_key=True)
+    gsk = UnicodeAttribute(range_key=True)
+
+
+class GeoIndex4(GlobalSecondaryIndex["ListingModel"]):
+    class Meta:
+        index_name = "geo4"
+        projection = IncludeProjection(GEO_PROJECTION)
+
+    g4 = UnicodeAttribute(hash_key=True)
+    gsk = UnicodeAttribute(range_key=True)
+
+
+class GeoCategoryIndex4(GlobalSecondaryIndex["ListingModel"]):
+    class Meta:
+        index_name = "geo4_cat"
+        projection = IncludeProjection(GEO_PROJECTION)
+
+    g4c = UnicodeAttribute(hash_key=True)
+    gsk = UnicodeAttribute(range_key=True)
+
+
+class ProviderIndex(GlobalSecondaryIndex["ListingModel"]):
+    class Meta:
+        index_name = "by_provider"
+        projection = AllProjection()
+
+    provider_active = UnicodeAttribute(hash_key=True)
+    provider_sk = UnicodeAttribute(range_key=True)
+
+
+class ListingModel(Model):
+    class Meta:
+        table_name = "listings"  # bound to the stage's table by chalicelib.store.tables.bind
+
+    listing_id = UnicodeAttribute(hash_key=True)
+    provider_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    category = UnicodeAttribute()
+    price_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    lat = NumberAttribute()
+    lon = NumberAttribute()
+    geohash = UnicodeAttribute()
+    status = UnicodeAttribute()
+    privileged = BooleanAttribute(default=False)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+    g5 = UnicodeAttribute(null=True)
+    g5c = UnicodeAttribute(null=True)
+    g4 = UnicodeAttribute(null=True)
+    g4c = UnicodeAttribute(null=True)
+    gsk = UnicodeAttribute(null=True)
+    provider_active = UnicodeAttribute(null=True)
+    provider_sk = UnicodeAttribute(null=True)
+
+    geo5 = GeoIndex5()
+    geo5_cat = GeoCategoryIndex5()
+    geo4 = GeoIndex4()
+    geo4_cat = GeoCategoryIndex4()
+    by_provider = ProviderIndex()
+
+
+class ProfileModel(Model):
+    class Meta:
+        table_name = "profiles"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    display_name = UnicodeAttribute()
+    bio = UnicodeAttribute(default="")
+    privileged = BooleanAttribute(default=False)
+    provider_since = UnicodeAttribute(null=True)
+    rating_sum = NumberAttribute(default=0)
+    rating_count = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class CounterModel(Model):
+    """Named counters (e.g. how many privileged providers exist), updated atomically."""
+
+    class Meta:
+        table_name = "counters"
+
+    name = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(default=0)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (ListingModel, ProfileModel, CounterModel)
