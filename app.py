@@ -1,0 +1,15 @@
+"""The Chalice app: wiring only. Every route lives in a blueprint under chalicelib/api/."""
+from chalice import Chalice
+
+from chalicelib.api.authorizer import auth_bp
+from chalicelib.api.listings import listings_bp
+from chalicelib.api.profiles import profiles_bp
+from chalicelib.api.public import public_bp
+from chalicelib.api.search import search_bp
+
+app = Chalice(app_name="everywhere")
+app.register_blueprint(auth_bp)
+app.register_blueprint(public_bp)
+app.register_blueprint(profiles_bp)
+app.register_blueprint(listings_bp)
+app.register_blueprint(search_bp)

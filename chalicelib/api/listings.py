@@ -1,0 +1,54 @@
+"""Listing routes: the pins on the map."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.routing import operation
+from chalicelib.api.schemas import ListingCreate, ListingOut, ListingPage, ListingPatch, PageQuery
+from chalicelib.domain.identity import Caller
+from chalicelib.domain.listings import Listing
+from chalicelib.services import listings as listing_service
+
+listings_bp = Blueprint(__name__)
+
+
+def listing_out(listing: Listing) -> ListingOut:
+    return ListingOut.model_validate(listing, from_attributes=True)
+
+
+@operation(
+    listings_bp, "POST", "/listings", summary="Publish a service at a place", tag="listings",
+    body=ListingCreate, response=ListingOut, status=201, errors=(400, 422),
+)
+def create_listing(caller: Caller, body: ListingCreate) -> ListingOut:
+    return listing_out(listing_service.publish(caller, **body.model_dump()))
+
+
+@operation(listings_bp, "GET", "/listings/{listing_id}", summary="A listing", tag="listings", response=ListingOut, errors=(404,))
+def get_listing(caller: Caller, listing_id: str) -> ListingOut:
+    return listing_out(listing_service.get_visible(caller, listing_id))
+
+
+@operation(
+    listings_bp, "PATCH", "/listings/{listing_id}", summary="Change, move, pause or resume my listing",
+    tag="listings", body=ListingPatch, response=ListingOut, errors=(400, 403, 404, 409, 422),
+)
+def patch_listing(caller: Caller, listing_id: str, body: ListingPatch) -> ListingOut:
+    return listing_out(listing_service.edit(caller, listing_id, body.changes()))
+
+
+@operation(
+    listings_bp, "DELETE", "/listings/{listing_id}", summary="Delete my listing", tag="listings",
+    status=204, errors=(403, 404, 409),
+)
+def delete_listing(caller: Caller, listing_id: str) -> None:
+    listing_service.delete(caller, listing_id)
+
+
+@operation(
+    listings_bp, "GET", "/users/{user_id}/listings", summary="A user's active listings, newest first",
+    tag="listings", query=PageQuery, response=ListingPage, errors=(400,),
+)
+def user_listings(caller: Caller, user_id: str, query: PageQuery) -> ListingPage:
+    page = listing_service.provider_listings(caller, user_id, query.limit, query.cursor)
+    return ListingPage(items=[listing_out(item) for item in page.items], next_cursor=page.next_cursor)

@@ -1,0 +1,175 @@
+"""The API's request and response shapes (pydantic v2). They validate input and generate the OpenAPI schemas.
+
+Request bodies are strict (no "5" for 5, no true for 1) and forbid unknown fields, so server-owned fields
+(`status` on create, `provider_id`, `privileged`, `geohash`, `created_at`...) can never be written.
+Query strings are parsed leniently (they are text by nature) but still forbid unknown parameters.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from chalicelib.domain.text import has_control_characters
+
+
+def _single_line(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    if has_control_characters(value, allow_newlines=True):
+        raise ValueError("must not contain control characters other than newlines and tabs")
+    return value
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_single_line)]
+Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_multi_line)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), AfterValidator(_single_line)]
+Bio = Annotated[str, StringConstraints(max_length=500), AfterValidator(_multi_line)]
+CategoryId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+PriceCents = Annotated[int, Field(ge=1, le=99_999_999, description="Integer minor units (fen for CNY).")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code.")]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Limit = Annotated[int, Field(ge=1, le=100)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class PatchBody(Body):
+    """A partial update: at least one field, and no field set to null."""
+
+    @model_validator(mode="after")
+    def _at_least_one_non_null(self) -> "PatchBody":
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name}: may not be null")
+        return self
+
+    def changes(self) -> dict[str, object]:
+        return self.model_dump(exclude_unset=True)
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- requests ----
+class ProfilePatch(PatchBody):
+    display_name: DisplayName | None = None
+    bio: Bio | None = None
+
+
+class ListingCreate(Body):
+    title: Title
+    description: Description = ""
+    category: CategoryId
+    price_cents: PriceCents
+    currency: Currency | None = None
+    lat: Latitude
+    lon: Longitude
+
+
+class ListingPatch(PatchBody):
+    title: Title | None = None
+    description: Description | None = None
+    category: CategoryId | None = None
+    price_cents: PriceCents | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    status: Literal["active", "paused"] | None = None
+
+
+class PageQuery(Query):
+    limit: Limit = 20
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+
+
+class SearchQuery(PageQuery):
+    lat: Latitude
+    lon: Longitude
+    radius_m: Annotated[int, Field(ge=1, le=20_000)] = 2000
+    category: CategoryId | None = None
+    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+
+
+# ---- responses ----
+class ErrorOut(BaseModel):
+    Code: str
+    Message: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+
+
+class CategoryOut(BaseModel):
+    id: str
+    name: str
+
+
+class CategoryList(BaseModel):
+    items: list[CategoryOut]
+
+
+class RegionOut(BaseModel):
+    id: str
+    name: str
+    open: bool
+    bbox: tuple[float, float, float, float] = Field(description="[min_lon, min_lat, max_lon, max_lat]")
+
+
+class RegionList(BaseModel):
+    items: list[RegionOut]
+
+
+class PublicProfileOut(BaseModel):
+    user_id: str
+    display_name: str
+    bio: str
+    privileged: bool
+    provider_since: str | None
+    rating_avg: float | None
+    rating_count: int
+
+
+class ProfileOut(PublicProfileOut):
+    created_at: str
+    updated_at: str
+
+
+class ListingOut(BaseModel):
+    listing_id: str
+    provider_id: str
+    title: str
+    description: str
+    category: str
+    price_cents: int
+    currency: str
+    lat: float
+    lon: float
+    status: str
+    privileged: bool
+    created_at: str
+    updated_at: str
+
+
+class ListingPage(BaseModel):
+    items: list[ListingOut]
+    next_cursor: str | None
+
+
+class SearchItemOut(ListingOut):
+    distance_m: int
+
+
+class SearchPage(BaseModel):
+    items: list[SearchItemOut]
+    next_cursor: str | None

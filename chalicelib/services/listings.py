@@ -1,0 +1,125 @@
+"""Use cases for listings: publish, read, edit (owner), pause, delete (owner), a provider's listings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from chalicelib.domain import cursors, listings, regions
+from chalicelib.domain.categories import is_category
+from chalicelib.domain.clock import now_iso
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RegionNotOpen
+from chalicelib.domain.identity import Caller
+from chalicelib.domain.listings import Listing
+from chalicelib.services.profiles import ensure_profile
+from chalicelib.settings import get_settings
+from chalicelib.store import listings as listing_store
+from chalicelib.store import profiles as profile_store
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def open_region_for(lat: float, lon: float) -> regions.Region:
+    """The open region containing the point, or RegionNotOpen."""
+    region = regions.open_region_at(regions.load_regions(get_settings().open_regions), lat, lon)
+    if region is None:
+        raise RegionNotOpen(f"({lat}, {lon}) is outside every open region")
+    return region
+
+
+def _check_category(category: str) -> None:
+    if not is_category(category):
+        raise InvalidInput(f"category: unknown category {category!r}; see GET /categories")
+
+
+def publish(
+    caller: Caller,
+    title: str,
+    description: str,
+    category: str,
+    price_cents: int,
+    currency: str | None,
+    lat: float,
+    lon: float,
+) -> Listing:
+    """Publish a listing; a user's first one settles their privileged status (first PRIVILEGED_QUOTA)."""
+    _check_category(category)
+    region = open_region_for(lat, lon)
+    if currency is not None and currency != region.currency:
+        raise InvalidInput(f"currency: listings in {region.name} are priced in {region.currency}")
+    profile = ensure_profile(caller)
+    now = now_iso()
+    make = partial(
+        listings.new_listing,
+        caller.user_id,
+        title,
+        description,
+        category,
+        price_cents,
+        region.currency,
+        lat,
+        lon,
+        now=now,
+    )
+    for _ in range(3):
+        if profile.is_provider:
+            return listing_store.insert(make(privileged=profile.privileged))
+        try:
+            return listing_store.insert_first(
+                lambda privileged: make(privileged=privileged),
+                caller.user_id,
+                get_settings().privileged_quota,
+                now,
+            )
+        except listing_store.AlreadyProvider:
+            profile = profile_store.get(caller.user_id) or profile
+    raise Conflict("your provider status is being settled by another request; try again")
+
+
+def get_visible(caller: Caller, listing_id: str) -> Listing:
+    """A listing anyone signed in may see: active or paused; deleted ones are gone (404)."""
+    listing = listing_store.get(listing_id)
+    if listing is None or listing.is_deleted:
+        raise NotFound("listing not found")
+    return listing
+
+
+def _get_owned(caller: Caller, listing_id: str) -> Listing:
+    listing = get_visible(caller, listing_id)
+    if listing.provider_id != caller.user_id:
+        raise Forbidden("only the listing's owner may change it")
+    return listing
+
+
+def edit(caller: Caller, listing_id: str, changes: dict[str, Any]) -> Listing:
+    """Apply an owner's changes; a move must stay inside an open region."""
+    listing = _get_owned(caller, listing_id)
+    if "category" in changes:
+        _check_category(changes["category"])
+    if "lat" in changes or "lon" in changes:
+        open_region_for(changes.get("lat", listing.lat), changes.get("lon", listing.lon))
+    if "status" in changes and changes["status"] not in listings.OWNER_SETTABLE_STATUSES:
+        raise InvalidInput("status: must be 'active' or 'paused'")
+    if not changes:
+        return listing
+    return listing_store.save(listings.with_changes(listing, changes, now_iso()))
+
+
+def delete(caller: Caller, listing_id: str) -> None:
+    """Delete for good as far as clients can tell; the record stays for orders and chats that cite it."""
+    listing = _get_owned(caller, listing_id)
+    listing_store.save(listings.with_changes(listing, {"status": listings.DELETED}, now_iso()))
+
+
+def provider_listings(caller: Caller, provider_id: str, limit: int, cursor: str | None) -> Page:
+    """A page of a provider's active listings, newest first."""
+    secret = get_settings().cursor_secret
+    bound_to = cursors.binding("provider_listings", caller.user_id, provider_id)
+    start_key = cursors.decode(cursor, bound_to, secret) if cursor else None
+    items, last_key = listing_store.page_by_provider(provider_id, limit, start_key)
+    next_cursor = cursors.encode(last_key, bound_to, secret) if last_key else None
+    return Page(items=items, next_cursor=next_cursor)
