@@ -1,0 +1,208 @@
+"""`make run`: the whole product on this machine.
+
+1. moto server on 127.0.0.1:$MOTO_PORT (default 5000), every request serialised (moto is not thread-safe),
+   Step Functions execution switched on;
+2. infra/template.yaml deployed into moto's CloudFormation, and the Cognito pool it describes;
+3. demo users and demo listings;
+4. `chalice local --stage local` on 127.0.0.1:$API_PORT (default 8000), pointed at moto;
+5. the coordinates written to .local/stack.json. Ctrl-C stops everything this started.
+
+Settings (environment): MOTO_PORT, API_PORT, STATE_DIR (default .local), DEMO_LISTINGS (default 2400),
+DEMO_PROVIDERS (default 400).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import boto3
+import requests
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+STAGE = "local"
+DEMO_PASSWORD = "Everywhere-demo-1"
+DEMO_USERS = (
+    {"key": "alice", "email": "alice@everywhere.local", "name": "Alice (buyer)", "operator": False},
+    {"key": "bob", "email": "bob@everywhere.local", "name": "Bob (provider)", "operator": False},
+    {"key": "olga", "email": "olga@everywhere.local", "name": "Olga (operator)", "operator": True},
+)
+
+
+class _QuietHandler(MotoRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """One line per AWS call would drown the API's own log."""
+
+
+class SerialisedMotoServer(ThreadedMotoServer):
+    """moto's threaded server with one lock around its WSGI app: moto's backends are not thread-safe."""
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def serialised(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+            with lock:
+                return list(app(environ, start_response))
+
+        self._server = make_server(self._ip_address, self._port, serialised, True, request_handler=_QuietHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start_moto(port: int) -> tuple[SerialisedMotoServer, str]:
+    """A serialised moto server with Step Functions execution on; returns it and its endpoint URL."""
+    os.environ["MOTO_PORT"] = str(port)  # moto's Step Functions executor calls back on this port
+    server = SerialisedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    requests.post(
+        f"{endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
+    ).raise_for_status()
+    return server, endpoint
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+    }
+
+
+def stage_environment(stage: str = STAGE) -> dict[str, str]:
+    """The environment variables .chalice/config.json gives the stage (so the seeder sees what the API sees)."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+
+
+def start_api(port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    chalice = Path(sys.executable).parent / "chalice"
+    return subprocess.Popen(
+        [str(chalice), "local", "--stage", STAGE, "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"],
+        cwd=ROOT,
+        env={**os.environ, **environment},
+    )
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"chalice local exited with code {process.returncode}")
+        try:
+            if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"the API did not answer at {url}/health within {timeout_s:.0f} s")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    from scripts import demo_data, provision
+
+    moto_port = int(os.environ.get("MOTO_PORT", "5000"))
+    api_port = int(os.environ.get("API_PORT", "8000"))
+    state_dir = Path(os.environ.get("STATE_DIR", ROOT / ".local"))
+    for port in (moto_port, api_port):
+        if not _port_free(port):
+            print(f"port {port} is in use: stop whatever uses it (another `make run`?) or set MOTO_PORT/API_PORT")
+            return 2
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    started = time.monotonic()
+    moto, endpoint = start_moto(moto_port)
+    api: subprocess.Popen[bytes] | None = None
+    try:
+        os.environ.update(aws_environment(endpoint))
+        os.environ.update(stage_environment())
+        session = boto3.Session(region_name=REGION)
+        stack = provision.deploy(session, STAGE)
+        os.environ.update(stack.environment())
+        cognito = session.client("cognito-idp")
+        for user in DEMO_USERS:
+            provision.create_user(
+                cognito, stack.user_pool_id, user["email"], DEMO_PASSWORD, name=user["name"], operator=user["operator"]
+            )
+        seeded = demo_data.seed(
+            listings=int(os.environ.get("DEMO_LISTINGS", "2400")),
+            providers=int(os.environ.get("DEMO_PROVIDERS", "400")),
+        )
+        api_url = f"http://127.0.0.1:{api_port}"
+        coordinates = {
+            "api_url": api_url,
+            "aws_endpoint": endpoint,
+            "region": REGION,
+            "stage": STAGE,
+            "user_pool_id": stack.user_pool_id,
+            "user_pool_client_id": stack.user_pool_client_id,
+            "tables": {k: v for k, v in stack.outputs.items() if k.endswith("Table")},
+            "demo_password": DEMO_PASSWORD,
+            "demo_users": [{"key": u["key"], "email": u["email"], "operator": u["operator"]} for u in DEMO_USERS],
+        }
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / "stack.json").write_text(json.dumps(coordinates, indent=2) + "\n")
+
+        api = start_api(api_port, {**aws_environment(endpoint), **stack.environment()})
+        wait_healthy(api_url, api)
+        print(
+            f"""
+Everywhere is running locally ({time.monotonic() - started:.1f} s to start).
+  API             {api_url}   (try: curl {api_url}/regions)
+  AWS (moto)      {endpoint}   region {REGION}
+  user pool       {stack.user_pool_id}   app client {stack.user_pool_client_id}
+  demo data       {seeded.listings} listings by {seeded.providers} providers, {seeded.privileged} privileged
+  demo users      {", ".join(u["email"] for u in DEMO_USERS)}   password {DEMO_PASSWORD}
+                  (olga is an operator)
+  a token         make token AS=alice        a new user: make token NEW="Your Name"
+  coordinates     {state_dir / "stack.json"}
+Ctrl-C stops everything.""",
+            flush=True,
+        )
+        while api.poll() is None:
+            time.sleep(0.5)
+        print(f"chalice local exited with code {api.returncode}")
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...")
+        return 0
+    finally:
+        if api is not None and api.poll() is None:
+            api.terminate()
+            try:
+                api.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                api.kill()
+        moto.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""End to end: start the real local stack (`make run`'s runner: moto server + chalice local) and use it
+over HTTP as a client would — sign in through Cognito, publish, search, see."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory):
+    state_dir = tmp_path_factory.mktemp("stack")
+    moto_port, api_port = _free_port(), _free_port()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("PYTEST_XDIST_WORKER",)
+    }
+    env.update(MOTO_PORT=str(moto_port), API_PORT=str(api_port), STATE_DIR=str(state_dir),
+               DEMO_LISTINGS="300", DEMO_PROVIDERS="40")
+    log = (state_dir / "run.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "scripts.local_stack"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    stack_file = state_dir / "stack.json"
+    deadline = time.monotonic() + 180
+    api_url = None
+    while time.monotonic() < deadline and process.poll() is None:
+        if stack_file.exists():
+            api_url = json.loads(stack_file.read_text())["api_url"]
+            try:
+                if requests.get(f"{api_url}/health", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+        time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail(f"local stack did not come up:\n{(state_dir / 'run.log').read_text()[-3000:]}")
+    yield {"process": process, "state_dir": state_dir, "moto_port": moto_port, "api_port": api_port,
+           **json.loads(stack_file.read_text())}
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def sign_in(stack: dict, email: str, password: str) -> dict[str, str]:
+    cognito = boto3.client("cognito-idp", endpoint_url=stack["aws_endpoint"], region_name=stack["region"],
+                           aws_access_key_id="x", aws_secret_access_key="x")
+    result = cognito.initiate_auth(ClientId=stack["user_pool_client_id"], AuthFlow="USER_PASSWORD_AUTH",
+                                   AuthParameters={"USERNAME": email, "PASSWORD": password})
+    return {"Authorization": f"Bearer {result['AuthenticationResult']['IdToken']}"}
+
+
+def test_the_stack_writes_its_coordinates(running_stack):
+    for key in ("api_url", "aws_endpoint", "region", "user_pool_id", "user_pool_client_id"):
+        assert running_stack[key]
+
+
+def test_a_provider_signs_in_publishes_and_a_buyer_finds_the_listing(running_stack):
+    api = running_stack["api_url"]
+    bob = sign_in(running_stack, "bob@everywhere.local", running_stack["demo_password"])
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+    me = requests.get(f"{api}/me", headers=bob, timeout=10)
+    assert me.status_code == 200 and me.json()["display_name"] == "Bob (provider)"
+
+    spot = {"lat": 31.2160, "lon": 121.4910}
+    created = requests.post(f"{api}/listings", headers=bob, timeout=10, json={
+        "title": "Zongzi delivery", "description": "Fresh every morning", "category": "delivery",
+        "price_cents": 1800, **spot})
+    assert created.status_code == 201, created.text
+    listing_id = created.json()["listing_id"]
+
+    found = requests.get(f"{api}/search", headers=alice, timeout=30,
+                         params={**spot, "radius_m": 300, "q": "zongzi", "limit": 100})
+    assert found.status_code == 200, found.text
+    assert [item["listing_id"] for item in found.json()["items"]] == [listing_id]
+    assert found.json()["items"][0]["distance_m"] == 0
+
+
+def test_the_demo_data_is_on_the_map(running_stack):
+    api = running_stack["api_url"]
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+    found = requests.get(f"{api}/search", headers=alice, timeout=30,
+                         params={"lat": 31.2304, "lon": 121.4737, "radius_m": 2000, "limit": 100})
+    assert found.status_code == 200
+    items = found.json()["items"]
+    assert len(items) >= 10
+    assert items[0]["privileged"] is True
+
+
+def test_a_request_without_a_valid_token_is_refused(running_stack):
+    api = running_stack["api_url"]
+    assert requests.get(f"{api}/me", timeout=10).status_code == 401
+    refused = requests.get(f"{api}/me", headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert refused.status_code == 401 and refused.json()["Code"] == "UnauthorizedError"
+    assert requests.get(f"{api}/regions", timeout=10).json()["items"][0]["id"]
+
+
+def test_the_token_command_signs_in_a_new_user(running_stack):
+    env = {**os.environ, "STATE_DIR": str(running_stack["state_dir"])}
+    result = subprocess.run([sys.executable, "-m", "scripts.token", "--new", "Mei Lin"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    me = requests.get(f"{running_stack['api_url']}/me", timeout=10,
+                      headers={"Authorization": f"Bearer {result.stdout.strip()}"})
+    assert me.status_code == 200 and me.json()["display_name"] == "Mei Lin"
+
+
+def test_ctrl_c_stops_everything_it_started(running_stack):
+    process = running_stack["process"]
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    time.sleep(0.5)
+    assert not _port_in_use(running_stack["api_port"])
+    assert not _port_in_use(running_stack["moto_port"])
