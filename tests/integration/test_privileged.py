@@ -1,0 +1,92 @@
+"""Privileged status: the first PRIVILEGED_QUOTA distinct providers, race-free, for good.
+
+Concurrency is tested against the moto *server* with requests serialised (as `make run` runs it):
+in-process moto is not thread-safe, and real DynamoDB gives the isolation in production.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+import requests
+
+from chalicelib.domain.identity import Caller
+from chalicelib.services import listings as listing_service
+from chalicelib.services import profiles as profile_service
+from chalicelib.store import listings as listing_store
+from scripts import provision
+from scripts.local_stack import SerialisedMotoServer
+from tests.conftest import PEOPLES_SQUARE, REGION
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_server():
+    port = _free_port()
+    server = SerialisedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def served_stack(moto_server, monkeypatch):
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("CURSOR_SECRET", "test")
+    deployed = provision.deploy(boto3.Session(region_name=REGION), "race")
+    for key, value in deployed.environment().items():
+        monkeypatch.setenv(key, value)
+    return deployed
+
+
+def publish_first(caller: Caller, barrier: threading.Barrier) -> bool:
+    barrier.wait()
+    lat, lon = PEOPLES_SQUARE
+    return listing_service.publish(caller, "Errands", "", "errands", 1000, None, lat, lon).privileged
+
+
+def test_with_quota_5_and_20_concurrent_first_listings_exactly_5_providers_are_privileged(served_stack, monkeypatch):
+    monkeypatch.setenv("PRIVILEGED_QUOTA", "5")
+    callers = [Caller(user_id=str(uuid.uuid4())) for _ in range(20)]
+    barrier = threading.Barrier(len(callers))
+    with ThreadPoolExecutor(max_workers=len(callers)) as pool:
+        outcomes = list(pool.map(lambda c: publish_first(c, barrier), callers))
+    assert sum(outcomes) == 5
+    profiles = [profile_service.public_profile(c.user_id) for c in callers]
+    assert sum(p.privileged for p in profiles) == 5
+    assert all(p.provider_since for p in profiles)
+    assert listing_store.privileged_count() == 5
+    assert all(len(listing_store.page_by_provider(c.user_id, 10, None)[0]) == 1 for c in callers)
+
+
+def test_one_user_publishing_many_first_listings_at_once_is_counted_once(served_stack, monkeypatch):
+    monkeypatch.setenv("PRIVILEGED_QUOTA", "5")
+    same = Caller(user_id=str(uuid.uuid4()))
+    barrier = threading.Barrier(8)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(lambda c: publish_first(c, barrier), [same] * 8))
+    assert outcomes == [True] * 8
+    assert listing_store.privileged_count() == 1
+
+
+def test_privileged_status_is_kept_when_the_quota_later_shrinks(served_stack, monkeypatch):
+    monkeypatch.setenv("PRIVILEGED_QUOTA", "1")
+    early, late = Caller(user_id=str(uuid.uuid4())), Caller(user_id=str(uuid.uuid4()))
+    lat, lon = PEOPLES_SQUARE
+    assert listing_service.publish(early, "A", "", "tech", 100, None, lat, lon).privileged
+    assert not listing_service.publish(late, "B", "", "tech", 100, None, lat, lon).privileged
+    monkeypatch.setenv("PRIVILEGED_QUOTA", "0")
+    assert listing_service.publish(early, "C", "", "tech", 100, None, lat, lon).privileged
+    assert profile_service.public_profile(early.user_id).privileged
+    monkeypatch.setenv("PRIVILEGED_QUOTA", "10")
+    assert not listing_service.publish(late, "D", "", "tech", 100, None, lat, lon).privileged
