@@ -1,0 +1,53 @@
+"""What one map search costs on the demo data: Queries, index items read, listings in the circle.
+
+    .venv/bin/python -m bench.search_cost [radius_m ...]      (default: 2000)
+
+Seeds the same demo data as `make run` (2,400 listings around Shanghai's district centres) into
+in-process moto and runs the real search code path from every district centre, with and without a
+category. moto's Query scans its whole table, so this counts what each Query returns; it does not time
+moto. Read amplification = index items read / listings within the radius.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+
+import boto3
+
+os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
+                  AWS_REGION="us-east-1", CURSOR_SECRET="bench", PRIVILEGED_QUOTA="100")
+for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+    del os.environ[_name]
+
+
+def main(radii: list[int]) -> None:
+    from moto import mock_aws
+
+    from chalicelib.domain.identity import Caller
+    from chalicelib.services import search
+    from scripts import demo_data, provision
+
+    with mock_aws():
+        stack = provision.deploy(boto3.Session(region_name="us-east-1"), "bench")
+        os.environ.update(stack.environment())
+        demo_data.seed(listings=2400, providers=400)
+        caller = Caller(user_id="bench")
+        print("| radius | category | centres | Queries (max) | index items read (median) | in circle (median) "
+              "| read amplification (median / max) |")
+        print("|---|---|---|---|---|---|---|")
+        for radius in radii:
+            for category in (None, "repair"):
+                costs = []
+                for _name, lat, lon, _w, _s in demo_data.DISTRICT_CENTRES:
+                    query = search.SearchQuery(lat, lon, radius, category, None, 20, None)
+                    costs.append(search.search(caller, query)[1])
+                amplification = [c.index_items_read / c.in_circle for c in costs if c.in_circle]
+                print(f"| {radius} m | {category or 'any'} | {len(costs)} | {max(c.queries for c in costs)} "
+                      f"| {statistics.median(c.index_items_read for c in costs):.0f} "
+                      f"| {statistics.median(c.in_circle for c in costs):.0f} "
+                      f"| {statistics.median(amplification):.2f} / {max(amplification):.2f} |")
+
+
+if __name__ == "__main__":
+    main([int(arg) for arg in sys.argv[1:]] or [2000])
