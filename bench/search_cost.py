@@ -16,7 +16,7 @@ import sys
 import boto3
 
 os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-                  AWS_REGION="us-east-1", CURSOR_SECRET="bench", PRIVILEGED_QUOTA="100")
+                  AWS_REGION="us-east-1", PRIVILEGED_QUOTA="100")
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_name]
 

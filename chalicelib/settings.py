@@ -34,13 +34,13 @@ class Settings:
     region: str
     listings_table: str
     profiles_table: str
-    counters_table: str
+    system_table: str
     privileged_quota: int
     open_regions: frozenset[str] | None
     user_pool_id: str
     user_pool_client_id: str
     jwks_url: str
-    cursor_secret: bytes
+    cursor_secret: bytes  # optional override; otherwise a key generated once per stage (store/keys.py)
 
     @property
     def token_issuer(self) -> str:
@@ -64,7 +64,7 @@ def get_settings() -> Settings:
         region=region,
         listings_table=os.environ.get("LISTINGS_TABLE", f"{prefix}-listings"),
         profiles_table=os.environ.get("PROFILES_TABLE", f"{prefix}-profiles"),
-        counters_table=os.environ.get("COUNTERS_TABLE", f"{prefix}-counters"),
+        system_table=os.environ.get("SYSTEM_TABLE", f"{prefix}-system"),
         privileged_quota=_int("PRIVILEGED_QUOTA", 10_000),
         open_regions=_ids("OPEN_REGIONS"),
         user_pool_id=pool_id,

@@ -52,7 +52,7 @@ class Stack:
             "AWS_DEFAULT_REGION": self.region,
             "LISTINGS_TABLE": self.outputs["ListingsTable"],
             "PROFILES_TABLE": self.outputs["ProfilesTable"],
-            "COUNTERS_TABLE": self.outputs["CountersTable"],
+            "SYSTEM_TABLE": self.outputs["SystemTable"],
             "COGNITO_USER_POOL_ID": self.user_pool_id,
             "COGNITO_APP_CLIENT_ID": self.user_pool_client_id,
         }

@@ -11,6 +11,7 @@ caches an authorizer's answer for `ttl_seconds`.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -25,6 +26,7 @@ from chalicelib.settings import Settings, get_settings
 JWKS_MAX_AGE_S = 3600
 JWKS_TIMEOUT_S = 5
 ALGORITHMS = ["RS256"]
+SUBJECT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # the shape of every id the API addresses
 
 auth_bp = Blueprint(__name__)
 
@@ -84,6 +86,8 @@ def verify_token(token: str, settings: Settings) -> dict[str, Any]:
         raise InvalidToken("token expired") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"invalid token: {exc}") from exc
+    if not isinstance(claims["sub"], str) or not SUBJECT_PATTERN.match(claims["sub"]):
+        raise InvalidToken("token subject is not a user id")
     token_use = claims.get("token_use")
     client_id = claims.get("aud") if token_use == "id" else claims.get("client_id") if token_use == "access" else None
     if client_id != settings.user_pool_client_id:

@@ -132,7 +132,7 @@ def describe(error: ValidationError, where: str) -> str:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or where
     if first["type"] == "extra_forbidden":
-        message = f"{field}: unknown field"
+        message = f"{field}: unknown {'query parameter' if where == 'query' else 'field'}"
     elif first["type"] == "missing":
         message = f"{field}: required"
     elif first["type"] == "json_invalid":
@@ -166,7 +166,7 @@ def _parse_query(request: Request, model: type[BaseModel] | None) -> dict[str, A
     params = request.query_params or {}
     if model is None:
         if params:
-            raise domain.InvalidInput(f"{next(iter(params))}: unknown query parameter")
+            raise domain.InvalidInput(f"query: unknown parameter {next(iter(params))!r}")
         return {}
     values: dict[str, str] = {}
     for name in params:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from chalicelib.domain.profiles import DISPLAY_NAME_MAX
 from chalicelib.domain.text import has_control_characters
 
 
@@ -27,7 +28,9 @@ def _multi_line(value: str) -> str:
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_single_line)]
 Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_multi_line)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), AfterValidator(_single_line)]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX), AfterValidator(_single_line)
+]
 Bio = Annotated[str, StringConstraints(max_length=500), AfterValidator(_multi_line)]
 CategoryId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 PriceCents = Annotated[int, Field(ge=1, le=99_999_999, description="Integer minor units (fen for CNY).")]

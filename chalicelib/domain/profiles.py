@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.domain.text import has_control_characters
+
+DISPLAY_NAME_MAX = 60
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -28,7 +32,9 @@ class Profile:
 
 
 def default_display_name(user_id: str, claimed_name: str | None) -> str:
-    """A name to show before the user picks one: the token's name if any, else a neutral handle."""
-    if claimed_name and claimed_name.strip():
-        return claimed_name.strip()[:60]
+    """A name to show before the user picks one: the token's name if it obeys the display-name rules
+    (users can write their own Cognito `name`), else a neutral handle."""
+    name = (claimed_name or "").strip()
+    if name and len(name) <= DISPLAY_NAME_MAX and not has_control_characters(name):
+        return name
     return f"User {user_id.replace('-', '')[:6]}"

@@ -13,6 +13,7 @@ from chalicelib.domain.identity import Caller
 from chalicelib.domain.listings import Listing
 from chalicelib.services.profiles import ensure_profile
 from chalicelib.settings import get_settings
+from chalicelib.store import keys
 from chalicelib.store import listings as listing_store
 from chalicelib.store import profiles as profile_store
 
@@ -117,7 +118,7 @@ def delete(caller: Caller, listing_id: str) -> None:
 
 def provider_listings(caller: Caller, provider_id: str, limit: int, cursor: str | None) -> Page:
     """A page of a provider's active listings, newest first."""
-    secret = get_settings().cursor_secret
+    secret = keys.cursor_key()
     bound_to = cursors.binding("provider_listings", caller.user_id, provider_id)
     start_key = cursors.decode(cursor, bound_to, secret) if cursor else None
     items, last_key = listing_store.page_by_provider(provider_id, limit, start_key)

@@ -18,7 +18,7 @@ from chalicelib.domain.listings import Listing
 from chalicelib.domain.ranking import RankKey, rank_key
 from chalicelib.domain.text import matches_keyword
 from chalicelib.services.listings import Page, open_region_for
-from chalicelib.settings import get_settings
+from chalicelib.store import keys
 from chalicelib.store import listings as listing_store
 
 
@@ -57,7 +57,7 @@ def search(caller: Caller, query: SearchQuery) -> tuple[Page, SearchCost]:
     if query.category is not None and not is_category(query.category):
         raise InvalidInput(f"category: unknown category {query.category!r}; see GET /categories")
     open_region_for(query.lat, query.lon)
-    secret = get_settings().cursor_secret
+    secret = keys.cursor_key()
     bound_to = _binding(caller, query)
     after: RankKey | None = None
     if query.cursor:

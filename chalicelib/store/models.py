@@ -125,13 +125,20 @@ class ProfileModel(Model):
 
 
 class CounterModel(Model):
-    """Named counters (e.g. how many privileged providers exist), updated atomically."""
+    """A named counter in the system table (e.g. how many privileged providers exist), updated atomically."""
 
     class Meta:
-        table_name = "counters"
+        table_name = "system"
 
     name = UnicodeAttribute(hash_key=True)
     value = NumberAttribute(default=0)
 
 
-ALL_MODELS: tuple[type[Model], ...] = (ListingModel, ProfileModel, CounterModel)
+class KeyModel(Model):
+    """A named key generated once per stage and kept in the system table (e.g. the cursor HMAC key)."""
+
+    class Meta:
+        table_name = "system"
+
+    name = UnicodeAttribute(hash_key=True)
+    secret = UnicodeAttribute()

@@ -7,7 +7,7 @@ import threading
 from pynamodb.connection import Connection
 
 from chalicelib.settings import Settings, get_settings
-from chalicelib.store.models import CounterModel, ListingModel, ProfileModel
+from chalicelib.store.models import CounterModel, KeyModel, ListingModel, ProfileModel
 
 _lock = threading.Lock()
 _bound_to: tuple[str, ...] | None = None
@@ -26,7 +26,7 @@ def bind(settings: Settings | None = None) -> Connection:
         settings.region,
         settings.listings_table,
         settings.profiles_table,
-        settings.counters_table,
+        settings.system_table,
         os.environ.get("AWS_ENDPOINT_URL", ""),
     )
     with _lock:
@@ -34,7 +34,8 @@ def bind(settings: Settings | None = None) -> Connection:
             for model, table in (
                 (ListingModel, settings.listings_table),
                 (ProfileModel, settings.profiles_table),
-                (CounterModel, settings.counters_table),
+                (CounterModel, settings.system_table),
+                (KeyModel, settings.system_table),
             ):
                 model.Meta.table_name = table
                 model.Meta.region = settings.region

@@ -42,7 +42,6 @@ def moto_server():
 def served_stack(moto_server, monkeypatch):
     requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    monkeypatch.setenv("CURSOR_SECRET", "test")
     deployed = provision.deploy(boto3.Session(region_name=REGION), "race")
     for key, value in deployed.environment().items():
         monkeypatch.setenv(key, value)
