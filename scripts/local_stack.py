@@ -12,6 +12,7 @@ DEMO_PROVIDERS (default 400).
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -32,6 +33,7 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 STAGE = "local"
+PR_SET_PDEATHSIG = 1
 DEMO_PASSWORD = "Everywhere-demo-1"
 DEMO_USERS = (
     {"key": "alice", "email": "alice@everywhere.local", "name": "Alice (buyer)", "operator": False},
@@ -48,6 +50,8 @@ class _QuietHandler(MotoRequestHandler):
 class SerialisedMotoServer(ThreadedMotoServer):
     """moto's threaded server with one lock around its WSGI app: moto's backends are not thread-safe."""
 
+    _error: OSError | None = None
+
     def _server_entry(self) -> None:
         app = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
@@ -56,9 +60,19 @@ class SerialisedMotoServer(ThreadedMotoServer):
             with lock:
                 return list(app(environ, start_response))
 
-        self._server = make_server(self._ip_address, self._port, serialised, True, request_handler=_QuietHandler)
+        try:
+            self._server = make_server(self._ip_address, self._port, serialised, True, request_handler=_QuietHandler)
+        except OSError as exc:  # e.g. the port was taken meanwhile: report it instead of hanging start()
+            self._error = exc
+            self._server_ready_event.set()
+            return
         self._server_ready_event.set()
         self._server.serve_forever()
+
+    def start(self) -> None:
+        super().start()
+        if self._error is not None:
+            raise SystemExit(f"moto could not listen on {self._ip_address}:{self._port}: {self._error}")
 
 
 def _port_free(port: int) -> bool:
@@ -99,12 +113,21 @@ def stage_environment(stage: str = STAGE) -> dict[str, str]:
     return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
 
 
+def _die_with_parent() -> None:
+    """In the child: have Linux send SIGTERM if the runner dies without cleaning up (e.g. SIGKILL)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
 def start_api(port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
     chalice = Path(sys.executable).parent / "chalice"
     return subprocess.Popen(
         [str(chalice), "local", "--stage", STAGE, "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"],
         cwd=ROOT,
         env={**os.environ, **environment},
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
 
 

@@ -24,6 +24,7 @@ from chalice.app import AuthRequest
 from chalicelib.settings import Settings, get_settings
 
 JWKS_MAX_AGE_S = 3600
+JWKS_MIN_REFETCH_S = 60
 JWKS_TIMEOUT_S = 5
 ALGORITHMS = ["RS256"]
 SUBJECT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # the shape of every id the API addresses
@@ -33,6 +34,10 @@ auth_bp = Blueprint(__name__)
 
 class InvalidToken(Exception):
     pass
+
+
+class KeysUnavailable(Exception):
+    """The pool's signing keys could not be fetched and none are cached: nobody can be verified now."""
 
 
 class _JwksCache:
@@ -45,18 +50,24 @@ class _JwksCache:
 
     def key(self, url: str, kid: str) -> jwt.PyJWK:
         keys = self._keys.get(url)
-        fresh = time.monotonic() - self._fetched_at.get(url, 0.0) < JWKS_MAX_AGE_S
-        if keys is None or not fresh or (kid not in keys and time.monotonic() - self._fetched_at[url] > 60):
-            keys = self._fetch(url)
+        age = time.monotonic() - self._fetched_at.get(url, float("-inf"))
+        if keys is None or age > JWKS_MAX_AGE_S or (kid not in keys and age > JWKS_MIN_REFETCH_S):
+            keys = self._fetch(url, stale=keys)
         if kid not in keys:
             raise InvalidToken("token signed with an unknown key")
         return keys[kid]
 
-    def _fetch(self, url: str) -> dict[str, jwt.PyJWK]:
-        response = requests.get(url, timeout=JWKS_TIMEOUT_S)
-        response.raise_for_status()
-        key_set = jwt.PyJWKSet.from_dict(response.json())
-        keys = {key.key_id: key for key in key_set.keys if key.key_id}
+    def _fetch(self, url: str, stale: dict[str, jwt.PyJWK] | None) -> dict[str, jwt.PyJWK]:
+        """Fresh keys; on failure the stale ones (tried again after JWKS_MIN_REFETCH_S), if any."""
+        try:
+            response = requests.get(url, timeout=JWKS_TIMEOUT_S)
+            response.raise_for_status()
+            key_set = jwt.PyJWKSet.from_dict(response.json())
+            keys = {key.key_id: key for key in key_set.keys if key.key_id}
+        except (requests.RequestException, ValueError, jwt.PyJWTError) as exc:
+            if stale is None:
+                raise KeysUnavailable(f"cannot fetch the user pool's keys: {exc}") from exc
+            keys = stale
         with self._lock:
             self._keys[url] = keys
             self._fetched_at[url] = time.monotonic()
@@ -108,6 +119,8 @@ def cognito_jwt(auth_request: AuthRequest) -> AuthResponse:
         claims = verify_token(bearer_token(auth_request.token), get_settings())
     except InvalidToken as exc:
         return AuthResponse(routes=["*"], principal_id="anonymous", context={"verified": "no", "reason": str(exc)})
+    except KeysUnavailable:
+        return AuthResponse(routes=["*"], principal_id="anonymous", context={"verified": "unavailable"})
     groups = claims.get("cognito:groups") or []
     return AuthResponse(
         routes=["*"],

@@ -20,7 +20,8 @@ _ERROR_TEXT = {
     404: "Absent, or not visible to the caller",
     409: "The object's state does not allow this",
     422: "A domain rule (RegionNotOpen, InsufficientFunds, ...)",
-    429: "Too many requests",
+    429: "Too many requests, or too much contention on one item: retry",
+    503: "Sign-in cannot be verified right now",
 }
 
 
@@ -60,7 +61,8 @@ def build() -> dict[str, Any]:
             if op.status == 204
             else {"description": "Success", "content": _json(refs.get(op.response))}
         }
-        error_codes = set(op.errors) | ({401} if not op.public else set())
+        # Every route refuses unknown query parameters and bodies it does not take (400).
+        error_codes = set(op.errors) | {400} | ({401, 503} if not op.public else set())
         for code in sorted(error_codes):
             responses[str(code)] = {"description": _ERROR_TEXT[code], "content": _json(refs[ErrorOut])}
         entry: dict[str, Any] = {"operationId": op.name, "summary": op.summary, "tags": [op.tag], "responses": responses}

@@ -18,6 +18,7 @@ from chalice import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    TooManyRequestsError,
     Response,
     UnauthorizedError,
 )
@@ -36,12 +37,17 @@ class RegionNotOpen(ChaliceViewError):
     STATUS_CODE = 422
 
 
+class ServiceUnavailableError(ChaliceViewError):
+    STATUS_CODE = 503
+
+
 _HTTP_ERRORS: dict[type[domain.DomainError], type[ChaliceViewError]] = {
     domain.InvalidInput: BadRequestError,
     domain.NotFound: NotFoundError,
     domain.Forbidden: ForbiddenError,
     domain.Conflict: ConflictError,
     domain.RegionNotOpen: RegionNotOpen,
+    domain.Busy: TooManyRequestsError,
 }
 
 
@@ -111,6 +117,8 @@ def operation(
 
 def _caller(request: Request) -> Caller:
     context = (request.context or {}).get("authorizer") or {}
+    if context.get("verified") == "unavailable":
+        raise ServiceUnavailableError("sign-in cannot be verified right now; try again shortly")
     if context.get("verified") != "yes":
         raise UnauthorizedError(context.get("reason") or "sign in first: send 'Authorization: Bearer <token>'")
     if int(context.get("exp", 0)) <= time.time():

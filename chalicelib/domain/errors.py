@@ -23,3 +23,7 @@ class Conflict(DomainError):
 
 class RegionNotOpen(DomainError):
     """The point lies outside every open region (HTTP 422)."""
+
+
+class Busy(DomainError):
+    """A write kept meeting concurrent writes to the same item; the client should retry (HTTP 429)."""

@@ -14,6 +14,7 @@ from chalicelib.domain.listings import Listing
 from chalicelib.services.profiles import ensure_profile
 from chalicelib.settings import get_settings
 from chalicelib.store import keys
+from chalicelib.store.contention import retrying
 from chalicelib.store import listings as listing_store
 from chalicelib.store import profiles as profile_store
 
@@ -69,12 +70,12 @@ def publish(
     for _ in range(3):
         if profile.is_provider:
             return listing_store.insert(make(privileged=profile.privileged))
+        quota = get_settings().privileged_quota
         try:
-            return listing_store.insert_first(
-                lambda privileged: make(privileged=privileged),
-                caller.user_id,
-                get_settings().privileged_quota,
-                now,
+            return retrying(
+                lambda: listing_store.insert_first(
+                    lambda privileged: make(privileged=privileged), caller.user_id, quota, now
+                )
             )
         except listing_store.AlreadyProvider:
             profile = profile_store.get(caller.user_id) or profile

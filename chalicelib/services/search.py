@@ -64,7 +64,10 @@ def search(caller: Caller, query: SearchQuery) -> tuple[Page, SearchCost]:
         position = cursors.decode(query.cursor, bound_to, secret)
         after = (int(position[0]), int(position[1]), str(position[2]))
 
-    cover = geo.plan_cover(query.lat, query.lon, query.radius_m)
+    try:
+        cover = geo.plan_cover(query.lat, query.lon, query.radius_m)
+    except ValueError as exc:  # only near a pole or the antimeridian: no open region is there today
+        raise InvalidInput(f"lat/lon: cannot search around this point ({exc})") from exc
     read = listing_store.read_cover(cover, query.category)
     ranked: dict[str, RankKey] = {}
     for hit in read.hits:

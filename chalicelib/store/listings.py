@@ -103,11 +103,11 @@ def get_many(listing_ids: Iterable[str]) -> dict[str, Listing]:
     """Full listings by id (missing ones are left out); BatchGetItem in chunks of 100."""
     tables.bind()
     ids = list(dict.fromkeys(listing_ids))
-    found: dict[str, Listing] = {}
-    for start in range(0, len(ids), BATCH_GET_SIZE):
-        for model in ListingModel.batch_get(ids[start : start + BATCH_GET_SIZE]):
-            found[model.listing_id] = _from_model(model)
-    return found
+    chunks = [ids[start : start + BATCH_GET_SIZE] for start in range(0, len(ids), BATCH_GET_SIZE)]
+    if len(chunks) > 1:
+        ListingModel._get_connection().connection.client  # create the shared client before fanning out
+    results = _query_pool.map(lambda chunk: [_from_model(m) for m in ListingModel.batch_get(chunk)], chunks)
+    return {listing.listing_id: listing for chunk in results for listing in chunk}
 
 
 def save(listing: Listing) -> Listing:
@@ -203,11 +203,23 @@ def page_by_provider(
 ) -> tuple[list[Listing], dict[str, Any] | None]:
     """One page of a provider's active listings, newest first."""
     tables.bind()
-    result = ListingModel.by_provider.query(
-        provider_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key, page_size=limit
+    models = list(
+        ListingModel.by_provider.query(
+            provider_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start_key, page_size=limit + 1
+        )
     )
-    items = [_from_model(model) for model in result]
-    return items, result.last_evaluated_key
+    page = models[:limit]
+    # One item more than asked tells whether there is a next page (DynamoDB's LastEvaluatedKey alone
+    # would promise one whenever the page is exactly full).
+    next_key = None
+    if len(models) > limit:
+        last = page[-1]
+        next_key = {
+            "listing_id": {"S": last.listing_id},
+            "provider_active": {"S": last.provider_active},
+            "provider_sk": {"S": last.provider_sk},
+        }
+    return [_from_model(model) for model in page], next_key
 
 
 def _query_range(category: str | None, partition_chars: int, key_range: geo.KeyRange) -> list[GeoHit]:
