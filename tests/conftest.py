@@ -132,3 +132,16 @@ def listing_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def walk_pages(client: Api, user: User, path: str) -> list[dict[str, Any]]:
+    """Every item of a paged list, following next_cursor from `path` (which already has a query string)."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = client.get(path + (f"&cursor={cursor}" if cursor else ""), user)
+        assert page.status == 200, page.body
+        items += page.body["items"]
+        cursor = page.body["next_cursor"]
+        if not cursor:
+            return items

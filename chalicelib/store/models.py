@@ -10,7 +10,7 @@ never be found):
 | geo5_cat     | `g5c` = category#geohash[:5]   | `gsk`                     | search with a category       |
 | geo4         | `g4`  = geohash[:4]            | `gsk`                     | search, large radius         |
 | geo4_cat     | `g4c` = category#geohash[:4]   | `gsk`                     | search with a category       |
-| by_provider  | `provider_active`=provider_id  | `provider_sk`=created#id  | a user's active listings     |
+| by_provider  | `provider_active`=provider_id  | `provider_sk`=created#id  | a user's active listings (ALL)|
 
 Why: a Query reads one partition key, and what it reads it pays for, filtered or not. Putting the
 category in the key means a category search reads only that category. The full 12-character geohash
@@ -29,40 +29,15 @@ from pynamodb.models import Model
 GEO_PROJECTION = ["lat", "lon", "privileged"]
 
 
-class GeoIndex5(GlobalSecondaryIndex["ListingModel"]):
-    class Meta:
-        index_name = "geo5"
-        projection = IncludeProjection(GEO_PROJECTION)
-
-    g5 = UnicodeAttribute(hash_key=True)
-    gsk = UnicodeAttribute(range_key=True)
-
-
-class GeoCategoryIndex5(GlobalSecondaryIndex["ListingModel"]):
-    class Meta:
-        index_name = "geo5_cat"
-        projection = IncludeProjection(GEO_PROJECTION)
-
-    g5c = UnicodeAttribute(hash_key=True)
-    gsk = UnicodeAttribute(range_key=True)
-
-
-class GeoIndex4(GlobalSecondaryIndex["ListingModel"]):
-    class Meta:
-        index_name = "geo4"
-        projection = IncludeProjection(GEO_PROJECTION)
-
-    g4 = UnicodeAttribute(hash_key=True)
-    gsk = UnicodeAttribute(range_key=True)
-
-
-class GeoCategoryIndex4(GlobalSecondaryIndex["ListingModel"]):
-    class Meta:
-        index_name = "geo4_cat"
-        projection = IncludeProjection(GEO_PROJECTION)
-
-    g4c = UnicodeAttribute(hash_key=True)
-    gsk = UnicodeAttribute(range_key=True)
+def _geo_index(index_name: str, partition_attribute: str) -> GlobalSecondaryIndex["ListingModel"]:
+    """A thin geo index: `partition_attribute` (a geohash prefix, maybe behind the category) + `gsk`."""
+    meta = type("Meta", (), {"index_name": index_name, "projection": IncludeProjection(GEO_PROJECTION)})
+    attributes = {
+        "Meta": meta,
+        partition_attribute: UnicodeAttribute(hash_key=True),
+        "gsk": UnicodeAttribute(range_key=True),
+    }
+    return type(f"GeoIndex_{index_name}", (GlobalSecondaryIndex,), attributes)()
 
 
 class ProviderIndex(GlobalSecondaryIndex["ListingModel"]):
@@ -102,10 +77,10 @@ class ListingModel(Model):
     provider_active = UnicodeAttribute(null=True)
     provider_sk = UnicodeAttribute(null=True)
 
-    geo5 = GeoIndex5()
-    geo5_cat = GeoCategoryIndex5()
-    geo4 = GeoIndex4()
-    geo4_cat = GeoCategoryIndex4()
+    geo5 = _geo_index("geo5", "g5")
+    geo5_cat = _geo_index("geo5_cat", "g5c")
+    geo4 = _geo_index("geo4", "g4")
+    geo4_cat = _geo_index("geo4_cat", "g4c")
     by_provider = ProviderIndex()
 
 

@@ -1,7 +1,7 @@
 """Listings: publish, read, edit, pause, delete, and a provider's page — through the API on moto."""
 from __future__ import annotations
 
-from tests.conftest import PEOPLES_SQUARE, listing_body
+from tests.conftest import PEOPLES_SQUARE, listing_body, walk_pages
 
 LUJIAZUI = (31.2397, 121.4998)
 
@@ -113,15 +113,7 @@ def test_a_users_listings_page_shows_only_active_ones_newest_first(client, make_
     ids = [client.post("/listings", bob, listing_body(title=f"Service {i}")).body["listing_id"] for i in range(5)]
     client.patch(f"/listings/{ids[1]}", bob, {"status": "paused"})
     client.delete(f"/listings/{ids[2]}", bob)
-    seen, cursor = [], None
-    while True:
-        path = f"/users/{bob.user_id}/listings?limit=2" + (f"&cursor={cursor}" if cursor else "")
-        page = client.get(path, alice)
-        assert page.status == 200
-        seen += [item["listing_id"] for item in page.body["items"]]
-        cursor = page.body["next_cursor"]
-        if not cursor:
-            break
+    seen = [item["listing_id"] for item in walk_pages(client, alice, f"/users/{bob.user_id}/listings?limit=2")]
     assert seen == [ids[4], ids[3], ids[0]]
 
 

@@ -12,7 +12,7 @@ from chalicelib.domain.categories import CATEGORIES
 from chalicelib.domain.clock import now_iso
 from chalicelib.domain.listings import Listing, new_listing
 from chalicelib.store import listings as listing_store
-from tests.conftest import PEOPLES_SQUARE, listing_body
+from tests.conftest import PEOPLES_SQUARE, listing_body, walk_pages
 
 EARTH_RADIUS_M = 6_371_008.8
 CENTRES = [PEOPLES_SQUARE, (31.2397, 121.4998), (31.1955, 121.4365)]
@@ -62,15 +62,7 @@ def city(stack) -> list[Listing]:
 
 def walk(client, user, limit: int, **params) -> list[dict]:
     """Every page of a search, following next_cursor."""
-    items, cursor = [], None
-    while True:
-        query = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
-        page = client.get(f"/search?{urlencode(query)}", user)
-        assert page.status == 200, page.body
-        items += page.body["items"]
-        cursor = page.body["next_cursor"]
-        if not cursor:
-            return items
+    return walk_pages(client, user, f"/search?{urlencode({**params, 'limit': limit})}")
 
 
 def expected(listings: list[Listing], lat: float, lon: float, radius: float, category=None, q=None) -> set[str]:

@@ -1,0 +1,35 @@
+"""The tables in infra/template.yaml are the tables the PynamoDB models expect (keys, indexes, projections)."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.store.models import CounterModel, KeyModel, ListingModel, ProfileModel
+from scripts import provision
+
+RESOURCES = provision.template()["Resources"]
+
+
+def _sorted(items):
+    return sorted(items, key=lambda item: sorted(item.items()) if isinstance(item, dict) else item)
+
+
+@pytest.mark.parametrize(
+    "resource, model",
+    [("ListingsTable", ListingModel), ("ProfilesTable", ProfileModel), ("SystemTable", CounterModel),
+     ("SystemTable", KeyModel)],
+)
+def test_the_template_declares_the_keys_and_indexes_the_model_uses(resource, model):
+    declared = RESOURCES[resource]["Properties"]
+    schema = model._get_schema()
+    assert declared["KeySchema"] == schema["key_schema"]
+    declared_indexes = {i["IndexName"]: i for i in declared.get("GlobalSecondaryIndexes", [])}
+    model_indexes = {i["index_name"]: i for i in schema.get("global_secondary_indexes", [])}
+    assert set(declared_indexes) == set(model_indexes)
+    for name, index in model_indexes.items():
+        assert declared_indexes[name]["KeySchema"] == index["key_schema"]
+        projection = declared_indexes[name]["Projection"]
+        assert projection["ProjectionType"] == index["projection"]["ProjectionType"]
+        assert sorted(projection.get("NonKeyAttributes", [])) == sorted(index["projection"].get("NonKeyAttributes", []))
+    declared_types = {a["AttributeName"]: a["AttributeType"] for a in declared["AttributeDefinitions"]}
+    for definition in schema["attribute_definitions"]:
+        assert declared_types[definition["AttributeName"]] == definition["AttributeType"]
