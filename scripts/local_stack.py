@@ -160,7 +160,8 @@ def main() -> int:
             print(f"port {port} is in use: stop whatever uses it (another `make run`?) or set MOTO_PORT/API_PORT")
             return 2
 
-    signal.signal(signal.SIGTERM, _interrupt)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGINT may arrive ignored (e.g. `make run &`)
+        signal.signal(stop_signal, _interrupt)
     started = time.monotonic()
     moto, endpoint = start_moto(moto_port)
     api: subprocess.Popen[bytes] | None = None
