@@ -8,7 +8,9 @@ keyword, where every listing in the circle must be read to match its text.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from typing import Iterable
 
 from chalicelib.domain import cursors, geo
 from chalicelib.domain.categories import is_category
@@ -20,6 +22,7 @@ from chalicelib.domain.text import matches_keyword
 from chalicelib.services.listings import Page, open_region_for
 from chalicelib.store import keys
 from chalicelib.store import listings as listing_store
+from chalicelib.store.listings import GeoHit
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,31 @@ def _binding(caller: Caller, query: SearchQuery) -> bytes:
     return cursors.binding("search", caller.user_id, query.lat, query.lon, query.radius_m, query.category, query.q)
 
 
+def plan(lat: float, lon: float, radius_m: float) -> geo.Cover:
+    """The key ranges to read for a circle."""
+    try:
+        return geo.plan_cover(lat, lon, radius_m)
+    except ValueError as exc:  # only near a pole or the antimeridian: no open region is there today
+        raise InvalidInput(f"lat/lon: cannot search around this point ({exc})") from exc
+
+
+def rank_hits(hits: Iterable[GeoHit], lat: float, lon: float, radius_m: float) -> dict[str, RankKey]:
+    """The rank key of every hit within the radius (exact great-circle distance); the rest are dropped."""
+    ranked: dict[str, RankKey] = {}
+    for hit in hits:
+        distance = geo.haversine_m(lat, lon, hit.lat, hit.lon)
+        if distance <= radius_m:
+            ranked[hit.listing_id] = rank_key(hit.privileged, round(distance), hit.listing_id)
+    return ranked
+
+
+def page_after(keys: Iterable[RankKey], after: RankKey | None, limit: int) -> tuple[list[RankKey], bool]:
+    """The first `limit` keys after `after` in rank order, and whether more follow."""
+    following = keys if after is None else (key for key in keys if key > after)
+    window = heapq.nsmallest(limit + 1, following)
+    return window[:limit], len(window) > limit
+
+
 def search(caller: Caller, query: SearchQuery) -> tuple[Page, SearchCost]:
     if query.category is not None and not is_category(query.category):
         raise InvalidInput(f"category: unknown category {query.category!r}; see GET /categories")
@@ -64,16 +92,8 @@ def search(caller: Caller, query: SearchQuery) -> tuple[Page, SearchCost]:
         position = cursors.decode(query.cursor, bound_to, secret)
         after = (int(position[0]), int(position[1]), str(position[2]))
 
-    try:
-        cover = geo.plan_cover(query.lat, query.lon, query.radius_m)
-    except ValueError as exc:  # only near a pole or the antimeridian: no open region is there today
-        raise InvalidInput(f"lat/lon: cannot search around this point ({exc})") from exc
-    read = listing_store.read_cover(cover, query.category)
-    ranked: dict[str, RankKey] = {}
-    for hit in read.hits:
-        distance = geo.haversine_m(query.lat, query.lon, hit.lat, hit.lon)
-        if distance <= query.radius_m:
-            ranked[hit.listing_id] = rank_key(hit.privileged, round(distance), hit.listing_id)
+    read = listing_store.read_cover(plan(query.lat, query.lon, query.radius_m), query.category)
+    ranked = rank_hits(read.hits, query.lat, query.lon, query.radius_m)
     in_circle = len(ranked)
 
     full: dict[str, Listing] = {}
@@ -85,10 +105,7 @@ def search(caller: Caller, query: SearchQuery) -> tuple[Page, SearchCost]:
             if listing_id in full and matches_keyword(query.q, full[listing_id].title, full[listing_id].description)
         }
 
-    order = sorted(ranked.values())
-    if after is not None:
-        order = [key for key in order if key > after]
-    page_keys = order[: query.limit]
+    page_keys, has_more = page_after(ranked.values(), after, query.limit)
     if not query.q:
         full = listing_store.get_many(key[2] for key in page_keys)
 
@@ -102,7 +119,6 @@ def search(caller: Caller, query: SearchQuery) -> tuple[Page, SearchCost]:
         if distance > query.radius_m:
             continue
         items.append(Found(listing=listing, distance_m=round(distance)))
-    has_more = len(order) > query.limit
     next_cursor = cursors.encode(list(page_keys[-1]), bound_to, secret) if has_more and page_keys else None
     cost = SearchCost(
         queries=read.queries,

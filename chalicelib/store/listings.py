@@ -60,15 +60,47 @@ def _to_model(listing: Listing) -> ListingModel:
     if listing.version:
         model.version = listing.version
     if listing.is_active:
-        cell5, cell4 = listing.geohash[:5], listing.geohash[:4]
-        model.g5 = cell5
-        model.g5c = f"{listing.category}#{cell5}"
-        model.g4 = cell4
-        model.g4c = f"{listing.category}#{cell4}"
-        model.gsk = f"{listing.geohash}#{listing.listing_id}"
+        for attribute, value in geo_index_keys(listing).items():
+            setattr(model, attribute, value)
         model.provider_active = listing.provider_id
         model.provider_sk = f"{listing.created_at}#{listing.listing_id}"
     return model
+
+
+def geo_index_keys(listing: Listing) -> dict[str, str]:
+    """The key attributes of the four geo indexes for an active listing (see store/models.py)."""
+    cell5, cell4 = listing.geohash[:5], listing.geohash[:4]
+    return {
+        "g5": cell5,
+        "g5c": f"{listing.category}#{cell5}",
+        "g4": cell4,
+        "g4c": f"{listing.category}#{cell4}",
+        "gsk": f"{listing.geohash}#{listing.listing_id}",
+    }
+
+
+@dataclass(frozen=True)
+class IndexQuery:
+    """One Query of a search: an index, a partition key value, and inclusive sort-key bounds."""
+
+    index_name: str
+    partition: str
+    low: str
+    high: str
+
+
+def plan_queries(cover: geo.Cover, category: str | None) -> list[IndexQuery]:
+    """The Queries that read a cover: the category's index when there is one, at the cover's partition size."""
+    index_name = f"geo{cover.partition_chars}" + ("_cat" if category else "")
+    return [
+        IndexQuery(
+            index_name=index_name,
+            partition=f"{category}#{key_range.partition}" if category else key_range.partition,
+            low=key_range.low,
+            high=key_range.high + "~",  # sort keys are geohash#id, and '~' sorts after any id character
+        )
+        for key_range in cover.ranges
+    ]
 
 
 def _from_model(model: ListingModel) -> Listing:
@@ -222,16 +254,11 @@ def page_by_provider(
     return [_from_model(model) for model in page], next_key
 
 
-def _query_range(category: str | None, partition_chars: int, key_range: geo.KeyRange) -> list[GeoHit]:
-    if partition_chars == 5:
-        index = ListingModel.geo5_cat if category else ListingModel.geo5
-    else:
-        index = ListingModel.geo4_cat if category else ListingModel.geo4
-    partition = f"{category}#{key_range.partition}" if category else key_range.partition
-    condition = ListingModel.gsk.between(key_range.low, key_range.high + "~")
+def _run_query(query: IndexQuery) -> list[GeoHit]:
+    index = getattr(ListingModel, query.index_name)
     return [
         GeoHit(model.listing_id, float(model.lat), float(model.lon), bool(model.privileged))
-        for model in index.query(partition, condition)
+        for model in index.query(query.partition, ListingModel.gsk.between(query.low, query.high))
     ]
 
 
@@ -239,8 +266,6 @@ def read_cover(cover: geo.Cover, category: str | None) -> GeoRead:
     """Every active listing in the cover's key ranges: one Query per range, all under way at once."""
     tables.bind()
     ListingModel._get_connection().connection.client  # create the shared client before fanning out
-    futures = [
-        _query_pool.submit(_query_range, category, cover.partition_chars, key_range) for key_range in cover.ranges
-    ]
+    futures = [_query_pool.submit(_run_query, query) for query in plan_queries(cover, category)]
     hits = [hit for future in futures for hit in future.result()]
     return GeoRead(hits=hits, queries=len(futures))
