@@ -10,6 +10,12 @@ ACTIVE = "active"
 PAUSED = "paused"
 DELETED = "deleted"
 OWNER_SETTABLE_STATUSES = (ACTIVE, PAUSED)
+COORDINATE_DECIMALS = 7  # ~1 cm: finer than any phone's fix, and fewer digits to store and read in every search
+
+
+def pin(degrees: float) -> float:
+    """A coordinate as stored and searched: rounded to COORDINATE_DECIMALS."""
+    return round(degrees, COORDINATE_DECIMALS)
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ def new_listing(
     privileged: bool,
     now: str,
 ) -> Listing:
+    lat, lon = pin(lat), pin(lon)
     return Listing(
         listing_id=new_listing_id(),
         provider_id=provider_id,
@@ -77,5 +84,6 @@ def with_changes(listing: Listing, changes: dict[str, object], now: str) -> List
     """The listing after an owner's edit; a move re-computes the geohash, so it is found at its new place."""
     updated = replace(listing, **changes, updated_at=now)  # type: ignore[arg-type]
     if "lat" in changes or "lon" in changes:
-        updated = replace(updated, geohash=geo.encode(updated.lat, updated.lon))
+        lat, lon = pin(updated.lat), pin(updated.lon)
+        updated = replace(updated, lat=lat, lon=lon, geohash=geo.encode(lat, lon))
     return updated

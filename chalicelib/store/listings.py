@@ -75,7 +75,6 @@ def geo_index_keys(listing: Listing) -> dict[str, str]:
         "g5c": f"{listing.category}#{cell5}",
         "g4": cell4,
         "g4c": f"{listing.category}#{cell4}",
-        "gsk": f"{listing.geohash}#{listing.listing_id}",
     }
 
 
@@ -97,10 +96,15 @@ def plan_queries(cover: geo.Cover, category: str | None) -> list[IndexQuery]:
             index_name=index_name,
             partition=f"{category}#{key_range.partition}" if category else key_range.partition,
             low=key_range.low,
-            high=key_range.high + "~",  # sort keys are geohash#id, and '~' sorts after any id character
+            high=key_range.high,
         )
         for key_range in cover.ranges
     ]
+
+
+def stored_item(listing: Listing) -> dict[str, dict[str, Any]]:
+    """The item as DynamoDB stores it (wire form), e.g. to measure its size."""
+    return _to_model(listing).serialize()
 
 
 def _from_model(model: ListingModel) -> Listing:
@@ -247,7 +251,7 @@ def page_by_provider(
     if len(models) > limit:
         last = page[-1]
         next_key = {
-            "listing_id": {"S": last.listing_id},
+            "id": {"S": last.listing_id},
             "provider_active": {"S": last.provider_active},
             "provider_sk": {"S": last.provider_sk},
         }
@@ -258,7 +262,7 @@ def _run_query(query: IndexQuery) -> list[GeoHit]:
     index = getattr(ListingModel, query.index_name)
     return [
         GeoHit(model.listing_id, float(model.lat), float(model.lon), bool(model.privileged))
-        for model in index.query(query.partition, ListingModel.gsk.between(query.low, query.high))
+        for model in index.query(query.partition, ListingModel.geohash.between(query.low, query.high))
     ]
 
 

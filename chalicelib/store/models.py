@@ -1,24 +1,28 @@
 """PynamoDB models: the only place that knows the tables' key layouts.
 
-Listings table — one item per listing, keyed by `listing_id`. While a listing is active it also carries the
-attributes of five sparse global secondary indexes (paused and deleted listings drop them, so they can
-never be found):
+Listings table — one item per listing, keyed by `id` (the listing id). While a listing is active it also
+carries the partition attributes of five sparse global secondary indexes (paused and deleted listings
+drop them, so they can never be found):
 
 | index        | partition key                  | sort key                  | used by                      |
 |--------------|--------------------------------|---------------------------|------------------------------|
-| geo5         | `g5`  = geohash[:5]            | `gsk` = geohash12#id      | search, radius <= a few km   |
-| geo5_cat     | `g5c` = category#geohash[:5]   | `gsk`                     | search with a category       |
-| geo4         | `g4`  = geohash[:4]            | `gsk`                     | search, large radius         |
-| geo4_cat     | `g4c` = category#geohash[:4]   | `gsk`                     | search with a category       |
-| by_provider  | `provider_active`=provider_id  | `provider_sk`=created#id  | a user's active listings (ALL)|
+| geo5         | `g5`  = geohash[:5]            | `geohash` (12 characters) | search, radius <= a few km   |
+| geo5_cat     | `g5c` = category#geohash[:5]   | `geohash`                 | search with a category       |
+| geo4         | `g4`  = geohash[:4]            | `geohash`                 | search, large radius         |
+| geo4_cat     | `g4c` = category#geohash[:4]   | `geohash`                 | search with a category       |
+| by_provider  | `provider_active`=provider_id  | `provider_sk`=created#id  | a user's active listings     |
 
 Why: a Query reads one partition key, and what it reads it pays for, filtered or not. Putting the
-category in the key means a category search reads only that category. The full 12-character geohash
-leads the sort key, so any geohash cell (down to ~4 cm) is one contiguous `BETWEEN` range: the search
-covers the circle with cells and reads ranges, not whole partitions (see chalicelib/domain/geo.py).
-Two partition sizes (geohash-5 cells are ~4.9 x 4.2 km at Shanghai, geohash-4 ~39 x 20 km) keep small
-searches spread over many keys (hot spots) while a 10-20 km search still needs only a few Queries.
-The geo indexes project only lat, lon and privileged, so a Query reads ~100-byte items.
+category in the key means a category search reads only that category. The full 12-character geohash is
+the sort key (a GSI's keys need not be unique), so any geohash cell (down to ~4 cm) is one contiguous
+`BETWEEN` range: the search covers the circle with cells and reads ranges, not whole partitions (see
+chalicelib/domain/geo.py). Two partition sizes (geohash-5 cells are ~4.9 x 4.2 km at Shanghai, geohash-4
+~39 x 20 km) keep small searches spread over many keys (hot spots) while a 10-20 km search still needs
+only a few Queries.
+
+Read cost is item size, so the geo index entries are kept small: they project only the position and the
+privileged flag, and the attributes they carry are stored under short names (`id`, `la`, `lo`, `pv`) —
+an entry is ~85 bytes, about an eighth of a full listing. bench/ measures what that buys.
 """
 from __future__ import annotations
 
@@ -26,16 +30,16 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-GEO_PROJECTION = ["lat", "lon", "privileged"]
+GEO_PROJECTION = ["la", "lo", "pv"]  # stored names of lat, lon, privileged
 
 
 def _geo_index(index_name: str, partition_attribute: str) -> GlobalSecondaryIndex["ListingModel"]:
-    """A thin geo index: `partition_attribute` (a geohash prefix, maybe behind the category) + `gsk`."""
+    """A thin geo index: `partition_attribute` (a geohash prefix, maybe behind the category) + `geohash`."""
     meta = type("Meta", (), {"index_name": index_name, "projection": IncludeProjection(GEO_PROJECTION)})
     attributes = {
         "Meta": meta,
         partition_attribute: UnicodeAttribute(hash_key=True),
-        "gsk": UnicodeAttribute(range_key=True),
+        "geohash": UnicodeAttribute(range_key=True),
     }
     return type(f"GeoIndex_{index_name}", (GlobalSecondaryIndex,), attributes)()
 
@@ -53,18 +57,18 @@ class ListingModel(Model):
     class Meta:
         table_name = "listings"  # bound to the stage's table by chalicelib.store.tables.bind
 
-    listing_id = UnicodeAttribute(hash_key=True)
+    listing_id = UnicodeAttribute(hash_key=True, attr_name="id")
     provider_id = UnicodeAttribute()
     title = UnicodeAttribute()
     description = UnicodeAttribute(default="")
     category = UnicodeAttribute()
     price_cents = NumberAttribute()
     currency = UnicodeAttribute()
-    lat = NumberAttribute()
-    lon = NumberAttribute()
+    lat = NumberAttribute(attr_name="la")
+    lon = NumberAttribute(attr_name="lo")
     geohash = UnicodeAttribute()
     status = UnicodeAttribute()
-    privileged = BooleanAttribute(default=False)
+    privileged = BooleanAttribute(default=False, attr_name="pv")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -73,7 +77,6 @@ class ListingModel(Model):
     g5c = UnicodeAttribute(null=True)
     g4 = UnicodeAttribute(null=True)
     g4c = UnicodeAttribute(null=True)
-    gsk = UnicodeAttribute(null=True)
     provider_active = UnicodeAttribute(null=True)
     provider_sk = UnicodeAttribute(null=True)
 
