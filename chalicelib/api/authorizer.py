@@ -14,14 +14,19 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jwt
-import requests
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest
 
 from chalicelib.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import jwt
+
+# PyJWT (with cryptography) and requests are imported where tokens are verified, not at module import:
+# Chalice deploys this authorizer as its own Lambda function, so the API handler's cold start (which
+# imports this module to register the routes) never pays for them.
 
 JWKS_MAX_AGE_S = 3600
 JWKS_MIN_REFETCH_S = 60
@@ -59,6 +64,9 @@ class _JwksCache:
 
     def _fetch(self, url: str, stale: dict[str, jwt.PyJWK] | None) -> dict[str, jwt.PyJWK]:
         """Fresh keys; on failure the stale ones (tried again after JWKS_MIN_REFETCH_S), if any."""
+        import jwt
+        import requests
+
         try:
             response = requests.get(url, timeout=JWKS_TIMEOUT_S)
             response.raise_for_status()
@@ -79,6 +87,8 @@ _jwks = _JwksCache()
 
 def verify_token(token: str, settings: Settings) -> dict[str, Any]:
     """The claims of a valid Cognito token for this app; InvalidToken otherwise."""
+    import jwt
+
     if not settings.user_pool_id or not settings.user_pool_client_id:
         raise InvalidToken("sign-in is not configured")
     try:

@@ -1,8 +1,9 @@
 """A listing: a service a provider offers at a point on the map (a pin)."""
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, replace
+
+from ulid import ULID
 
 from chalicelib.domain import geo
 
@@ -46,7 +47,8 @@ class Listing:
 
 
 def new_listing_id() -> str:
-    return str(uuid.uuid4())
+    """A ULID: 26 characters (10 fewer than a UUID, in every index entry), 80 random bits, time-ordered."""
+    return str(ULID())
 
 
 def new_listing(

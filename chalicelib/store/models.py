@@ -6,10 +6,10 @@ drop them, so they can never be found):
 
 | index        | partition key                  | sort key                  | used by                      |
 |--------------|--------------------------------|---------------------------|------------------------------|
-| geo5         | `g5`  = geohash[:5]            | `geohash` (12 characters) | search, radius <= a few km   |
-| geo5_cat     | `g5c` = category#geohash[:5]   | `geohash`                 | search with a category       |
-| geo4         | `g4`  = geohash[:4]            | `geohash`                 | search, large radius         |
-| geo4_cat     | `g4c` = category#geohash[:4]   | `geohash`                 | search with a category       |
+| geo5         | `g5`  = geohash[:5]            | `gh` = geohash (12 chars) | search, radius <= a few km   |
+| geo5_cat     | `g5c` = category#geohash[:5]   | `gh`                      | search with a category       |
+| geo4         | `g4`  = geohash[:4]            | `gh`                      | search, large radius         |
+| geo4_cat     | `g4c` = category#geohash[:4]   | `gh`                      | search with a category       |
 | by_provider  | `provider_active`=provider_id  | `provider_sk`=created#id  | a user's active listings     |
 
 Why: a Query reads one partition key, and what it reads it pays for, filtered or not. Putting the
@@ -21,8 +21,9 @@ chalicelib/domain/geo.py). Two partition sizes (geohash-5 cells are ~4.9 x 4.2 k
 only a few Queries.
 
 Read cost is item size, so the geo index entries are kept small: they project only the position and the
-privileged flag, and the attributes they carry are stored under short names (`id`, `la`, `lo`, `pv`) —
-an entry is ~85 bytes, about an eighth of a full listing. bench/ measures what that buys.
+privileged flag, the attributes they carry are stored under short names (`id`, `gh`, `la`, `lo`, `pv`),
+and listing ids are 26-character ULIDs — an entry is ~67 bytes, about a tenth of a full listing.
+bench/ measures what that buys.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _geo_index(index_name: str, partition_attribute: str) -> GlobalSecondaryInde
     attributes = {
         "Meta": meta,
         partition_attribute: UnicodeAttribute(hash_key=True),
-        "geohash": UnicodeAttribute(range_key=True),
+        "geohash": UnicodeAttribute(range_key=True, attr_name="gh"),
     }
     return type(f"GeoIndex_{index_name}", (GlobalSecondaryIndex,), attributes)()
 
@@ -66,7 +67,7 @@ class ListingModel(Model):
     currency = UnicodeAttribute()
     lat = NumberAttribute(attr_name="la")
     lon = NumberAttribute(attr_name="lo")
-    geohash = UnicodeAttribute()
+    geohash = UnicodeAttribute(attr_name="gh")
     status = UnicodeAttribute()
     privileged = BooleanAttribute(default=False, attr_name="pv")
     created_at = UnicodeAttribute()
