@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test token install clean
+.PHONY: run test bench token install clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,16 @@ run: $(STAMP)
 ## Every test: unit, integration (moto in-process) and end-to-end (the real local stack over HTTP).
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## The geo search benchmark: prints tables, writes docs/BENCHMARKS.md and docs/read_amplification.png.
+## BENCH_QUICK=1 for the short run.
+BENCH_STAMP := $(VENV)/.bench-$(shell cat bench/requirements.txt | cksum | cut -d' ' -f1)
+$(BENCH_STAMP): bench/requirements.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	rm -f $(VENV)/.bench-* && touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench
 
 ## A token for a demo user (AS=alice|bob|olga, default alice) or a new user (NEW="Their Name"), from the running stack.
 token: $(STAMP)
