@@ -22,7 +22,7 @@ only a few Queries.
 
 Read cost is item size, so the geo index entries are kept small: they project only the position and the
 privileged flag, the attributes they carry are stored under short names (`id`, `gh`, `la`, `lo`, `pv`),
-and listing ids are 26-character ULIDs — an entry is ~67 bytes, about a tenth of a full listing.
+and listing ids are 26-character ULIDs — an entry is ~75 bytes, about a ninth of a full listing.
 bench/ measures what that buys.
 """
 from __future__ import annotations
