@@ -33,7 +33,7 @@ def open_region_for(lat: float, lon: float) -> regions.Region:
     return region
 
 
-def _check_category(category: str) -> None:
+def check_category(category: str) -> None:
     if not is_category(category):
         raise InvalidInput(f"category: unknown category {category!r}; see GET /categories")
 
@@ -49,7 +49,7 @@ def publish(
     lon: float,
 ) -> Listing:
     """Publish a listing; a user's first one settles their privileged status (first PRIVILEGED_QUOTA)."""
-    _check_category(category)
+    check_category(category)
     region = open_region_for(lat, lon)
     if currency is not None and currency != region.currency:
         raise InvalidInput(f"currency: listings in {region.name} are priced in {region.currency}")
@@ -101,7 +101,7 @@ def edit(caller: Caller, listing_id: str, changes: dict[str, Any]) -> Listing:
     """Apply an owner's changes; a move must stay inside an open region."""
     listing = _get_owned(caller, listing_id)
     if "category" in changes:
-        _check_category(changes["category"])
+        check_category(changes["category"])
     if "lat" in changes or "lon" in changes:
         open_region_for(changes.get("lat", listing.lat), changes.get("lon", listing.lon))
     if "status" in changes and changes["status"] not in listings.OWNER_SETTABLE_STATUSES:

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from chalicelib.domain import cursors, geo
-from chalicelib.domain.categories import is_category
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.listings import Listing
 from chalicelib.domain.ranking import RankKey, rank_key
 from chalicelib.domain.text import matches_keyword
-from chalicelib.services.listings import Page, open_region_for
+from chalicelib.services.listings import Page, check_category, open_region_for
 from chalicelib.store import keys
 from chalicelib.store import listings as listing_store
 from chalicelib.store.listings import GeoHit
@@ -82,8 +81,8 @@ def page_after(keys: Iterable[RankKey], after: RankKey | None, limit: int) -> tu
 
 
 def search(caller: Caller, query: SearchQuery) -> tuple[Page, SearchCost]:
-    if query.category is not None and not is_category(query.category):
-        raise InvalidInput(f"category: unknown category {query.category!r}; see GET /categories")
+    if query.category is not None:
+        check_category(query.category)
     open_region_for(query.lat, query.lon)
     secret = keys.cursor_key()
     bound_to = _binding(caller, query)
