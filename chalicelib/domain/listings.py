@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ulid import ULID
-
 from chalicelib.domain import geo
+from chalicelib.domain.ids import new_id
 
 ACTIVE = "active"
 PAUSED = "paused"
@@ -48,7 +47,7 @@ class Listing:
 
 def new_listing_id() -> str:
     """A ULID: 26 characters (10 fewer than a UUID, in every index entry), 80 random bits, time-ordered."""
-    return str(ULID())
+    return new_id()
 
 
 def new_listing(

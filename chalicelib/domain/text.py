@@ -4,12 +4,14 @@ from __future__ import annotations
 import unicodedata
 
 ALLOWED_CONTROLS = {"\n", "\t"}
+# Zero-width (non-)joiners are format characters, but emoji sequences and some scripts need them.
+JOINERS = {"\u200c", "\u200d"}
 
 
 def has_control_characters(text: str, allow_newlines: bool = False) -> bool:
-    """True if the text holds control or format characters (newlines and tabs allowed when asked)."""
+    """True if the text holds control or format characters (newlines and tabs allowed when asked, joiners always)."""
     for char in text:
-        if allow_newlines and char in ALLOWED_CONTROLS:
+        if (allow_newlines and char in ALLOWED_CONTROLS) or char in JOINERS:
             continue
         if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
             return True

@@ -13,6 +13,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import Listing
 from chalicelib.store import tables
 from chalicelib.store.models import CounterModel, ListingModel, ProfileModel
+from chalicelib.store.pages import one_page
 
 PRIVILEGED_COUNTER = "privileged_providers"
 BATCH_GET_SIZE = 100
@@ -239,22 +240,18 @@ def page_by_provider(
 ) -> tuple[list[Listing], dict[str, Any] | None]:
     """One page of a provider's active listings, newest first."""
     tables.bind()
-    models = list(
-        ListingModel.by_provider.query(
-            provider_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start_key, page_size=limit + 1
-        )
-    )
-    page = models[:limit]
-    # One item more than asked tells whether there is a next page (DynamoDB's LastEvaluatedKey alone
-    # would promise one whenever the page is exactly full).
-    next_key = None
-    if len(models) > limit:
-        last = page[-1]
-        next_key = {
+    page, next_key = one_page(
+        lambda count, start: ListingModel.by_provider.query(
+            provider_id, scan_index_forward=False, limit=count, last_evaluated_key=start, page_size=count
+        ),
+        limit,
+        start_key,
+        lambda last: {
             "id": {"S": last.listing_id},
             "provider_active": {"S": last.provider_active},
             "provider_sk": {"S": last.provider_sk},
-        }
+        },
+    )
     return [_from_model(model) for model in page], next_key
 
 
