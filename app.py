@@ -1,11 +1,15 @@
-"""The Chalice app: wiring only. Every route lives in a blueprint under chalicelib/api/."""
+"""The Chalice app: wiring only. Every route lives in a blueprint under chalicelib/api/, every scheduled job
+under chalicelib/jobs/."""
 from chalice import Chalice
 
 from chalicelib.api.authorizer import auth_bp
+from chalicelib.api.conversations import conversations_bp
 from chalicelib.api.listings import listings_bp
+from chalicelib.api.orders import orders_bp
 from chalicelib.api.profiles import profiles_bp
 from chalicelib.api.public import public_bp
 from chalicelib.api.search import search_bp
+from chalicelib.jobs.schedules import jobs_bp
 
 app = Chalice(app_name="everywhere")
 app.register_blueprint(auth_bp)
@@ -13,3 +17,6 @@ app.register_blueprint(public_bp)
 app.register_blueprint(profiles_bp)
 app.register_blueprint(listings_bp)
 app.register_blueprint(search_bp)
+app.register_blueprint(conversations_bp)
+app.register_blueprint(orders_bp)
+app.register_blueprint(jobs_bp)

@@ -35,12 +35,19 @@ class Settings:
     listings_table: str
     profiles_table: str
     system_table: str
+    chat_table: str
+    orders_table: str
+    idempotency_table: str
     privileged_quota: int
     open_regions: frozenset[str] | None
     user_pool_id: str
     user_pool_client_id: str
     jwks_url: str
     cursor_secret: bytes  # optional override; otherwise a key generated once per stage (store/keys.py)
+    message_rate_limit: int  # messages one user may send per window
+    message_rate_window_s: int
+    request_expiry_s: int  # an order request nobody accepts lapses after this long
+    fee_bps: int  # the platform's fee, basis points of the price
 
     @property
     def token_issuer(self) -> str:
@@ -65,10 +72,17 @@ def get_settings() -> Settings:
         listings_table=os.environ.get("LISTINGS_TABLE", f"{prefix}-listings"),
         profiles_table=os.environ.get("PROFILES_TABLE", f"{prefix}-profiles"),
         system_table=os.environ.get("SYSTEM_TABLE", f"{prefix}-system"),
+        chat_table=os.environ.get("CHAT_TABLE", f"{prefix}-chat"),
+        orders_table=os.environ.get("ORDERS_TABLE", f"{prefix}-orders"),
+        idempotency_table=os.environ.get("IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
         privileged_quota=_int("PRIVILEGED_QUOTA", 10_000),
         open_regions=_ids("OPEN_REGIONS"),
         user_pool_id=pool_id,
         user_pool_client_id=os.environ.get("COGNITO_APP_CLIENT_ID", ""),
         jwks_url=os.environ.get("COGNITO_JWKS_URL", default_jwks),
         cursor_secret=os.environ.get("CURSOR_SECRET", "").encode(),
+        message_rate_limit=_int("MESSAGE_RATE_LIMIT", 30),
+        message_rate_window_s=max(1, _int("MESSAGE_RATE_WINDOW_S", 60)),
+        request_expiry_s=_int("REQUEST_EXPIRY_S", 48 * 3600),
+        fee_bps=_int("FEE_BPS", 0),
     )

@@ -53,6 +53,9 @@ class Stack:
             "LISTINGS_TABLE": self.outputs["ListingsTable"],
             "PROFILES_TABLE": self.outputs["ProfilesTable"],
             "SYSTEM_TABLE": self.outputs["SystemTable"],
+            "CHAT_TABLE": self.outputs["ChatTable"],
+            "ORDERS_TABLE": self.outputs["OrdersTable"],
+            "IDEMPOTENCY_TABLE": self.outputs["IdempotencyTable"],
             "COGNITO_USER_POOL_ID": self.user_pool_id,
             "COGNITO_APP_CLIENT_ID": self.user_pool_client_id,
         }

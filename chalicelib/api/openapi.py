@@ -25,6 +25,17 @@ _ERROR_TEXT = {
 }
 
 
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "A unique value per intended action (e.g. a UUID). Repeating a request with the same key and "
+    "body returns the first answer again (with `Idempotent-Replayed: true`) and changes nothing; the same key "
+    "with another body is refused (409). Keys are kept 24 hours.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+}
+
+
 class Document(RootModel[dict[str, Any]]):
     """Any JSON object (the document itself)."""
 
@@ -61,6 +72,8 @@ def build() -> dict[str, Any]:
             if op.status == 204
             else {"description": "Success", "content": _json(refs.get(op.response))}
         }
+        if op.other_status is not None:
+            responses[str(op.other_status)] = {"description": "Success (already existed)", "content": _json(refs.get(op.response))}
         # Every route refuses unknown query parameters and bodies it does not take (400).
         error_codes = set(op.errors) | {400} | ({401, 503} if not op.public else set())
         for code in sorted(error_codes):
@@ -72,6 +85,8 @@ def build() -> dict[str, Any]:
         ]
         if op.query is not None:
             parameters += _query_parameters(op.query, op.query.model_json_schema(ref_template=_REF))
+        if op.idempotent:
+            parameters.append(_IDEMPOTENCY_KEY)
         if parameters:
             entry["parameters"] = parameters
         if op.body is not None:

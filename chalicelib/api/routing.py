@@ -2,7 +2,9 @@
 
 Every route of the API is declared with `operation(...)`, which also records it for the OpenAPI document
 (api/openapi.py), so the document and the routes cannot drift apart. A handler receives typed values
-(`caller`, path ids, `body`, `query`) and returns a pydantic model (or None for 204).
+(`caller`, path ids, `body`, `query`) and returns a pydantic model (or None for 204), or a (model, status)
+pair when the status varies. An `idempotent` route requires an Idempotency-Key header and its handler also
+receives `operation_id`, the id of what it creates, the same on every retry (services/idempotency.py).
 """
 from __future__ import annotations
 
@@ -27,7 +29,9 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.authorizer import cognito_jwt
 from chalicelib.domain import errors as domain
+from chalicelib.domain import idempotency
 from chalicelib.domain.identity import Caller
+from chalicelib.services import idempotency as idempotency_service
 
 MAX_BODY_BYTES = 64 * 1024
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -48,7 +52,9 @@ _HTTP_ERRORS: dict[type[domain.DomainError], type[ChaliceViewError]] = {
     domain.Conflict: ConflictError,
     domain.RegionNotOpen: RegionNotOpen,
     domain.Busy: TooManyRequestsError,
+    domain.RateLimited: TooManyRequestsError,
 }
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class Operation:
     status: int
     public: bool
     errors: tuple[int, ...]
+    idempotent: bool
+    other_status: int | None
 
 
 OPERATIONS: list[Operation] = []
@@ -84,10 +92,15 @@ def operation(
     status: int = 200,
     public: bool = False,
     errors: tuple[int, ...] = (),
+    idempotent: bool = False,
+    other_status: int | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
         OPERATIONS.append(
-            Operation(method, path, handler.__name__, summary, tag, body, query, response, status, public, errors)
+            Operation(
+                method, path, handler.__name__, summary, tag, body, query, response, status, public,
+                tuple(sorted(set(errors) | ({409} if idempotent else set()))), idempotent, other_status,
+            )
         )
 
         def view(**path_params: str) -> Response:
@@ -102,10 +115,11 @@ def operation(
                 else:
                     _reject_body(request)
                 args.update(_parse_query(request, query))
-                result = handler(**args)
+                if idempotent:
+                    return _run_idempotently(request, path, args, lambda **a: _answer(handler(**a), status))
+                return _respond(*_answer(handler(**args), status))
             except domain.DomainError as exc:
-                raise _HTTP_ERRORS[type(exc)](str(exc)) from exc
-            return _respond(result, status)
+                return _error_response(exc)
 
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__
@@ -188,7 +202,51 @@ def _parse_query(request: Request, model: type[BaseModel] | None) -> dict[str, A
         raise domain.InvalidInput(describe(exc, "query")) from exc
 
 
-def _respond(result: BaseModel | None, status: int) -> Response:
-    if result is None:
-        return Response(body="", status_code=status)
-    return Response(body=result.model_dump(mode="json"), status_code=status, headers={"Content-Type": "application/json"})
+def _answer(result: BaseModel | tuple[BaseModel, int] | None, status: int) -> tuple[int, Any]:
+    """(status, JSON body) of a handler's result."""
+    if isinstance(result, tuple):
+        result, status = result
+    return status, (result.model_dump(mode="json") if result is not None else None)
+
+
+def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if body is None:
+        return Response(body="", status_code=status, headers=headers or {})
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def _error_answer(exc: domain.DomainError) -> tuple[int, dict[str, str], dict[str, str]]:
+    """Chalice's error shape {"Code", "Message"} for a domain error, with its status and headers."""
+    error = _HTTP_ERRORS[type(exc)]
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, domain.RateLimited) else {}
+    return error.STATUS_CODE, {"Code": error.__name__, "Message": str(exc)}, headers
+
+
+def _error_response(exc: domain.DomainError) -> Response:
+    return _respond(*_error_answer(exc))
+
+
+def _run_idempotently(
+    request: Request, path: str, args: dict[str, Any], run: Callable[..., tuple[int, Any]]
+) -> Response:
+    """Run once per (caller, Idempotency-Key); a repeat with the same body gets the first answer again."""
+    key = idempotency.check_key((request.headers or {}).get(idempotency.HEADER))
+    body = args.get("body")
+    fingerprint = idempotency.fingerprint(
+        request.method,
+        path.format(**{name: args[name] for name in re.findall(r"{(\w+)}", path)}),
+        body.model_dump(mode="json") if body is not None else None,
+    )
+
+    def once(operation_id: str) -> tuple[int, Any]:
+        try:
+            return run(**args, operation_id=operation_id)
+        except (domain.Busy, domain.RateLimited):
+            raise  # nothing happened: the key is released and a retry runs afresh
+        except domain.DomainError as exc:
+            status, error_body, _ = _error_answer(exc)
+            return status, error_body
+
+    answer = idempotency_service.run_once(args["caller"].user_id, key, fingerprint, once)
+    return _respond(answer.status, answer.body, {REPLAYED_HEADER: "true"} if answer.replayed else None)
+

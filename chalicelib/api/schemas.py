@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from chalicelib.domain.conversations import TEXT_MAX
+from chalicelib.domain.orders import NOTE_MAX, ROLES, STATUSES
 from chalicelib.domain.profiles import DISPLAY_NAME_MAX
 from chalicelib.domain.text import has_control_characters
 
@@ -38,6 +40,14 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(descri
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Limit = Annotated[int, Field(ge=1, le=100)]
+ResourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$"), Field(description="An opaque id.")]
+MessageText = Annotated[
+    str, StringConstraints(min_length=1, max_length=TEXT_MAX), AfterValidator(_multi_line),
+    Field(description="1..2000 characters; newlines and tabs are the only control characters allowed."),
+]
+Note = Annotated[str, StringConstraints(max_length=NOTE_MAX), AfterValidator(_multi_line)]
+OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]
+Role = Literal[ROLES]  # type: ignore[valid-type]
 
 
 class Body(BaseModel):
@@ -101,6 +111,34 @@ class SearchQuery(PageQuery):
     radius_m: Annotated[int, Field(ge=1, le=20_000)] = 2000
     category: CategoryId | None = None
     q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+
+
+class ConversationCreate(Body):
+    listing_id: ResourceId
+
+
+class MessageCreate(Body):
+    text: MessageText
+    offer_cents: PriceCents | None = Field(
+        default=None, description="A price offer; an order on the listing from this conversation's buyer defaults to the latest one."
+    )
+
+
+class MessagesQuery(PageQuery):
+    after: ResourceId | None = Field(default=None, description="Only messages after this message_id.")
+
+
+class OrderCreate(Body):
+    listing_id: ResourceId
+    price_cents: PriceCents | None = Field(
+        default=None, description="Defaults to the latest offer in your conversation about the listing, else its price."
+    )
+    note: Note = ""
+
+
+class OrdersQuery(PageQuery):
+    role: Role | None = Field(default=None, description="buyer or provider; both when absent.")
+    status: OrderStatus | None = None
 
 
 # ---- responses ----
@@ -175,4 +213,60 @@ class SearchItemOut(ListingOut):
 
 class SearchPage(BaseModel):
     items: list[SearchItemOut]
+    next_cursor: str | None
+
+
+class ConversationOut(BaseModel):
+    conversation_id: str
+    listing_id: str
+    buyer_id: str
+    provider_id: str
+    created_at: str
+    last_message_at: str | None
+    offer_cents: int | None
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class MessageOut(BaseModel):
+    message_id: str
+    conversation_id: str
+    sender_id: str
+    text: str
+    sent_at: str
+    offer_cents: int | None
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class TimelineEntryOut(BaseModel):
+    status: str
+    at: str
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    listing_id: str
+    buyer_id: str
+    provider_id: str
+    price_cents: int
+    currency: str
+    fee_cents: int
+    status: str
+    note: str
+    failure_reason: str | None
+    created_at: str
+    updated_at: str
+    expires_at: str = Field(description="When the request lapses unless the provider answers it.")
+    timeline: list[TimelineEntryOut]
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
     next_cursor: str | None

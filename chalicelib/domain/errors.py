@@ -27,3 +27,11 @@ class RegionNotOpen(DomainError):
 
 class Busy(DomainError):
     """A write kept meeting concurrent writes to the same item; the client should retry (HTTP 429)."""
+
+
+class RateLimited(DomainError):
+    """The caller did this too often in the current window (HTTP 429)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -27,8 +27,16 @@ bench/ measures what that buys.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 GEO_PROJECTION = ["la", "lo", "pv"]  # stored names of lat, lon, privileged
@@ -121,3 +129,149 @@ class KeyModel(Model):
 
     name = UnicodeAttribute(hash_key=True)
     secret = UnicodeAttribute()
+
+
+class RateCounterModel(Model):
+    """Hits of one user on one rate-limited action in one time window (system table; expires by TTL)."""
+
+    class Meta:
+        table_name = "system"
+
+    name = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+# ---- chat: one table, three kinds of item ----
+# | item            | pk                          | sk           | what                                   |
+# |-----------------|-----------------------------|--------------|----------------------------------------|
+# | membership      | u#<user_id>                 | c#<conv_id>  | the conversation as one participant has it |
+# | message         | c#<conv_id>                 | m#<msg_id>   | one message (ULID ids: oldest first)   |
+# | pair            | pair#<listing_id>#<buyer_id>| pair         | makes (listing, buyer) unique          |
+# A participant reads a conversation by (their id, its id): a key nobody else can form, so the access check
+# is the read itself. The local index `inbox` sorts a user's memberships by last activity.
+
+
+class InboxIndex(LocalSecondaryIndex["ConversationMemberModel"]):
+    class Meta:
+        index_name = "inbox"
+        projection = AllProjection()
+
+    pk = UnicodeAttribute(hash_key=True)
+    activity = UnicodeAttribute(range_key=True)
+
+
+class ConversationMemberModel(Model):
+    class Meta:
+        table_name = "chat"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    conversation_id = UnicodeAttribute()
+    listing_id = UnicodeAttribute()
+    buyer_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    last_message_at = UnicodeAttribute(null=True)
+    offer_cents = NumberAttribute(null=True)
+    offer_by = UnicodeAttribute(null=True)
+    activity = UnicodeAttribute()  # last activity#conversation_id: the inbox's sort key
+    inbox = InboxIndex()
+
+
+class MessageModel(Model):
+    class Meta:
+        table_name = "chat"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    message_id = UnicodeAttribute()
+    sender_id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    sent_at = UnicodeAttribute()
+    offer_cents = NumberAttribute(null=True)
+
+
+class ConversationPairModel(Model):
+    class Meta:
+        table_name = "chat"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    conversation_id = UnicodeAttribute()
+
+
+# ---- orders ----
+class TimelineEntryAttribute(MapAttribute):
+    status = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
+def _order_index(index_name: str, partition_attribute: str) -> GlobalSecondaryIndex["OrderModel"]:
+    """A user's orders in one role (maybe in one status), newest first: order ids are ULIDs."""
+    meta = type("Meta", (), {"index_name": index_name, "projection": AllProjection()})
+    attributes = {
+        "Meta": meta,
+        partition_attribute: UnicodeAttribute(hash_key=True),
+        "order_id": UnicodeAttribute(range_key=True),
+    }
+    return type(f"OrderIndex_{index_name}", (GlobalSecondaryIndex,), attributes)()
+
+
+class ExpiringIndex(GlobalSecondaryIndex["OrderModel"]):
+    """Requests not yet answered, by expiry time; sparse (only requested orders carry `expiry_shard`)."""
+
+    class Meta:
+        index_name = "expiring"
+        projection = KeysOnlyProjection()
+
+    expiry_shard = UnicodeAttribute(hash_key=True)
+    expires_at = UnicodeAttribute(range_key=True)
+
+
+class OrderModel(Model):
+    """One item per order. Index partitions: `buyer_id`, `provider_id`, `<user>#<status>` per role, and
+    `expiry_shard` (one of EXPIRY_SHARDS) while the order awaits an answer."""
+
+    class Meta:
+        table_name = "orders"
+
+    order_id = UnicodeAttribute(hash_key=True)
+    listing_id = UnicodeAttribute()
+    buyer_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+    price_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    fee_cents = NumberAttribute()
+    status = UnicodeAttribute()
+    note = UnicodeAttribute(default="")
+    failure_reason = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    timeline = ListAttribute(of=TimelineEntryAttribute)
+    buyer_status = UnicodeAttribute()
+    provider_status = UnicodeAttribute()
+    expiry_shard = UnicodeAttribute(null=True)
+
+    by_buyer = _order_index("by_buyer", "buyer_id")
+    by_provider = _order_index("by_provider", "provider_id")
+    by_buyer_status = _order_index("by_buyer_status", "buyer_status")
+    by_provider_status = _order_index("by_provider_status", "provider_status")
+    expiring = ExpiringIndex()
+
+
+class IdempotencyModel(Model):
+    """What the first request with an idempotency key did: its body's fingerprint and, once done, its answer."""
+
+    class Meta:
+        table_name = "idempotency"
+
+    key = UnicodeAttribute(hash_key=True)  # <user_id>#<Idempotency-Key>
+    fingerprint = UnicodeAttribute()
+    operation_id = UnicodeAttribute()  # the id of what the request creates: the same on every retry
+    state = UnicodeAttribute()  # "running" | "done"
+    locked_until = NumberAttribute()  # a running request older than this crashed; another may take over
+    status_code = NumberAttribute(null=True)
+    response = UnicodeAttribute(null=True)  # the JSON answer
+    expires_at = TTLAttribute()

@@ -7,7 +7,18 @@ import threading
 from pynamodb.connection import Connection
 
 from chalicelib.settings import Settings, get_settings
-from chalicelib.store.models import CounterModel, KeyModel, ListingModel, ProfileModel
+from chalicelib.store.models import (
+    ConversationMemberModel,
+    ConversationPairModel,
+    CounterModel,
+    IdempotencyModel,
+    KeyModel,
+    ListingModel,
+    MessageModel,
+    OrderModel,
+    ProfileModel,
+    RateCounterModel,
+)
 
 _lock = threading.Lock()
 _bound_to: tuple[str, ...] | None = None
@@ -27,6 +38,9 @@ def bind(settings: Settings | None = None) -> Connection:
         settings.listings_table,
         settings.profiles_table,
         settings.system_table,
+        settings.chat_table,
+        settings.orders_table,
+        settings.idempotency_table,
         os.environ.get("AWS_ENDPOINT_URL", ""),
     )
     with _lock:
@@ -36,6 +50,12 @@ def bind(settings: Settings | None = None) -> Connection:
                 (ProfileModel, settings.profiles_table),
                 (CounterModel, settings.system_table),
                 (KeyModel, settings.system_table),
+                (RateCounterModel, settings.system_table),
+                (ConversationMemberModel, settings.chat_table),
+                (MessageModel, settings.chat_table),
+                (ConversationPairModel, settings.chat_table),
+                (OrderModel, settings.orders_table),
+                (IdempotencyModel, settings.idempotency_table),
             ):
                 model.Meta.table_name = table
                 model.Meta.region = settings.region

@@ -1,0 +1,178 @@
+"""An order: the deal between a buyer and a provider about one listing, and the rules of its life.
+
+This module holds the order state machine up to "accepted" (the escrow steps come with payment):
+
+    requested ──accept (provider)──▶ accepted
+        │ ──decline (provider)──▶ declined
+        │ ──cancel (buyer)──────▶ cancelled   (also from accepted: nothing is paid yet)
+        └ ──expire (the platform, REQUEST_EXPIRY_S after the request)──▶ expired
+
+Every change is a conditional write on the status it was decided from (store/orders.py), so two
+concurrent actions on one order cannot both win. Terminal statuses absorb.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from chalicelib.domain.clock import iso, parse_iso
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.identity import Caller
+
+REQUESTED = "requested"
+ACCEPTED = "accepted"
+DECLINED = "declined"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+# The later statuses of API.md (the escrow), listed so clients can filter by them already.
+PAYING, FUNDED, DELIVERED, RELEASED = "paying", "funded", "delivered", "released"
+PAYMENT_FAILED, REFUNDED, DISPUTED, RESOLVED = "payment_failed", "refunded", "disputed", "resolved"
+STATUSES = (
+    REQUESTED, ACCEPTED, PAYING, FUNDED, DELIVERED, RELEASED,
+    DECLINED, CANCELLED, EXPIRED, PAYMENT_FAILED, REFUNDED, DISPUTED, RESOLVED,
+)
+
+BUYER = "buyer"
+PROVIDER = "provider"
+PLATFORM = "platform"
+ROLES = (BUYER, PROVIDER)
+
+NOTE_MAX = 500
+BPS_DENOMINATOR = 10_000
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An action: who may take it, from which statuses, and where it leads."""
+
+    action: str
+    actor: str
+    sources: frozenset[str]
+    target: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("accept", PROVIDER, frozenset({REQUESTED}), ACCEPTED),
+        Transition("decline", PROVIDER, frozenset({REQUESTED}), DECLINED),
+        Transition("cancel", BUYER, frozenset({REQUESTED, ACCEPTED}), CANCELLED),
+        Transition("expire", PLATFORM, frozenset({REQUESTED}), EXPIRED),
+    )
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    status: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    listing_id: str
+    buyer_id: str
+    provider_id: str
+    price_cents: int
+    currency: str
+    fee_cents: int
+    status: str
+    note: str
+    failure_reason: str | None
+    created_at: str
+    updated_at: str
+    expires_at: str  # when an unaccepted request lapses
+    timeline: tuple[TimelineEntry, ...]
+
+
+def fee_for(price_cents: int, fee_bps: int) -> int:
+    """The platform's fee in basis points of the price, rounded down (the provider never pays more)."""
+    return price_cents * fee_bps // BPS_DENOMINATOR
+
+
+def new_order(
+    order_id: str,
+    listing_id: str,
+    buyer_id: str,
+    provider_id: str,
+    price_cents: int,
+    currency: str,
+    note: str,
+    fee_bps: int,
+    expiry_s: int,
+    now: datetime,
+) -> Order:
+    """A fresh request. A provider cannot order from themself."""
+    if buyer_id == provider_id:
+        raise InvalidInput("listing_id: you cannot order your own listing")
+    at = iso(now)
+    return Order(
+        order_id=order_id,
+        listing_id=listing_id,
+        buyer_id=buyer_id,
+        provider_id=provider_id,
+        price_cents=price_cents,
+        currency=currency,
+        fee_cents=fee_for(price_cents, fee_bps),
+        status=REQUESTED,
+        note=note,
+        failure_reason=None,
+        created_at=at,
+        updated_at=at,
+        expires_at=iso(now + timedelta(seconds=expiry_s)),
+        timeline=(TimelineEntry(REQUESTED, at),),
+    )
+
+
+def role_of(order: Order, caller: Caller) -> str | None:
+    if caller.user_id == order.buyer_id:
+        return BUYER
+    if caller.user_id == order.provider_id:
+        return PROVIDER
+    return None
+
+
+def check_visible(order: Order | None, caller: Caller) -> Order:
+    """The order if the caller is a participant or an operator; otherwise NotFound, as if it did not exist."""
+    if order is None or (role_of(order, caller) is None and not caller.is_operator):
+        raise NotFound("order not found")
+    return order
+
+
+def is_overdue(order: Order, now: datetime) -> bool:
+    """A request nobody answered before its expiry time."""
+    return order.status == REQUESTED and parse_iso(order.expires_at) <= now
+
+
+def lapsed(order: Order) -> Order:
+    """An unanswered request once expired: it lapsed at its expiry time, whenever that is written down."""
+    return after(order, EXPIRED, parse_iso(order.expires_at))
+
+
+def as_seen(order: Order, now: datetime) -> Order:
+    """The order as clients see it: an overdue request is expired even before the sweep has written it."""
+    return lapsed(order) if is_overdue(order, now) else order
+
+
+def check_action(order: Order, action: str, caller: Caller, now: datetime) -> Transition:
+    """The transition `caller` may take now, or why not: 404 (not visible), 403 (wrong role), 409 (status)."""
+    transition = TRANSITIONS[action]
+    role = role_of(check_visible(order, caller), caller)
+    if role != transition.actor:
+        raise Forbidden(f"only the order's {transition.actor} may {action} it")
+    if is_overdue(order, now):
+        raise Conflict(f"the request expired at {order.expires_at}; it can no longer be {past_tense(action)}")
+    if order.status not in transition.sources:
+        raise Conflict(f"an order that is {order.status} cannot be {past_tense(action)}")
+    return transition
+
+
+def after(order: Order, target: str, now: datetime) -> Order:
+    """The order once moved to `target` at `now` (what the store writes, conditionally)."""
+    at = iso(now)
+    return replace(order, status=target, updated_at=at, timeline=order.timeline + (TimelineEntry(target, at),))
+
+
+def past_tense(action: str) -> str:
+    return {"accept": "accepted", "decline": "declined", "cancel": "cancelled", "expire": "expired"}.get(action, action)

@@ -1,0 +1,25 @@
+"""Functions the platform runs on a clock (EventBridge schedules), not on a client's request.
+
+Why a scheduled sweep for request expiry: it is exact enough (a request lapses at most one period late,
+and the API already treats an overdue request as expired), it costs one indexed Query per shard per
+period however few requests lapse, and it runs the same way deployed and locally. DynamoDB TTL deletes
+items (we keep orders) and only "within a few days"; a Step Functions timer or a one-off EventBridge
+schedule per order would cost a state machine or schedule per request, for nothing the sweep lacks.
+`chalice local` does not run schedules: the local stack runner calls `expire_requests` itself.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Rate
+
+from chalicelib.services import orders as order_service
+
+jobs_bp = Blueprint(__name__)
+SWEEP_EVERY_MINUTES = 1
+
+
+@jobs_bp.schedule(Rate(SWEEP_EVERY_MINUTES, unit=Rate.MINUTES), name="expire_requests")
+def expire_requests(event: Any) -> dict[str, int]:
+    """Expire every order request nobody answered within REQUEST_EXPIRY_S."""
+    return {"expired": order_service.expire_overdue_requests()}

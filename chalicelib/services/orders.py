@@ -1,0 +1,127 @@
+"""Use cases for orders up to "accepted": request, answer (accept/decline), cancel, read, list, expire."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from chalicelib.domain import cursors, orders
+from chalicelib.domain.clock import iso, now
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.identity import Caller
+from chalicelib.domain.listings import DELETED, PAUSED
+from chalicelib.domain.orders import Order
+from chalicelib.services.listings import Page
+from chalicelib.settings import get_settings
+from chalicelib.store import chat as chat_store
+from chalicelib.store import keys
+from chalicelib.store import listings as listing_store
+from chalicelib.store import orders as order_store
+
+SWEEP_BATCH = 500
+
+
+def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | None, note: str) -> Order:
+    """Request a listing's service as its buyer.
+
+    The price is the one given, else the latest offer in the caller's conversation about the listing,
+    else the listing's price. `order_id` comes from the request's idempotency reservation: a retry of a
+    request that already stored its order gets that order back.
+    """
+    already = order_store.get(order_id)
+    if already is not None and already.buyer_id == caller.user_id:
+        return already
+    listing = listing_store.get(listing_id)
+    if listing is None:
+        raise NotFound("listing not found")
+    if listing.provider_id == caller.user_id:
+        raise InvalidInput("listing_id: you cannot order your own listing")
+    if listing.status in (PAUSED, DELETED):
+        raise Conflict(f"the listing is {listing.status}: it takes no orders")
+    if price_cents is None:
+        conversation = chat_store.find(listing_id, caller.user_id)
+        offered = conversation.offer_cents if conversation is not None else None
+        price_cents = offered if offered is not None else listing.price_cents
+    settings = get_settings()
+    order = orders.new_order(
+        order_id=order_id,
+        listing_id=listing.listing_id,
+        buyer_id=caller.user_id,
+        provider_id=listing.provider_id,
+        price_cents=price_cents,
+        currency=listing.currency,
+        note=note,
+        fee_bps=settings.fee_bps,
+        expiry_s=settings.request_expiry_s,
+        now=now(),
+    )
+    stored, _ = order_store.insert(order)
+    return stored
+
+
+def get(caller: Caller, order_id: str) -> Order:
+    """An order its participants and operators may see."""
+    return orders.as_seen(orders.check_visible(order_store.get(order_id), caller), now())
+
+
+def act(caller: Caller, order_id: str, action: str) -> Order:
+    """Take `action` (accept, decline, cancel) as the caller; conditional on the status it was decided on."""
+    order = orders.check_visible(order_store.get(order_id), caller)
+    moment = now()
+    try:
+        transition = orders.check_action(order, action, caller, moment)
+    except Conflict:
+        if orders.is_overdue(order, moment):
+            _lapse(order)
+        raise
+    unexpired_at = iso(moment) if order.status == orders.REQUESTED else None
+    try:
+        return order_store.change_status(order, orders.after(order, transition.target, moment), unexpired_at)
+    except order_store.StatusChanged as exc:
+        current = order_store.get(order_id)
+        status = orders.as_seen(current, now()).status if current else "gone"
+        raise Conflict(f"the order changed meanwhile and is now {status}; it cannot be {orders.past_tense(action)}") from exc
+
+
+def mine(caller: Caller, role: str | None, status: str | None, limit: int, cursor: str | None) -> Page:
+    """A page of the caller's orders, newest first: as buyer, as provider, or both (role None)."""
+    secret = keys.cursor_key()
+    bound_to = cursors.binding("orders", caller.user_id, role or "any", status or "")
+    start = cursors.decode(cursor, bound_to, secret) if cursor else None
+    if role is None:
+        items, position = order_store.page_for_any_role(caller.user_id, status, limit, start)
+    else:
+        items, position = order_store.page_for(caller.user_id, role, status, limit, start)
+    moment = now()
+    return Page(
+        items=[orders.as_seen(order, moment) for order in items],
+        next_cursor=cursors.encode(position, bound_to, secret) if position else None,
+    )
+
+
+def _lapse(order: Order) -> bool:
+    """Write an overdue request's expiry; False if something else changed it first."""
+    try:
+        order_store.change_status(order, orders.lapsed(order))
+        return True
+    except order_store.StatusChanged:
+        return False
+
+
+def _sweep_shard(shard: int, moment: datetime) -> int:
+    expired = 0
+    while True:
+        due = order_store.due_for_expiry(shard, iso(moment), SWEEP_BATCH)
+        before = expired
+        for order_id in due:
+            order = order_store.get(order_id)
+            if order is not None and orders.is_overdue(order, moment) and _lapse(order):
+                expired += 1
+        if len(due) < SWEEP_BATCH or expired == before:
+            return expired
+
+
+def expire_overdue_requests(moment: datetime | None = None) -> int:
+    """Expire every request whose expiry time has passed (run on a schedule); returns how many."""
+    moment = moment or now()
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="expiry") as pool:
+        return sum(pool.map(lambda shard: _sweep_shard(shard, moment), range(order_store.EXPIRY_SHARDS)))

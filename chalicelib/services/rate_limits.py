@@ -1,0 +1,22 @@
+"""Per-user rate limits, counted in DynamoDB so they hold across every Lambda instance."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from chalicelib.domain.errors import RateLimited
+from chalicelib.store import rate_limits as counter_store
+
+
+def check(user_id: str, action: str, limit: int, window_s: int, now: datetime) -> None:
+    """Count one `action` by the user in the current fixed window; RateLimited (429) once over `limit`."""
+    window = int(now.timestamp()) // window_s
+    window_ends = datetime.fromtimestamp((window + 1) * window_s, tz=timezone.utc)
+    allowed = counter_store.hit(
+        f"rate#{action}#{user_id}#{window}", limit, expires_at=window_ends + timedelta(seconds=window_s)
+    )
+    if not allowed:
+        retry_after = max(1, int((window_ends - now).total_seconds() + 0.999))
+        raise RateLimited(
+            f"too many {action.replace('_', ' ')}s: at most {limit} per {window_s} s; try again in {retry_after} s",
+            retry_after,
+        )

@@ -1,0 +1,170 @@
+"""Conversations and messages in DynamoDB (the chat table's item layout is in store/models.py)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.conversations import Conversation, Message
+from chalicelib.store import tables
+from chalicelib.store.models import ConversationMemberModel, ConversationPairModel, MessageModel
+from chalicelib.store.pages import Key, one_page
+
+PAIR_SORT_KEY = "pair"
+
+
+def _member_key(user_id: str, conversation_id: str) -> tuple[str, str]:
+    return f"u#{user_id}", f"c#{conversation_id}"
+
+
+def _pair_key(listing_id: str, buyer_id: str) -> str:
+    return f"pair#{listing_id}#{buyer_id}"
+
+
+def _message_key(conversation_id: str, message_id: str) -> tuple[str, str]:
+    return f"c#{conversation_id}", f"m#{message_id}"
+
+
+def _conversation(model: ConversationMemberModel) -> Conversation:
+    return Conversation(
+        conversation_id=model.conversation_id,
+        listing_id=model.listing_id,
+        buyer_id=model.buyer_id,
+        provider_id=model.provider_id,
+        created_at=model.created_at,
+        last_message_at=model.last_message_at,
+        offer_cents=int(model.offer_cents) if model.offer_cents is not None else None,
+        offer_by=model.offer_by,
+    )
+
+
+def _message(model: MessageModel, conversation_id: str) -> Message:
+    return Message(
+        message_id=model.message_id,
+        conversation_id=conversation_id,
+        sender_id=model.sender_id,
+        text=model.text,
+        sent_at=model.sent_at,
+        offer_cents=int(model.offer_cents) if model.offer_cents is not None else None,
+    )
+
+
+def _membership(conversation: Conversation, user_id: str) -> ConversationMemberModel:
+    pk, sk = _member_key(user_id, conversation.conversation_id)
+    return ConversationMemberModel(
+        pk=pk,
+        sk=sk,
+        conversation_id=conversation.conversation_id,
+        listing_id=conversation.listing_id,
+        buyer_id=conversation.buyer_id,
+        provider_id=conversation.provider_id,
+        created_at=conversation.created_at,
+        last_message_at=conversation.last_message_at,
+        activity=f"{conversation.last_activity}#{conversation.conversation_id}",
+    )
+
+
+def get_for(user_id: str, conversation_id: str) -> Conversation | None:
+    """The conversation as `user_id` has it, or None if it does not exist or they take no part in it."""
+    tables.bind()
+    try:
+        return _conversation(ConversationMemberModel.get(*_member_key(user_id, conversation_id), consistent_read=True))
+    except ConversationMemberModel.DoesNotExist:
+        return None
+
+
+def find(listing_id: str, buyer_id: str) -> Conversation | None:
+    """The buyer's conversation about the listing, if they opened one."""
+    tables.bind()
+    try:
+        pair = ConversationPairModel.get(_pair_key(listing_id, buyer_id), PAIR_SORT_KEY, consistent_read=True)
+    except ConversationPairModel.DoesNotExist:
+        return None
+    return get_for(buyer_id, pair.conversation_id)
+
+
+def create(conversation: Conversation) -> tuple[Conversation, bool]:
+    """Store a new conversation unless the buyer already has one about the listing.
+
+    Returns the stored conversation and whether it is new. The pair item and both memberships are written
+    in one transaction, so concurrent opens make exactly one conversation and nothing half-made.
+    """
+    connection = tables.bind()
+    pair = ConversationPairModel(
+        pk=_pair_key(conversation.listing_id, conversation.buyer_id),
+        sk=PAIR_SORT_KEY,
+        conversation_id=conversation.conversation_id,
+    )
+    try:
+        with TransactWrite(connection=connection) as tx:
+            tx.save(pair, condition=ConversationPairModel.pk.does_not_exist())
+            for user_id in conversation.participants:
+                tx.save(_membership(conversation, user_id), condition=ConversationMemberModel.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if not any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
+            raise
+        existing = find(conversation.listing_id, conversation.buyer_id)
+        if existing is None:
+            raise
+        return existing, False
+    return conversation, True
+
+
+def append(conversation: Conversation, message: Message) -> None:
+    """Store a message and move the conversation's last activity (and latest offer) for both participants."""
+    connection = tables.bind()
+    pk, sk = _message_key(conversation.conversation_id, message.message_id)
+    stored = MessageModel(
+        pk=pk,
+        sk=sk,
+        message_id=message.message_id,
+        sender_id=message.sender_id,
+        text=message.text,
+        sent_at=message.sent_at,
+        offer_cents=message.offer_cents,
+    )
+    actions: list[Any] = [
+        ConversationMemberModel.last_message_at.set(message.sent_at),
+        ConversationMemberModel.activity.set(f"{message.sent_at}#{conversation.conversation_id}"),
+    ]
+    if message.offer_cents is not None:
+        actions += [
+            ConversationMemberModel.offer_cents.set(message.offer_cents),
+            ConversationMemberModel.offer_by.set(message.sender_id),
+        ]
+    with TransactWrite(connection=connection) as tx:
+        tx.save(stored, condition=MessageModel.pk.does_not_exist())
+        for user_id in conversation.participants:
+            member_pk, member_sk = _member_key(user_id, conversation.conversation_id)
+            tx.update(
+                ConversationMemberModel(pk=member_pk, sk=member_sk),
+                actions=actions,
+                condition=ConversationMemberModel.pk.exists(),
+            )
+
+
+def page_inbox(user_id: str, limit: int, start_key: Key | None) -> tuple[list[Conversation], Key | None]:
+    """A page of the user's conversations, latest activity first."""
+    tables.bind()
+    models, next_key = one_page(
+        lambda count, start: ConversationMemberModel.inbox.query(
+            f"u#{user_id}", scan_index_forward=False, consistent_read=True,
+            limit=count, page_size=count, last_evaluated_key=start,
+        ),
+        limit,
+        start_key,
+        lambda last: {"pk": {"S": last.pk}, "sk": {"S": last.sk}, "activity": {"S": last.activity}},
+    )
+    return [_conversation(model) for model in models], next_key
+
+
+def messages_after(conversation_id: str, after_id: str | None, limit: int) -> tuple[list[Message], bool]:
+    """Up to `limit` messages after `after_id` (all from the start if None), oldest first; and whether more follow."""
+    tables.bind()
+    pk, first = _message_key(conversation_id, "")
+    condition = MessageModel.sk > f"m#{after_id}" if after_id else MessageModel.sk.startswith(first)
+    models = list(
+        MessageModel.query(pk, condition, consistent_read=True, limit=limit + 1, page_size=limit + 1)
+    )
+    return [_message(model, conversation_id) for model in models[:limit]], len(models) > limit

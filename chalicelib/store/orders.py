@@ -1,0 +1,205 @@
+"""Orders in DynamoDB: create once, change status only from the status the change was decided on."""
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.domain.orders import REQUESTED, Order, TimelineEntry
+from chalicelib.store import tables
+from chalicelib.store.models import OrderModel, TimelineEntryAttribute
+from chalicelib.store.pages import Key, one_page
+
+# Requests awaiting an answer are spread over this many index partitions, so the expiry sweep never
+# meets a hot key however many orders are placed per second (each shard is one Query per sweep).
+EXPIRY_SHARDS = 16
+
+
+class StatusChanged(Exception):
+    """The order was not in the expected status any more (another request changed it first)."""
+
+
+def expiry_shard(order_id: str) -> str:
+    return f"requested#{zlib.crc32(order_id.encode()) % EXPIRY_SHARDS}"
+
+
+def _to_model(order: Order) -> OrderModel:
+    model = OrderModel(
+        order_id=order.order_id,
+        listing_id=order.listing_id,
+        buyer_id=order.buyer_id,
+        provider_id=order.provider_id,
+        price_cents=order.price_cents,
+        currency=order.currency,
+        fee_cents=order.fee_cents,
+        status=order.status,
+        note=order.note,
+        failure_reason=order.failure_reason,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        expires_at=order.expires_at,
+        timeline=[TimelineEntryAttribute(status=e.status, at=e.at) for e in order.timeline],
+        buyer_status=f"{order.buyer_id}#{order.status}",
+        provider_status=f"{order.provider_id}#{order.status}",
+    )
+    if order.status == REQUESTED:
+        model.expiry_shard = expiry_shard(order.order_id)
+    return model
+
+
+def _from_model(model: OrderModel) -> Order:
+    return Order(
+        order_id=model.order_id,
+        listing_id=model.listing_id,
+        buyer_id=model.buyer_id,
+        provider_id=model.provider_id,
+        price_cents=int(model.price_cents),
+        currency=model.currency,
+        fee_cents=int(model.fee_cents),
+        status=model.status,
+        note=model.note or "",
+        failure_reason=model.failure_reason,
+        created_at=model.created_at,
+        updated_at=model.updated_at,
+        expires_at=model.expires_at,
+        timeline=tuple(TimelineEntry(status=e.status, at=e.at) for e in model.timeline or []),
+    )
+
+
+def get(order_id: str) -> Order | None:
+    tables.bind()
+    try:
+        return _from_model(OrderModel.get(order_id, consistent_read=True))
+    except OrderModel.DoesNotExist:
+        return None
+
+
+def insert(order: Order) -> tuple[Order, bool]:
+    """Store a new order unless one with its id exists; returns the stored order and whether it is new.
+
+    The id comes from the request's idempotency reservation, so a retried request finds its own order.
+    """
+    tables.bind()
+    try:
+        _to_model(order).save(condition=OrderModel.order_id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        stored = get(order.order_id)
+        if stored is None:
+            raise
+        return stored, False
+    return order, True
+
+
+def change_status(before: Order, after: Order, unexpired_at: str | None = None) -> Order:
+    """Write `after`'s status, only if the stored order is still in `before`'s status.
+
+    `unexpired_at`: also require the request's expiry time to lie after this moment, so nothing acts on
+    a request in the instant it lapses. Raises StatusChanged when the condition fails.
+    """
+    tables.bind()
+    added = after.timeline[len(before.timeline):]
+    actions: list[Any] = [
+        OrderModel.status.set(after.status),
+        OrderModel.updated_at.set(after.updated_at),
+        OrderModel.buyer_status.set(f"{after.buyer_id}#{after.status}"),
+        OrderModel.provider_status.set(f"{after.provider_id}#{after.status}"),
+        OrderModel.timeline.set(
+            OrderModel.timeline.append([TimelineEntryAttribute(status=e.status, at=e.at) for e in added])
+        ),
+    ]
+    if after.failure_reason != before.failure_reason:
+        actions.append(OrderModel.failure_reason.set(after.failure_reason))
+    if before.status == REQUESTED and after.status != REQUESTED:
+        actions.append(OrderModel.expiry_shard.remove())
+    condition = OrderModel.status == before.status
+    if unexpired_at is not None:
+        condition &= OrderModel.expires_at > unexpired_at
+    try:
+        OrderModel(order_id=before.order_id).update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise StatusChanged(before.order_id) from exc
+        raise
+    return after
+
+
+_ROLE_INDEXES: dict[tuple[str, bool], tuple[Any, str]] = {  # (role, by status?) -> (index, its partition attribute)
+    ("buyer", False): (OrderModel.by_buyer, "buyer_id"),
+    ("provider", False): (OrderModel.by_provider, "provider_id"),
+    ("buyer", True): (OrderModel.by_buyer_status, "buyer_status"),
+    ("provider", True): (OrderModel.by_provider_status, "provider_status"),
+}
+
+
+def page_for(
+    user_id: str, role: str, status: str | None, limit: int, start_key: Key | None
+) -> tuple[list[Order], Key | None]:
+    """A page of the user's orders in one role (and status), newest first."""
+    tables.bind()
+    index, attribute = _ROLE_INDEXES[(role, status is not None)]
+    partition = f"{user_id}#{status}" if status else user_id
+    models, next_key = one_page(
+        lambda count, start: index.query(
+            partition, scan_index_forward=False, limit=count, page_size=count, last_evaluated_key=start
+        ),
+        limit,
+        start_key,
+        lambda last: {"order_id": {"S": last.order_id}, attribute: {"S": getattr(last, attribute)}},
+    )
+    return [_from_model(model) for model in models], next_key
+
+
+def due_for_expiry(shard: int, now: str, limit: int) -> list[str]:
+    """Ids of requests in one shard whose expiry time has passed (at most `limit`)."""
+    tables.bind()
+    return [
+        model.order_id
+        for model in OrderModel.expiring.query(
+            f"requested#{shard}", OrderModel.expires_at <= now, limit=limit, page_size=min(limit, 1000)
+        )
+    ]
+
+
+def _position(order: Order, role: str, status: str | None) -> Key:
+    _, attribute = _ROLE_INDEXES[(role, status is not None)]
+    value = f"{getattr(order, f'{role}_id')}#{status}" if status else getattr(order, f"{role}_id")
+    return {"order_id": {"S": order.order_id}, attribute: {"S": value}}
+
+
+def page_for_any_role(
+    user_id: str, status: str | None, limit: int, start: dict[str, Any] | None
+) -> tuple[list[Order], dict[str, Any] | None]:
+    """A page of the user's orders as buyer or provider, newest first: both indexes read and merged.
+
+    The position is one start key per role (None: not started; "end": exhausted). Ids are ULIDs, so
+    newest first is descending id order in both; a user is never both sides of one order.
+    """
+    start = start or {}
+    pages: dict[str, list[Order]] = {}
+    after_page: dict[str, Any] = {}
+    for role in ("buyer", "provider"):
+        position = start.get(role)
+        if position == "end":
+            pages[role], after_page[role] = [], "end"
+            continue
+        pages[role], next_key = page_for(user_id, role, status, limit, position)
+        after_page[role] = next_key or "end"
+    merged = sorted(
+        [(order, role) for role, orders in pages.items() for order in orders],
+        key=lambda pair: pair[0].order_id,
+        reverse=True,
+    )
+    taken = merged[:limit]
+    if len(merged) <= limit and all(after_page[role] == "end" for role in after_page):
+        return [order for order, _ in taken], None
+    position: dict[str, Any] = {}
+    for role in ("buyer", "provider"):
+        used = [order for order, r in taken if r == role]
+        if len(used) == len(pages[role]):
+            position[role] = after_page[role]
+        else:
+            position[role] = _position(used[-1], role, status) if used else start.get(role)
+    return [order for order, _ in taken], position

@@ -1,0 +1,25 @@
+"""Rate-limit counters in DynamoDB: one atomic counter per user, action and time window, shared by every
+Lambda instance. Old windows are deleted by the system table's TTL."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.store import tables
+from chalicelib.store.models import RateCounterModel
+
+
+def hit(name: str, limit: int, expires_at: datetime) -> bool:
+    """Count one hit on counter `name` unless it already reached `limit`; True if counted (allowed)."""
+    tables.bind()
+    try:
+        RateCounterModel(name=name).update(
+            actions=[RateCounterModel.hits.add(1), RateCounterModel.expires_at.set(expires_at)],
+            condition=RateCounterModel.hits.does_not_exist() | (RateCounterModel.hits < limit),
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
