@@ -5,10 +5,11 @@
 2. infra/template.yaml deployed into moto's CloudFormation, and the Cognito pool it describes;
 3. demo users and demo listings;
 4. `chalice local --stage local` on 127.0.0.1:$API_PORT (default 8000), pointed at moto;
-5. the coordinates written to .local/stack.json. Ctrl-C stops everything this started.
+5. the app's scheduled functions (e.g. expiring unanswered order requests), run every LOCAL_SCHEDULE_S;
+6. the coordinates written to .local/stack.json. Ctrl-C stops everything this started.
 
 Settings (environment): MOTO_PORT, API_PORT, STATE_DIR (default .local), DEMO_LISTINGS (default 2400),
-DEMO_PROVIDERS (default 400).
+DEMO_PROVIDERS (default 400), LOCAL_SCHEDULE_S (default 10), and any app setting (e.g. REQUEST_EXPIRY_S).
 """
 from __future__ import annotations
 
@@ -151,6 +152,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def main() -> int:
     from scripts import demo_data, provision
+    from scripts.local_schedules import LocalScheduler
 
     moto_port = int(os.environ.get("MOTO_PORT", "5000"))
     api_port = int(os.environ.get("API_PORT", "8000"))
@@ -165,6 +167,7 @@ def main() -> int:
     started = time.monotonic()
     moto, endpoint = start_moto(moto_port)
     api: subprocess.Popen[bytes] | None = None
+    scheduler: LocalScheduler | None = None
     try:
         os.environ.update(aws_environment(endpoint))
         os.environ.update(stage_environment())
@@ -197,6 +200,10 @@ def main() -> int:
 
         api = start_api(api_port, {**aws_environment(endpoint), **stack.environment()})
         wait_healthy(api_url, api)
+        from app import app as chalice_app
+
+        scheduler = LocalScheduler(chalice_app, REGION, float(os.environ.get("LOCAL_SCHEDULE_S", "10")))
+        scheduler.start()
         print(
             f"""
 Everywhere is running locally ({time.monotonic() - started:.1f} s to start).
@@ -207,6 +214,7 @@ Everywhere is running locally ({time.monotonic() - started:.1f} s to start).
   demo users      {", ".join(u["email"] for u in DEMO_USERS)}   password {DEMO_PASSWORD}
                   (olga is an operator)
   a token         make token AS=alice        a new user: make token NEW="Your Name"
+  schedules       {", ".join(scheduler.jobs)} every {scheduler.period_s:g} s (deployed: on their rate)
   coordinates     {state_dir / "stack.json"}
 Ctrl-C stops everything.""",
             flush=True,
@@ -219,6 +227,8 @@ Ctrl-C stops everything.""",
         print("\nstopping...")
         return 0
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         if api is not None and api.poll() is None:
             api.terminate()
             try:

@@ -70,14 +70,20 @@ def make_user(stack: Any) -> Callable[..., User]:
 
 
 @pytest.fixture
-def api(stack: Any) -> Any:
-    """The Chalice app behind its local gateway (authorizer included), stage `local`."""
+def chalice_client(stack: Any) -> Any:
+    """Chalice's test client for the app, stage `local`: .http for routes, .lambda_ and .events for the rest."""
     from chalice.test import Client
 
     from app import app
 
     with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
-        yield client.http
+        yield client
+
+
+@pytest.fixture
+def api(chalice_client: Any) -> Any:
+    """The Chalice app behind its local gateway (authorizer included), stage `local`."""
+    return chalice_client.http
 
 
 @dataclass

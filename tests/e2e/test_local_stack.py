@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -18,6 +20,7 @@ import requests
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
+REQUEST_EXPIRY_S = 8  # short, so the scheduled expiry is seen working; long enough to accept in time
 
 
 def _free_port() -> int:
@@ -39,7 +42,8 @@ def running_stack(tmp_path_factory):
         k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("PYTEST_XDIST_WORKER",)
     }
     env.update(MOTO_PORT=str(moto_port), API_PORT=str(api_port), STATE_DIR=str(state_dir),
-               DEMO_LISTINGS="300", DEMO_PROVIDERS="40")
+               DEMO_LISTINGS="300", DEMO_PROVIDERS="40", REQUEST_EXPIRY_S=str(REQUEST_EXPIRY_S),
+               LOCAL_SCHEDULE_S="1")
     log = (state_dir / "run.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "scripts.local_stack"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
@@ -126,6 +130,93 @@ def test_the_token_command_signs_in_a_new_user(running_stack):
     me = requests.get(f"{running_stack['api_url']}/me", timeout=10,
                       headers={"Authorization": f"Bearer {result.stdout.strip()}"})
     assert me.status_code == 200 and me.json()["display_name"] == "Mei Lin"
+
+
+def _publish(api: str, provider: dict[str, str], **fields: object) -> dict:
+    created = requests.post(f"{api}/listings", headers=provider, timeout=10, json={
+        "title": "Bike repair", "description": "Flat tyres, brakes", "category": "repair",
+        "price_cents": 6000, "lat": 31.2304, "lon": 121.4737, **fields})
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def _order(api: str, buyer: dict[str, str], key: str, **fields: object) -> requests.Response:
+    return requests.post(f"{api}/orders", headers={**buyer, "Idempotency-Key": key}, timeout=30, json=fields)
+
+
+def test_two_users_chat_the_buyer_orders_at_the_offered_price_and_the_provider_accepts(running_stack):
+    api = running_stack["api_url"]
+    bob = sign_in(running_stack, "bob@everywhere.local", running_stack["demo_password"])
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+    listing = _publish(api, bob)
+
+    opened = requests.post(f"{api}/conversations", headers=alice, timeout=10, json={"listing_id": listing["listing_id"]})
+    assert opened.status_code == 201, opened.text
+    messages = f"{api}/conversations/{opened.json()['conversation_id']}/messages"
+    asked = requests.post(messages, headers=alice, timeout=10, json={"text": "Can you fix a flat today?"})
+    offered = requests.post(messages, headers=bob, timeout=10, json={"text": "Yes: 50 yuan", "offer_cents": 5000})
+    assert (asked.status_code, offered.status_code) == (201, 201)
+    read = requests.get(messages, headers=bob, timeout=10, params={"after": asked.json()["message_id"]})
+    assert [m["text"] for m in read.json()["items"]] == ["Yes: 50 yuan"]
+    inbox = requests.get(f"{api}/conversations", headers=bob, timeout=10).json()["items"]
+    assert inbox[0]["conversation_id"] == opened.json()["conversation_id"]
+
+    placed = _order(api, alice, str(uuid.uuid4()), listing_id=listing["listing_id"], note="Rear wheel")
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    assert (order["status"], order["price_cents"]) == ("requested", 5000)
+    incoming = requests.get(f"{api}/orders", headers=bob, timeout=10, params={"role": "provider", "status": "requested"})
+    assert order["order_id"] in [o["order_id"] for o in incoming.json()["items"]]
+    accepted = requests.post(f"{api}/orders/{order['order_id']}/accept", headers=bob, timeout=10)
+    assert accepted.status_code == 200, accepted.text
+    seen = requests.get(f"{api}/orders/{order['order_id']}", headers=alice, timeout=10).json()
+    assert [e["status"] for e in seen["timeline"]] == ["requested", "accepted"]
+
+
+def test_ten_concurrent_identical_order_requests_make_one_order(running_stack):
+    api = running_stack["api_url"]
+    bob = sign_in(running_stack, "bob@everywhere.local", running_stack["demo_password"])
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+    listing = _publish(api, bob, title="Concurrent")
+    key = str(uuid.uuid4())
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(lambda _: _order(api, alice, key, listing_id=listing["listing_id"]), range(10)))
+    assert [a.status_code for a in answers] == [201] * 10, [a.text for a in answers]
+    assert len({a.json()["order_id"] for a in answers}) == 1
+    mine = requests.get(f"{api}/orders", headers=alice, timeout=10, params={"role": "buyer", "limit": 100}).json()
+    assert sum(o["listing_id"] == listing["listing_id"] for o in mine["items"]) == 1
+
+
+def test_concurrent_accept_and_decline_over_http_exactly_one_wins(running_stack):
+    api = running_stack["api_url"]
+    bob = sign_in(running_stack, "bob@everywhere.local", running_stack["demo_password"])
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+    listing = _publish(api, bob, title="Race")
+    order_id = _order(api, alice, str(uuid.uuid4()), listing_id=listing["listing_id"]).json()["order_id"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(
+            lambda action: requests.post(f"{api}/orders/{order_id}/{action}", headers=bob, timeout=30),
+            ["accept", "decline"]))
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    winner = next(a.json()["status"] for a in answers if a.status_code == 200)
+    assert requests.get(f"{api}/orders/{order_id}", headers=alice, timeout=10).json()["status"] == winner
+
+
+def test_an_unanswered_request_is_expired_by_the_scheduled_job(running_stack):
+    api = running_stack["api_url"]
+    bob = sign_in(running_stack, "bob@everywhere.local", running_stack["demo_password"])
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+    listing = _publish(api, bob, title="Nobody answers")
+    order_id = _order(api, alice, str(uuid.uuid4()), listing_id=listing["listing_id"]).json()["order_id"]
+    deadline = time.monotonic() + REQUEST_EXPIRY_S + 20
+    swept: list[str] = []
+    while time.monotonic() < deadline and order_id not in swept:
+        time.sleep(1)
+        # Listing by status reads the stored status (the status index), so this sees the sweep's write.
+        page = requests.get(f"{api}/orders", headers=alice, timeout=10, params={"status": "expired", "limit": 100})
+        swept = [o["order_id"] for o in page.json()["items"]]
+    assert order_id in swept
+    assert requests.post(f"{api}/orders/{order_id}/accept", headers=bob, timeout=10).status_code == 409
 
 
 def test_ctrl_c_stops_everything_it_started(running_stack):

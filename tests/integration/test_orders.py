@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.conftest import listing_body
+from tests.conftest import listing_body, walk_pages
 
 
 def order(client, buyer, listing_id, key=None, **fields):
@@ -28,3 +28,88 @@ def test_a_buyer_requests_and_the_provider_accepts_at_the_listings_price(client,
     assert accepted.body["status"] == "accepted"
     assert [e["status"] for e in accepted.body["timeline"]] == ["requested", "accepted"]
     assert client.get(f"/orders/{body['order_id']}", alice).body == accepted.body
+
+
+def test_a_buyer_may_name_the_price_agreed_in_chat(client, make_user):
+    bob, alice = make_user(), make_user()
+    item = client.post("/listings", bob, listing_body(price_cents=8800)).body
+    assert order(client, alice, item["listing_id"], price_cents=7000).body["price_cents"] == 7000
+
+
+def test_without_a_price_the_order_takes_the_latest_offer_made_in_the_conversation(client, make_user):
+    bob, alice = make_user(), make_user()
+    item = client.post("/listings", bob, listing_body(price_cents=8800)).body
+    conversation = client.post("/conversations", alice, {"listing_id": item["listing_id"]}).body
+    path = f"/conversations/{conversation['conversation_id']}/messages"
+    client.post(path, alice, {"text": "Would 60 yuan do?", "offer_cents": 6000})
+    offer = client.post(path, bob, {"text": "70 and it's a deal", "offer_cents": 7000})
+    assert offer.body["offer_cents"] == 7000
+    assert client.get(f"/conversations/{conversation['conversation_id']}", alice).body["offer_cents"] == 7000
+    assert order(client, alice, item["listing_id"]).body["price_cents"] == 7000
+
+
+def test_without_a_price_or_an_offer_the_order_takes_the_listings_price(client, make_user):
+    bob, alice = make_user(), make_user()
+    item = client.post("/listings", bob, listing_body(price_cents=8800)).body
+    client.post("/conversations", alice, {"listing_id": item["listing_id"]})
+    assert order(client, alice, item["listing_id"]).body["price_cents"] == 8800
+
+
+def test_the_platform_fee_is_taken_in_basis_points_of_the_price(client, make_user, monkeypatch):
+    monkeypatch.setenv("FEE_BPS", "250")
+    bob, alice = make_user(), make_user()
+    item = client.post("/listings", bob, listing_body(price_cents=8799)).body
+    assert order(client, alice, item["listing_id"]).body["fee_cents"] == 219  # 2.5 % rounded down
+
+
+def test_an_order_price_outside_1_to_99999999_cents_is_refused(client, make_user):
+    bob, alice = make_user(), make_user()
+    item = client.post("/listings", bob, listing_body()).body
+    for price in (0, -5, 100_000_000, 12.5, "100"):
+        answer = order(client, alice, item["listing_id"], price_cents=price)
+        assert answer.status == 400, price
+        assert "price_cents" in answer.body["Message"]
+    assert client.get("/orders", alice).body["items"] == []
+
+
+def test_orders_are_listed_by_role_and_status_newest_first(client, make_user):
+    bob, carol, alice = make_user(), make_user(), make_user()
+    bobs = client.post("/listings", bob, listing_body()).body
+    alices = client.post("/listings", alice, listing_body(title="Maths tutoring", category="education")).body
+    first = order(client, alice, bobs["listing_id"]).body
+    second = order(client, alice, bobs["listing_id"]).body
+    incoming = order(client, carol, alices["listing_id"]).body
+    client.post(f"/orders/{first['order_id']}/accept", bob)
+
+    def ids(query: str, user=alice) -> list[str]:
+        answer = client.get(f"/orders{query}", user)
+        assert answer.status == 200, answer.body
+        return [o["order_id"] for o in answer.body["items"]]
+
+    assert ids("?role=buyer") == [second["order_id"], first["order_id"]]
+    assert ids("?role=provider") == [incoming["order_id"]]
+    assert ids("") == [incoming["order_id"], second["order_id"], first["order_id"]]
+    assert ids("?role=buyer&status=accepted") == [first["order_id"]]
+    assert ids("?status=requested") == [incoming["order_id"], second["order_id"]]
+    assert ids("?role=provider", bob) == [second["order_id"], first["order_id"]]
+    assert ids("?role=provider&status=requested", bob) == [second["order_id"]]
+
+
+def test_my_orders_in_both_roles_are_paged_without_gaps_or_repeats(client, make_user):
+    bob, carol, alice = make_user(), make_user(), make_user()
+    bobs = client.post("/listings", bob, listing_body()).body
+    alices = client.post("/listings", alice, listing_body(title="Maths tutoring", category="education")).body
+    placed = []
+    for n in range(7):
+        if n % 3 == 0:
+            placed.append(order(client, carol, alices["listing_id"]).body["order_id"])
+        else:
+            placed.append(order(client, alice, bobs["listing_id"]).body["order_id"])
+    for limit in (1, 2, 3, 7, 8):
+        assert [o["order_id"] for o in walk_pages(client, alice, f"/orders?limit={limit}")] == placed[::-1], limit
+
+
+def test_an_unknown_role_or_status_filter_is_refused(client, make_user):
+    alice = make_user()
+    assert client.get("/orders?role=operator", alice).status == 400
+    assert client.get("/orders?status=lost", alice).status == 400

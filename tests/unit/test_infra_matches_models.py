@@ -3,7 +3,18 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.store.models import CounterModel, KeyModel, ListingModel, ProfileModel
+from chalicelib.store.models import (
+    ConversationMemberModel,
+    ConversationPairModel,
+    CounterModel,
+    IdempotencyModel,
+    KeyModel,
+    ListingModel,
+    MessageModel,
+    OrderModel,
+    ProfileModel,
+    RateCounterModel,
+)
 from scripts import provision
 
 RESOURCES = provision.template()["Resources"]
@@ -16,7 +27,9 @@ def _sorted(items):
 @pytest.mark.parametrize(
     "resource, model",
     [("ListingsTable", ListingModel), ("ProfilesTable", ProfileModel), ("SystemTable", CounterModel),
-     ("SystemTable", KeyModel)],
+     ("SystemTable", KeyModel), ("SystemTable", RateCounterModel), ("ChatTable", ConversationMemberModel),
+     ("ChatTable", MessageModel), ("ChatTable", ConversationPairModel), ("OrdersTable", OrderModel),
+     ("IdempotencyTable", IdempotencyModel)],
 )
 def test_the_template_declares_the_keys_and_indexes_the_model_uses(resource, model):
     declared = RESOURCES[resource]["Properties"]
@@ -26,10 +39,23 @@ def test_the_template_declares_the_keys_and_indexes_the_model_uses(resource, mod
     model_indexes = {i["index_name"]: i for i in schema.get("global_secondary_indexes", [])}
     assert set(declared_indexes) == set(model_indexes)
     for name, index in model_indexes.items():
-        assert declared_indexes[name]["KeySchema"] == index["key_schema"]
+        assert _sorted(declared_indexes[name]["KeySchema"]) == _sorted(index["key_schema"])
         projection = declared_indexes[name]["Projection"]
         assert projection["ProjectionType"] == index["projection"]["ProjectionType"]
         assert sorted(projection.get("NonKeyAttributes", [])) == sorted(index["projection"].get("NonKeyAttributes", []))
+    declared_local = {i["IndexName"]: i for i in declared.get("LocalSecondaryIndexes", [])}
+    model_local = {i["index_name"]: i for i in schema.get("local_secondary_indexes", [])}
+    if model_local:
+        assert set(declared_local) == set(model_local)
+    for name, index in model_local.items():
+        assert _sorted(declared_local[name]["KeySchema"]) == _sorted(index["key_schema"])
+        assert declared_local[name]["Projection"]["ProjectionType"] == index["projection"]["ProjectionType"]
     declared_types = {a["AttributeName"]: a["AttributeType"] for a in declared["AttributeDefinitions"]}
     for definition in schema["attribute_definitions"]:
         assert declared_types[definition["AttributeName"]] == definition["AttributeType"]
+
+
+@pytest.mark.parametrize("resource, model", [("SystemTable", RateCounterModel), ("IdempotencyTable", IdempotencyModel)])
+def test_tables_holding_expiring_items_have_ttl_on_the_models_expiry_attribute(resource, model):
+    ttl = RESOURCES[resource]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": model.expires_at.attr_name, "Enabled": True}

@@ -1,0 +1,75 @@
+"""Message sending is rate-limited per user, counted in DynamoDB (so it holds across Lambda instances)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.domain.clock import now
+from chalicelib.services import conversations as chat_service
+from chalicelib.store.models import RateCounterModel
+from tests.conftest import listing_body
+
+
+@pytest.fixture
+def chat(client, make_user, monkeypatch):
+    monkeypatch.setenv("MESSAGE_RATE_LIMIT", "3")
+    monkeypatch.setenv("MESSAGE_RATE_WINDOW_S", "60")
+    bob, alice = make_user(), make_user()
+    item = client.post("/listings", bob, listing_body()).body
+    conversation = client.post("/conversations", alice, {"listing_id": item["listing_id"]}).body
+    return bob, alice, f"/conversations/{conversation['conversation_id']}/messages"
+
+
+def test_a_user_over_the_limit_gets_429_and_the_message_is_not_stored(client, chat):
+    _, alice, path = chat
+    assert [client.post(path, alice, {"text": f"#{n}"}).status for n in range(3)] == [201, 201, 201]
+    refused = client.post(path, alice, {"text": "one too many"})
+    assert refused.status == 429
+    assert refused.body["Code"] == "TooManyRequestsError"
+    assert "try again in" in refused.body["Message"]
+    assert [m["text"] for m in client.get(path, alice).body["items"]] == ["#0", "#1", "#2"]
+
+
+def test_the_429_says_when_to_retry(chalice_client, client, chat):
+    _, alice, path = chat
+    for n in range(3):
+        client.post(path, alice, {"text": f"#{n}"})
+    response = chalice_client.http.post(path, headers=alice.headers, body=b'{"text": "again"}')
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+
+
+def test_the_limit_is_per_user(client, chat):
+    bob, alice, path = chat
+    for n in range(3):
+        client.post(path, alice, {"text": f"#{n}"})
+    assert client.post(path, alice, {"text": "blocked"}).status == 429
+    assert client.post(path, bob, {"text": "I can still answer"}).status == 201
+
+
+def test_the_count_lives_in_dynamodb_with_an_expiry_for_ttl(client, chat):
+    _, alice, path = chat
+    client.post(path, alice, {"text": "hello"})
+    counters = [c for c in RateCounterModel.scan() if alice.user_id in c.name]
+    assert len(counters) == 1
+    assert counters[0].hits == 1
+    assert counters[0].expires_at > now()
+
+
+def test_sending_is_allowed_again_in_the_next_window(client, chat, monkeypatch):
+    _, alice, path = chat
+    for n in range(3):
+        client.post(path, alice, {"text": f"#{n}"})
+    assert client.post(path, alice, {"text": "blocked"}).status == 429
+    later = now() + timedelta(seconds=61)
+    monkeypatch.setattr(chat_service, "now", lambda: later)
+    assert client.post(path, alice, {"text": "a minute later"}).status == 201
+
+
+def test_refused_sends_do_not_count_against_the_sender(client, chat):
+    """A message to a conversation the caller cannot see is refused before the limit is consulted."""
+    bob, alice, path = chat
+    for _ in range(5):
+        assert client.post("/conversations/01JZZZZZZZZZZZZZZZZZZZZZZZ/messages", alice, {"text": "hi"}).status == 404
+    assert client.post(path, alice, {"text": "still allowed"}).status == 201
