@@ -8,6 +8,7 @@ receives `operation_id`, the id of what it creates, the same on every retry (ser
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -180,8 +181,15 @@ def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
 def _reject_body(request: Request) -> None:
     """Routes without a body accept none, or an empty object, so no field can slip in unnoticed."""
     raw = (request.raw_body or b"").strip()
-    if raw and raw != b"{}":
-        raise domain.InvalidInput("request body: this route takes no fields")
+    if not raw or raw == b"{}":
+        return
+    try:
+        fields = json.loads(raw)
+    except ValueError:
+        fields = None
+    if isinstance(fields, dict) and fields:
+        raise domain.InvalidInput(f"{next(iter(fields))}: unknown field (this route takes no fields)")
+    raise domain.InvalidInput("request body: this route takes no fields")
 
 
 def _parse_query(request: Request, model: type[BaseModel] | None) -> dict[str, Any]:

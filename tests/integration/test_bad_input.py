@@ -327,14 +327,14 @@ PATCH_ME_CASES = [
 ]
 
 NO_BODY_CASES = [  # routes that take no body refuse one, so no field slips in unnoticed
-    Case("delete-listing:body", "DELETE", "/listings/{listing}", "request body", body={"status": "x"}),
+    Case("delete-listing:body", "DELETE", "/listings/{listing}", "status", body={"status": "x"}),
     Case("delete-listing:array-body", "DELETE", "/listings/{listing}", "request body", raw=b"[]"),
     Case("delete-listing:malformed-body", "DELETE", "/listings/{listing}", "request body", raw=b"{"),
-    Case("get-listing:body", "GET", "/listings/{listing}", "request body", body={"title": "x"}),
-    Case("get-me:body", "GET", "/me", "request body", body={"privileged": True}),
-    Case("get-user:body", "GET", "/users/{other}", "request body", body={"x": 1}),
-    Case("user-listings:body", "GET", "/users/{owner}/listings", "request body", body={"limit": 1}),
-    Case("search:body", "GET", SEARCH, "request body", body={"radius_m": 5}),
+    Case("get-listing:body", "GET", "/listings/{listing}", "title", body={"title": "x"}),
+    Case("get-me:body", "GET", "/me", "privileged", body={"privileged": True}),
+    Case("get-user:body", "GET", "/users/{other}", "x", body={"x": 1}),
+    Case("user-listings:body", "GET", "/users/{owner}/listings", "limit", body={"limit": 1}),
+    Case("search:body", "GET", SEARCH, "radius_m", body={"radius_m": 5}),
 ]
 
 QUERY_CASES = [
