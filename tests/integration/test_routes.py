@@ -48,3 +48,12 @@ def test_a_page_that_ends_the_list_exactly_has_no_next_cursor(client, make_user)
     page = client.get(f"/users/{bob.user_id}/listings?limit=2", bob).body
     assert len(page["items"]) == 2
     assert page["next_cursor"] is None
+
+
+def test_the_routes_that_take_an_idempotency_key_document_it(client):
+    document = client.get("/openapi.json").body
+    for op in OPERATIONS:
+        parameters = document["paths"][op.path][op.method.lower()].get("parameters", [])
+        documented = any(p["in"] == "header" and p["name"] == "Idempotency-Key" and p["required"] for p in parameters)
+        assert documented == op.idempotent, (op.method, op.path)
+    assert {(op.method, op.path) for op in OPERATIONS if op.idempotent} == {("POST", "/orders")}
