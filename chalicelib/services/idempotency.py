@@ -7,7 +7,8 @@ answer is recorded. So:
 - a repeat while the first still runs waits for its answer (up to WAIT_S, then 409 — retry later);
 - if a run dies before recording (a Lambda timeout), its lock lapses after LOCK_S and the next repeat
   runs again with the *same* operation_id, so it finds the object the dead run may have written;
-- the same key with another body is refused (409), as is any reuse after KEEP_S.
+- the same key with another body is refused (409);
+- a key is remembered for KEEP_S (24 h, like Stripe's); after that it is a new key.
 Answers to client errors (4xx) are recorded like successes; a run refused as busy (429) or failing
 unexpectedly releases the key, so a retry runs afresh.
 """

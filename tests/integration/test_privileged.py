@@ -5,47 +5,15 @@ in-process moto is not thread-safe, and real DynamoDB gives the isolation in pro
 """
 from __future__ import annotations
 
-import socket
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-
-import boto3
-import pytest
-import requests
 
 from chalicelib.domain.identity import Caller
 from chalicelib.services import listings as listing_service
 from chalicelib.services import profiles as profile_service
 from chalicelib.store import listings as listing_store
-from scripts import provision
-from scripts.local_stack import SerialisedMotoServer
-from tests.conftest import PEOPLES_SQUARE, REGION
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto_server():
-    port = _free_port()
-    server = SerialisedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def served_stack(moto_server, monkeypatch):
-    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    deployed = provision.deploy(boto3.Session(region_name=REGION), "race")
-    for key, value in deployed.environment().items():
-        monkeypatch.setenv(key, value)
-    return deployed
+from tests.conftest import PEOPLES_SQUARE
 
 
 def publish_first(caller: Caller, barrier: threading.Barrier) -> bool:
