@@ -9,6 +9,7 @@ from chalicelib.api.orders import orders_bp
 from chalicelib.api.profiles import profiles_bp
 from chalicelib.api.public import public_bp
 from chalicelib.api.search import search_bp
+from chalicelib.api.wallet import wallet_bp
 from chalicelib.jobs.schedules import jobs_bp
 
 app = Chalice(app_name="everywhere")
@@ -19,4 +20,5 @@ app.register_blueprint(listings_bp)
 app.register_blueprint(search_bp)
 app.register_blueprint(conversations_bp)
 app.register_blueprint(orders_bp)
+app.register_blueprint(wallet_bp)
 app.register_blueprint(jobs_bp)

@@ -38,6 +38,7 @@ class Settings:
     chat_table: str
     orders_table: str
     idempotency_table: str
+    ledger_table: str
     privileged_quota: int
     open_regions: frozenset[str] | None
     user_pool_id: str
@@ -48,6 +49,7 @@ class Settings:
     message_rate_window_s: int
     request_expiry_s: int  # an order request nobody accepts lapses after this long
     fee_bps: int  # the platform's fee, basis points of the price
+    payment_rail: str  # "simulated" (deposits and withdrawals just happen) or "none" (refused)
 
     @property
     def token_issuer(self) -> str:
@@ -75,6 +77,7 @@ def get_settings() -> Settings:
         chat_table=os.environ.get("CHAT_TABLE", f"{prefix}-chat"),
         orders_table=os.environ.get("ORDERS_TABLE", f"{prefix}-orders"),
         idempotency_table=os.environ.get("IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
+        ledger_table=os.environ.get("LEDGER_TABLE", f"{prefix}-ledger"),
         privileged_quota=_int("PRIVILEGED_QUOTA", 10_000),
         open_regions=_ids("OPEN_REGIONS"),
         user_pool_id=pool_id,
@@ -85,4 +88,5 @@ def get_settings() -> Settings:
         message_rate_window_s=max(1, _int("MESSAGE_RATE_WINDOW_S", 60)),
         request_expiry_s=_int("REQUEST_EXPIRY_S", 48 * 3600),
         fee_bps=_int("FEE_BPS", 0),
+        payment_rail=os.environ.get("PAYMENT_RAIL", "none" if stage == "prod" else "simulated"),
     )

@@ -56,6 +56,7 @@ class Stack:
             "CHAT_TABLE": self.outputs["ChatTable"],
             "ORDERS_TABLE": self.outputs["OrdersTable"],
             "IDEMPOTENCY_TABLE": self.outputs["IdempotencyTable"],
+            "LEDGER_TABLE": self.outputs["LedgerTable"],
             "COGNITO_USER_POOL_ID": self.user_pool_id,
             "COGNITO_APP_CLIENT_ID": self.user_pool_client_id,
         }

@@ -42,6 +42,10 @@ class RegionNotOpen(ChaliceViewError):
     STATUS_CODE = 422
 
 
+class InsufficientFunds(ChaliceViewError):
+    STATUS_CODE = 422
+
+
 class ServiceUnavailableError(ChaliceViewError):
     STATUS_CODE = 503
 
@@ -52,6 +56,7 @@ _HTTP_ERRORS: dict[type[domain.DomainError], type[ChaliceViewError]] = {
     domain.Forbidden: ForbiddenError,
     domain.Conflict: ConflictError,
     domain.RegionNotOpen: RegionNotOpen,
+    domain.InsufficientFunds: InsufficientFunds,
     domain.Busy: TooManyRequestsError,
     domain.RateLimited: TooManyRequestsError,
 }

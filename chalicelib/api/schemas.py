@@ -141,6 +141,10 @@ class OrdersQuery(PageQuery):
     status: OrderStatus | None = None
 
 
+class AmountBody(Body):
+    amount_cents: PriceCents
+
+
 # ---- responses ----
 class ErrorOut(BaseModel):
     Code: str
@@ -270,3 +274,26 @@ class OrderOut(BaseModel):
 class OrderPage(BaseModel):
     items: list[OrderOut]
     next_cursor: str | None
+
+
+class WalletOut(BaseModel):
+    available_cents: int
+    held_cents: int = Field(description="Your money in open escrows, as a buyer.")
+    currency: str
+
+
+class LedgerEntryOut(BaseModel):
+    entry_id: str
+    kind: str
+    amount_cents: int = Field(description="Signed: + into your wallet, - out of it.")
+    order_id: str | None
+    at: str
+
+
+class LedgerPage(BaseModel):
+    items: list[LedgerEntryOut]
+    next_cursor: str | None
+
+
+class ReceiptOut(LedgerEntryOut):
+    wallet: WalletOut = Field(description="The wallet right after this movement.")

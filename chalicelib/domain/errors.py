@@ -25,6 +25,10 @@ class RegionNotOpen(DomainError):
     """The point lies outside every open region (HTTP 422)."""
 
 
+class InsufficientFunds(DomainError):
+    """A wallet holds less than the amount that would leave it (HTTP 422)."""
+
+
 class Busy(DomainError):
     """A write kept meeting concurrent writes to the same item; the client should retry (HTTP 429)."""
 

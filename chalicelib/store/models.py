@@ -275,3 +275,54 @@ class IdempotencyModel(Model):
     status_code = NumberAttribute(null=True)
     response = UnicodeAttribute(null=True)  # the JSON answer
     expires_at = TTLAttribute()
+
+
+# ---- ledger: accounts, their journal lines, and journal entries (see chalicelib/domain/ledger.py) ----
+# | item     | pk                 | sk                         | what                                         |
+# |----------|--------------------|----------------------------|----------------------------------------------|
+# | balance  | acct#<account>     | balance                    | the account's balance (+ `held` on wallets)  |
+# | line     | acct#<account>     | line#<at>#<entry_id>       | one posting of an entry to this account      |
+# | entry    | tx#<entry_id>      | entry                      | the entry: its kind and balanced postings    |
+# An entry, its lines and the balance changes are one TransactWriteItems; the entry is put only if absent,
+# so an entry id can be posted once, however often a write is retried.
+
+
+class BalanceModel(Model):
+    class Meta:
+        table_name = "ledger"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    balance = NumberAttribute(default=0)
+    held = NumberAttribute(null=True)
+
+
+class LineModel(Model):
+    class Meta:
+        table_name = "ledger"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    entry_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    amount_cents = NumberAttribute()
+    order_id = UnicodeAttribute(null=True)
+    at = UnicodeAttribute()
+
+
+class PostingAttribute(MapAttribute):
+    account = UnicodeAttribute()
+    amount_cents = NumberAttribute()
+
+
+class EntryModel(Model):
+    class Meta:
+        table_name = "ledger"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    entry_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    postings = ListAttribute(of=PostingAttribute)
+    order_id = UnicodeAttribute(null=True)
+    at = UnicodeAttribute()

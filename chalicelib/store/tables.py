@@ -8,6 +8,9 @@ from pynamodb.connection import Connection
 
 from chalicelib.settings import Settings, get_settings
 from chalicelib.store.models import (
+    BalanceModel,
+    EntryModel,
+    LineModel,
     ConversationMemberModel,
     ConversationPairModel,
     CounterModel,
@@ -41,6 +44,7 @@ def bind(settings: Settings | None = None) -> Connection:
         settings.chat_table,
         settings.orders_table,
         settings.idempotency_table,
+        settings.ledger_table,
         os.environ.get("AWS_ENDPOINT_URL", ""),
     )
     with _lock:
@@ -56,6 +60,9 @@ def bind(settings: Settings | None = None) -> Connection:
                 (ConversationPairModel, settings.chat_table),
                 (OrderModel, settings.orders_table),
                 (IdempotencyModel, settings.idempotency_table),
+                (BalanceModel, settings.ledger_table),
+                (LineModel, settings.ledger_table),
+                (EntryModel, settings.ledger_table),
             ):
                 model.Meta.table_name = table
                 model.Meta.region = settings.region

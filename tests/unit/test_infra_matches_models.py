@@ -4,6 +4,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.store.models import (
+    BalanceModel,
+    EntryModel,
+    LineModel,
     ConversationMemberModel,
     ConversationPairModel,
     CounterModel,
@@ -29,7 +32,8 @@ def _sorted(items):
     [("ListingsTable", ListingModel), ("ProfilesTable", ProfileModel), ("SystemTable", CounterModel),
      ("SystemTable", KeyModel), ("SystemTable", RateCounterModel), ("ChatTable", ConversationMemberModel),
      ("ChatTable", MessageModel), ("ChatTable", ConversationPairModel), ("OrdersTable", OrderModel),
-     ("IdempotencyTable", IdempotencyModel)],
+     ("IdempotencyTable", IdempotencyModel), ("LedgerTable", BalanceModel), ("LedgerTable", LineModel),
+     ("LedgerTable", EntryModel)],
 )
 def test_the_template_declares_the_keys_and_indexes_the_model_uses(resource, model):
     declared = RESOURCES[resource]["Properties"]

@@ -1,0 +1,71 @@
+"""Use cases for a user's wallet: balance, statement, deposits and withdrawals through the payment rail."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.domain import cursors, ledger
+from chalicelib.domain.clock import now_iso
+from chalicelib.domain.errors import Forbidden
+from chalicelib.domain.identity import Caller
+from chalicelib.services.listings import Page
+from chalicelib.settings import get_settings
+from chalicelib.store import keys
+from chalicelib.store import ledger as ledger_store
+from chalicelib.store.contention import retrying
+
+CURRENCY = "CNY"  # wallets are kept in the currency of the open regions (Shanghai first)
+SIMULATED_RAIL = "simulated"
+
+
+@dataclass(frozen=True)
+class Wallet:
+    available_cents: int
+    held_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    entry_id: str
+    kind: str
+    amount_cents: int
+    at: str
+    wallet: Wallet
+
+
+def wallet_of(user_id: str) -> Wallet:
+    stored = ledger_store.balance(ledger.wallet(user_id))
+    return Wallet(available_cents=stored.balance_cents, held_cents=stored.held_cents, currency=CURRENCY)
+
+
+def statement(caller: Caller, limit: int, cursor: str | None) -> Page:
+    """A page of the caller's wallet lines, newest first."""
+    secret = keys.cursor_key()
+    bound_to = cursors.binding("ledger", caller.user_id)
+    start_key = cursors.decode(cursor, bound_to, secret) if cursor else None
+    items, last_key = ledger_store.statement(ledger.wallet(caller.user_id), limit, start_key)
+    return Page(items=items, next_cursor=cursors.encode(last_key, bound_to, secret) if last_key else None)
+
+
+def _check_rail() -> None:
+    if get_settings().payment_rail != SIMULATED_RAIL:
+        raise Forbidden("this stage has no payment rail: deposits and withdrawals are disabled")
+
+
+def _post(entry: ledger.Entry, user_id: str, signed_amount: int) -> Receipt:
+    retrying(lambda: ledger_store.post(entry))  # posting an entry id twice is a no-op: safe to retry
+    return Receipt(entry.entry_id, entry.kind, signed_amount, entry.at, wallet_of(user_id))
+
+
+def deposit(caller: Caller, amount_cents: int, operation_id: str) -> Receipt:
+    """Money in from the (simulated) payment rail."""
+    _check_rail()
+    entry = ledger.deposit(f"deposit#{operation_id}", caller.user_id, amount_cents, now_iso())
+    return _post(entry, caller.user_id, amount_cents)
+
+
+def withdraw(caller: Caller, amount_cents: int, operation_id: str) -> Receipt:
+    """Money out to the (simulated) payment rail; no more than is available (422 InsufficientFunds)."""
+    _check_rail()
+    entry = ledger.withdrawal(f"withdrawal#{operation_id}", caller.user_id, amount_cents, now_iso())
+    return _post(entry, caller.user_id, -amount_cents)

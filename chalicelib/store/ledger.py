@@ -1,0 +1,197 @@
+"""The ledger in DynamoDB: post an entry (its lines and balance changes) in one transaction, exactly once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain import ledger
+from chalicelib.domain.errors import InsufficientFunds
+from chalicelib.domain.ledger import Entry, Posting
+from chalicelib.store import tables
+from chalicelib.store.models import BalanceModel, EntryModel, LineModel, PostingAttribute
+from chalicelib.store.pages import Key, one_page
+
+BALANCE_SORT_KEY = "balance"
+ENTRY_SORT_KEY = "entry"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One posting as an account's statement shows it."""
+
+    account: str
+    entry_id: str
+    kind: str
+    amount_cents: int
+    order_id: str | None
+    at: str
+
+
+@dataclass(frozen=True)
+class Balance:
+    account: str
+    balance_cents: int
+    held_cents: int
+
+
+def _account_key(account: str) -> str:
+    return f"acct#{account}"
+
+
+def _line_sort_key(entry: Entry) -> str:
+    return f"line#{entry.at}#{entry.entry_id}"
+
+
+def _cancelled_because(exc: TransactWriteError, index: int) -> bool:
+    reasons = exc.cancellation_reasons or []
+    return index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"
+
+
+def post(entry: Entry) -> bool:
+    """Write the entry, its lines and the balance changes atomically; False if it was posted before.
+
+    Raises InsufficientFunds if an account that may not go below zero would (nothing is written then).
+    The entry item is put only if absent (moto ignores ClientRequestToken, so the guard is ours), which
+    makes a retried post — say after a response lost in transit — a no-op.
+    """
+    connection = tables.bind()
+    held = dict(entry.held)
+    touched = {posting.account for posting in entry.postings} | {ledger.wallet(user) for user in held}
+    try:
+        with TransactWrite(connection=connection) as tx:
+            # Puts go first in the request (PynamoDB's order), so index 0 of the cancellation reasons is the guard.
+            tx.save(
+                EntryModel(
+                    pk=f"tx#{entry.entry_id}", sk=ENTRY_SORT_KEY, entry_id=entry.entry_id, kind=entry.kind,
+                    postings=[PostingAttribute(account=p.account, amount_cents=p.amount_cents) for p in entry.postings],
+                    order_id=entry.order_id, at=entry.at,
+                ),
+                condition=EntryModel.pk.does_not_exist(),
+            )
+            for posting in entry.postings:
+                tx.save(
+                    LineModel(
+                        pk=_account_key(posting.account), sk=_line_sort_key(entry), entry_id=entry.entry_id,
+                        kind=entry.kind, amount_cents=posting.amount_cents, order_id=entry.order_id, at=entry.at,
+                    )
+                )
+            amounts = {posting.account: posting.amount_cents for posting in entry.postings}
+            for account in sorted(touched):
+                _update_balance(tx, account, amounts.get(account, 0), held.get(ledger.owner_of(account) or "", 0))
+    except TransactWriteError as exc:
+        if _cancelled_because(exc, 0):
+            return False
+        if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
+            raise InsufficientFunds("not enough money in the wallet for this") from exc
+        raise
+    return True
+
+
+def _update_balance(tx: TransactWrite, account: str, amount: int, held_delta: int) -> None:
+    actions: list[Any] = []
+    condition = None
+    if amount:
+        actions.append(BalanceModel.balance.add(amount))
+        if amount < 0 and not ledger.may_go_negative(account):
+            condition = BalanceModel.balance >= -amount
+    if held_delta:
+        actions.append(BalanceModel.held.add(held_delta))
+        if held_delta < 0:
+            held_enough = BalanceModel.held >= -held_delta
+            condition = held_enough if condition is None else condition & held_enough
+    tx.update(BalanceModel(pk=_account_key(account), sk=BALANCE_SORT_KEY), actions=actions, condition=condition)
+
+
+def is_posted(entry_id: str) -> bool:
+    tables.bind()
+    try:
+        EntryModel.get(f"tx#{entry_id}", ENTRY_SORT_KEY, consistent_read=True)
+        return True
+    except EntryModel.DoesNotExist:
+        return False
+
+
+def balance(account: str) -> Balance:
+    tables.bind()
+    try:
+        model = BalanceModel.get(_account_key(account), BALANCE_SORT_KEY, consistent_read=True)
+    except BalanceModel.DoesNotExist:
+        return Balance(account, 0, 0)
+    return Balance(account, int(model.balance or 0), int(model.held or 0))
+
+
+def statement(account: str, limit: int, start_key: Key | None) -> tuple[list[Line], Key | None]:
+    """A page of the account's lines, newest first."""
+    tables.bind()
+    models, next_key = one_page(
+        lambda count, start: LineModel.query(
+            _account_key(account), LineModel.sk.startswith("line#"), scan_index_forward=False,
+            consistent_read=True, limit=count, page_size=count, last_evaluated_key=start,
+        ),
+        limit,
+        start_key,
+        lambda last: {"pk": {"S": last.pk}, "sk": {"S": last.sk}},
+    )
+    return [_line(model) for model in models], next_key
+
+
+def _line(model: LineModel) -> Line:
+    return Line(
+        account=model.pk.removeprefix("acct#"), entry_id=model.entry_id, kind=model.kind,
+        amount_cents=int(model.amount_cents), order_id=model.order_id, at=model.at,
+    )
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry as stored, unchecked: reconciliation must see a broken one, not fail to read it."""
+
+    entry_id: str
+    kind: str
+    postings: tuple[Posting, ...]
+    order_id: str | None
+    at: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything in the ledger table, for reconciliation."""
+
+    balances: dict[str, Balance]
+    lines: list[Line]
+    entries: list[StoredEntry]
+
+
+def snapshot() -> Snapshot:
+    """Read the whole ledger (a Scan: for the reconciliation command, not for requests)."""
+    tables.bind()
+    balances: dict[str, Balance] = {}
+    lines: list[Line] = []
+    entries: list[StoredEntry] = []
+    for item in _scan():
+        sk = item["sk"]["S"]
+        if sk == BALANCE_SORT_KEY:
+            model = BalanceModel.from_raw_data(item)
+            account = model.pk.removeprefix("acct#")
+            balances[account] = Balance(account, int(model.balance or 0), int(model.held or 0))
+        elif sk.startswith("line#"):
+            lines.append(_line(LineModel.from_raw_data(item)))
+        elif sk == ENTRY_SORT_KEY:
+            model = EntryModel.from_raw_data(item)
+            entries.append(
+                StoredEntry(
+                    entry_id=model.entry_id, kind=model.kind, at=model.at, order_id=model.order_id,
+                    postings=tuple(Posting(p.account, int(p.amount_cents)) for p in model.postings),
+                )
+            )
+    return Snapshot(balances, lines, entries)
+
+
+def _scan() -> Iterator[dict[str, Any]]:
+    client = BalanceModel._get_connection().connection.client
+    paginator = client.get_paginator("scan")
+    for page in paginator.paginate(TableName=BalanceModel.Meta.table_name, ConsistentRead=True):
+        yield from page["Items"]
