@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench token install clean
+.PHONY: run test bench token reconcile install clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(BENCH_STAMP)
 ## A token for a demo user (AS=alice|bob|olga, default alice) or a new user (NEW="Their Name"), from the running stack.
 token: $(STAMP)
 	@$(BIN)/python -m scripts.token $(if $(NEW),--new "$(NEW)",$(or $(AS),alice))
+
+## Check the books of the running local stack (or of the stage the environment names); exit 1 on drift.
+reconcile: $(STAMP)
+	$(BIN)/python -m scripts.reconcile
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .hypothesis

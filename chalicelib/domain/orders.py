@@ -32,6 +32,9 @@ STATUSES = (
     DECLINED, CANCELLED, EXPIRED, PAYMENT_FAILED, REFUNDED, DISPUTED, RESOLVED,
 )
 
+# While an order is in one of these, its price sits in its escrow account.
+HOLDING = (FUNDED, DELIVERED, DISPUTED)
+
 BUYER = "buyer"
 PROVIDER = "provider"
 PLATFORM = "platform"

@@ -9,8 +9,9 @@ answer is recorded. So:
   runs again with the *same* operation_id, so it finds the object the dead run may have written;
 - the same key with another body is refused (409);
 - a key is remembered for KEEP_S (24 h, like Stripe's); after that it is a new key.
-Answers to client errors (4xx) are recorded like successes; a run refused as busy (429) or failing
-unexpectedly releases the key, so a retry runs afresh.
+Answers to client errors (4xx) are recorded like successes. A run refused as busy (429) or failing
+unexpectedly unlocks the key without forgetting its operation id: the next repeat runs at once, with the
+same id, so whatever the failed run may have written is found, never written twice.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def run_once(user_id: str, key: str, fingerprint: str, run: Callable[[str], tupl
     try:
         status, body = run(operation_id)
     except BaseException:
-        record_store.release(record_key, operation_id)
+        record_store.unlock(record_key, operation_id)
         raise
     record_store.complete(record_key, operation_id, status, json.dumps(body, separators=(",", ":")))
     return Answer(status, body, replayed=False)

@@ -53,7 +53,7 @@ def _check_rail() -> None:
 
 
 def _post(entry: ledger.Entry, user_id: str, signed_amount: int) -> Receipt:
-    retrying(lambda: ledger_store.post(entry))  # posting an entry id twice is a no-op: safe to retry
+    retrying(lambda: ledger_store.post(entry), idempotent=True)  # an entry id posts once: safe to re-send
     return Receipt(entry.entry_id, entry.kind, signed_amount, entry.at, wallet_of(user_id))
 
 

@@ -11,6 +11,7 @@ import random
 import time
 from typing import Callable, TypeVar
 
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from chalicelib.domain.errors import Busy
@@ -25,25 +26,33 @@ RETRYABLE_CODES = {
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
 }
+# The request may have been carried out: only a write that is a no-op the second time may be re-sent.
+LOST_RESPONSES = (ConnectionClosedError, ReadTimeoutError, EndpointConnectionError)
 ATTEMPTS = 6
 BASE_DELAY_S = 0.02
 
 
 def is_transient(exc: PynamoDBException) -> bool:
-    if exc.cause_response_code in RETRYABLE_CODES:
+    response = getattr(exc.cause, "response", None) or {}  # connection errors carry response=None
+    if response.get("Error", {}).get("Code") in RETRYABLE_CODES:
         return True
     if isinstance(exc, TransactWriteError):
         return any(reason is not None and reason.code in RETRYABLE_CODES for reason in exc.cancellation_reasons)
     return False
 
 
-def retrying(write: Callable[[], T], attempts: int = ATTEMPTS) -> T:
-    """Run `write`, again after a jittered, growing pause while DynamoDB refuses it transiently."""
+def retrying(write: Callable[[], T], attempts: int = ATTEMPTS, idempotent: bool = False) -> T:
+    """Run `write`, again after a jittered, growing pause while DynamoDB refuses it transiently.
+
+    `idempotent`: the write is guarded so that repeating it changes nothing (a ledger entry put only if
+    absent); then a response lost in transit is retried too — the repeat finds the write done.
+    """
     for attempt in range(attempts):
         try:
             return write()
         except PynamoDBException as exc:
-            if not is_transient(exc):
+            lost = idempotent and isinstance(exc.cause, LOST_RESPONSES)
+            if not (lost or is_transient(exc)):
                 raise
             if attempt < attempts - 1:
                 time.sleep(random.uniform(0, BASE_DELAY_S * 2**attempt))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.store import tables
 from chalicelib.store.models import IdempotencyModel
@@ -34,7 +34,7 @@ def _record(model: IdempotencyModel) -> Record:
     )
 
 
-def _failed_condition(exc: PutError | UpdateError | DeleteError) -> bool:
+def _failed_condition(exc: PutError | UpdateError) -> bool:
     return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
@@ -94,14 +94,19 @@ def complete(key: str, operation_id: str, status_code: int, response: str) -> No
     )
 
 
-def release(key: str, operation_id: str) -> None:
-    """Give the key back after a run that changed nothing and may be retried (e.g. the platform was busy)."""
+def unlock(key: str, operation_id: str) -> None:
+    """Let the next repeat take over at once, with the same operation id, after a run that did not finish.
+
+    The key is not given back: the run may have written (say, its response was lost in transit), and
+    only a repeat with the same operation id finds what it wrote instead of writing it again.
+    """
     tables.bind()
     try:
-        IdempotencyModel(key=key).delete(
-            condition=(IdempotencyModel.operation_id == operation_id) & (IdempotencyModel.state == RUNNING)
+        IdempotencyModel(key=key).update(
+            actions=[IdempotencyModel.locked_until.set(0)],
+            condition=(IdempotencyModel.operation_id == operation_id) & (IdempotencyModel.state == RUNNING),
         )
-    except DeleteError as exc:
+    except UpdateError as exc:
         if not _failed_condition(exc):
             raise
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.domain.orders import REQUESTED, Order, TimelineEntry
+from chalicelib.domain.orders import HOLDING, REQUESTED, Order, TimelineEntry
 from chalicelib.store import tables
 from chalicelib.store.models import OrderModel, TimelineEntryAttribute
 from chalicelib.store.pages import Key, one_page
@@ -203,3 +203,9 @@ def page_for_any_role(
         else:
             position[role] = _position(used[-1], role, status) if used else start.get(role)
     return [order for order, _ in taken], position
+
+
+def holding() -> list[Order]:
+    """Every order whose payment should sit in escrow (a Scan: for reconciliation, not for requests)."""
+    tables.bind()
+    return [_from_model(model) for model in OrderModel.scan(OrderModel.status.is_in(*HOLDING), consistent_read=True)]

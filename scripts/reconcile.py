@@ -1,0 +1,47 @@
+"""`make reconcile`: check that the books add up; exits 1 on any drift.
+
+Against the running local stack by default (its coordinates in .local/stack.json, or STATE_DIR); set
+AWS credentials and the table names (LEDGER_TABLE, ORDERS_TABLE, or STAGE) to check a deployed stage.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _use_local_stack() -> None:
+    stack_file = Path(os.environ.get("STATE_DIR", ROOT / ".local")) / "stack.json"
+    if "AWS_ENDPOINT_URL" in os.environ or not stack_file.exists():
+        return
+    stack = json.loads(stack_file.read_text())
+    os.environ.update(
+        AWS_ENDPOINT_URL=stack["aws_endpoint"], AWS_REGION=stack["region"], AWS_DEFAULT_REGION=stack["region"],
+        AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", STAGE=stack["stage"],
+    )
+    for output, variable in (("LedgerTable", "LEDGER_TABLE"), ("OrdersTable", "ORDERS_TABLE")):
+        if output in stack.get("tables", {}):
+            os.environ[variable] = stack["tables"][output]
+
+
+def main() -> int:
+    _use_local_stack()
+    from chalicelib.services.reconcile import reconcile
+
+    report = reconcile()
+    for name, cents in report.totals.items():
+        print(f"{name:>12}: {cents / 100:>14,.2f}")
+    if report.clean:
+        print("the books are clean")
+        return 0
+    print(f"{len(report.problems)} problem(s):")
+    for problem in report.problems:
+        print(f"  - {problem}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
