@@ -120,7 +120,8 @@ class ConversationCreate(Body):
 class MessageCreate(Body):
     text: MessageText
     offer_cents: PriceCents | None = Field(
-        default=None, description="A price offer; an order on the listing from this conversation's buyer defaults to the latest one."
+        default=None,
+        description="A price offer. The provider's latest one is the price an order from this conversation's buyer defaults to.",
     )
 
 
@@ -131,7 +132,8 @@ class MessagesQuery(PageQuery):
 class OrderCreate(Body):
     listing_id: ResourceId
     price_cents: PriceCents | None = Field(
-        default=None, description="Defaults to the latest offer in your conversation about the listing, else its price."
+        default=None,
+        description="Defaults to the provider's latest offer in your conversation about the listing, else its price.",
     )
     note: Note = ""
 

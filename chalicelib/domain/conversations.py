@@ -1,8 +1,8 @@
 """A conversation: one buyer and one listing's provider talking about that listing, before and during a deal.
 
 There is at most one conversation per buyer and listing. Only its two participants may see or write it;
-to anyone else it does not exist. A message may carry a price offer (`offer_cents`); the latest offer
-is the price an order from that buyer on that listing defaults to.
+to anyone else it does not exist. A message may carry a price offer (`offer_cents`); the provider's
+latest offer is the price an order from that buyer on that listing defaults to.
 """
 from __future__ import annotations
 
@@ -22,8 +22,14 @@ class Conversation:
     provider_id: str
     created_at: str
     last_message_at: str | None
-    offer_cents: int | None = None  # the latest price offered in the conversation, by either side
+    last_message_id: str | None = None
+    offer_cents: int | None = None  # the provider's latest price offer in this conversation
     offer_by: str | None = None
+
+    @property
+    def agreed_price_cents(self) -> int | None:
+        """The price an order from the buyer defaults to: the provider's word, never the buyer's own offer."""
+        return self.offer_cents if self.offer_by == self.provider_id else None
 
     @property
     def participants(self) -> tuple[str, str]:

@@ -150,7 +150,7 @@ def is_overdue(order: Order, now: datetime) -> bool:
 
 def lapsed(order: Order) -> Order:
     """An unanswered request once expired: it lapsed at its expiry time, whenever that is written down."""
-    return after(order, EXPIRED, parse_iso(order.expires_at))
+    return after(order, TRANSITIONS["expire"].target, parse_iso(order.expires_at))
 
 
 def as_seen(order: Order, now: datetime) -> Order:

@@ -1,9 +1,12 @@
 """Use cases for chat: open a conversation about a listing, list mine, read one, send and read messages."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from chalicelib.domain import conversations, cursors
-from chalicelib.domain.clock import iso, now
+from chalicelib.domain.clock import iso, now, parse_iso
 from chalicelib.domain.conversations import Conversation, Message
+from chalicelib.domain.errors import Busy
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.ids import new_id
 from chalicelib.services import rate_limits
@@ -14,6 +17,7 @@ from chalicelib.store import keys
 from chalicelib.store.contention import retrying
 
 SEND_MESSAGE = "send_message"
+SEND_ATTEMPTS = 5
 
 
 def open_about(caller: Caller, listing_id: str) -> tuple[Conversation, bool]:
@@ -48,22 +52,30 @@ def mine(caller: Caller, limit: int, cursor: str | None) -> Page:
 
 
 def send(caller: Caller, conversation_id: str, text: str, offer_cents: int | None) -> Message:
-    """Post a message as one of the two participants (rate-limited per sender)."""
+    """Post a message as one of the two participants (rate-limited per sender: a send that then fails
+    still counts, which errs on the side of the limit)."""
     conversation = get(caller, conversation_id)
     conversations.check_text(text)
     settings = get_settings()
     moment = now()
     rate_limits.check(caller.user_id, SEND_MESSAGE, settings.message_rate_limit, settings.message_rate_window_s, moment)
-    message = Message(
-        message_id=new_id(moment),
-        conversation_id=conversation.conversation_id,
-        sender_id=caller.user_id,
-        text=text,
-        sent_at=iso(moment),
-        offer_cents=offer_cents,
-    )
-    retrying(lambda: chat_store.append(conversation, message))
-    return message
+    for _ in range(SEND_ATTEMPTS):
+        message = Message(
+            message_id=new_id(moment),
+            conversation_id=conversation.conversation_id,
+            sender_id=caller.user_id,
+            text=text,
+            sent_at=iso(moment),
+            offer_cents=offer_cents,
+        )
+        try:
+            retrying(lambda: chat_store.append(conversation, message), idempotent=True)
+            return message
+        except chat_store.OutOfOrder:
+            # Another message got a later id first (a clock ahead of ours): take a moment after it.
+            latest = chat_store.get_for(caller.user_id, conversation.conversation_id) or conversation
+            moment = max(now(), parse_iso(latest.last_message_at or iso(moment)) + timedelta(milliseconds=1))
+    raise Busy("the conversation is busy; send the message again")
 
 
 def messages(caller: Caller, conversation_id: str, after: str | None, limit: int, cursor: str | None) -> Page:

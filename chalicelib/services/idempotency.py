@@ -25,7 +25,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
 from chalicelib.store import idempotency as record_store
 
-LOCK_S = 60  # longer than the API function's timeout: a run still holding the key after this is dead
+LOCK_S = 60  # twice the API function's timeout (lambda_timeout 30 in .chalice/config.json): a run still holding it is dead
 KEEP_S = 24 * 3600
 WAIT_S = 10.0
 
@@ -39,7 +39,7 @@ class Answer:
 
 def run_once(user_id: str, key: str, fingerprint: str, run: Callable[[str], tuple[int, Any]]) -> Answer:
     """`run(operation_id) -> (status, JSON body)`, once for this caller and key."""
-    record_key = f"{user_id}#{key}"
+    record_key = record_store.record_key(user_id, key)
     deadline = time.monotonic() + WAIT_S
     pause = 0.02
     while True:

@@ -23,8 +23,8 @@ SWEEP_BATCH = 500
 def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | None, note: str) -> Order:
     """Request a listing's service as its buyer.
 
-    The price is the one given, else the latest offer in the caller's conversation about the listing,
-    else the listing's price. `order_id` comes from the request's idempotency reservation: a retry of a
+    The price is the one given, else the provider's latest offer in the caller's conversation about the
+    listing, else the listing's price. `order_id` comes from the request's idempotency reservation: a retry of a
     request that already stored its order gets that order back.
     """
     already = order_store.get(order_id)
@@ -37,9 +37,10 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
         raise InvalidInput("listing_id: you cannot order your own listing")
     if listing.status in (PAUSED, DELETED):
         raise Conflict(f"the listing is {listing.status}: it takes no orders")
+    # (The order is written on condition that the listing is still active: see order_store.insert.)
     if price_cents is None:
         conversation = chat_store.find(listing_id, caller.user_id)
-        offered = conversation.offer_cents if conversation is not None else None
+        offered = conversation.agreed_price_cents if conversation is not None else None
         price_cents = offered if offered is not None else listing.price_cents
     settings = get_settings()
     order = orders.new_order(
@@ -54,8 +55,7 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
         expiry_s=settings.request_expiry_s,
         now=now(),
     )
-    stored, _ = order_store.insert(order)
-    return stored
+    return order_store.insert(order)
 
 
 def get(caller: Caller, order_id: str) -> Order:
@@ -92,14 +92,19 @@ def mine(caller: Caller, role: str | None, status: str | None, limit: int, curso
     else:
         items, position = order_store.page_for(caller.user_id, role, status, limit, start)
     moment = now()
+    seen = [orders.as_seen(order, moment) for order in items]
+    # A request past its expiry is expired to clients at once, but sits under "requested" in the index
+    # until the sweep (at most a minute) writes it: it is left out of ?status=requested meanwhile.
     return Page(
-        items=[orders.as_seen(order, moment) for order in items],
+        items=[order for order in seen if status is None or order.status == status],
         next_cursor=cursors.encode(position, bound_to, secret) if position else None,
     )
 
 
 def _lapse(order: Order) -> bool:
     """Write an overdue request's expiry; False if something else changed it first."""
+    if order.status not in orders.TRANSITIONS["expire"].sources:
+        return False
     try:
         order_store.change_status(order, orders.lapsed(order))
         return True

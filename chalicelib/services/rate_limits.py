@@ -11,9 +11,7 @@ def check(user_id: str, action: str, limit: int, window_s: int, now: datetime) -
     """Count one `action` by the user in the current fixed window; RateLimited (429) once over `limit`."""
     window = int(now.timestamp()) // window_s
     window_ends = datetime.fromtimestamp((window + 1) * window_s, tz=timezone.utc)
-    allowed = counter_store.hit(
-        f"rate#{action}#{user_id}#{window}", limit, expires_at=window_ends + timedelta(seconds=window_s)
-    )
+    allowed = counter_store.hit(action, user_id, window, limit, expires_at=window_ends + timedelta(seconds=window_s))
     if not allowed:
         retry_after = max(1, int((window_ends - now).total_seconds() + 0.999))
         raise RateLimited(

@@ -14,6 +14,10 @@ from chalicelib.store.pages import Key, one_page
 PAIR_SORT_KEY = "pair"
 
 
+class OutOfOrder(Exception):
+    """A message with a later id was stored first; this one needs a later id (clients read `after` an id)."""
+
+
 def _member_key(user_id: str, conversation_id: str) -> tuple[str, str]:
     return f"u#{user_id}", f"c#{conversation_id}"
 
@@ -34,6 +38,7 @@ def _conversation(model: ConversationMemberModel) -> Conversation:
         provider_id=model.provider_id,
         created_at=model.created_at,
         last_message_at=model.last_message_at,
+        last_message_id=model.last_message_id,
         offer_cents=int(model.offer_cents) if model.offer_cents is not None else None,
         offer_by=model.offer_by,
     )
@@ -112,7 +117,13 @@ def create(conversation: Conversation) -> tuple[Conversation, bool]:
 
 
 def append(conversation: Conversation, message: Message) -> None:
-    """Store a message and move the conversation's last activity (and latest offer) for both participants."""
+    """Store a message and move the conversation's last activity (and the provider's latest offer) for both
+    participants.
+
+    Refused with OutOfOrder unless the message's id sorts after every stored one, so a reader who has
+    seen messages up to some id never misses one stored later with a smaller id. A re-sent request
+    (its response lost) finds its message stored and succeeds.
+    """
     connection = tables.bind()
     pk, sk = _message_key(conversation.conversation_id, message.message_id)
     stored = MessageModel(
@@ -126,22 +137,34 @@ def append(conversation: Conversation, message: Message) -> None:
     )
     actions: list[Any] = [
         ConversationMemberModel.last_message_at.set(message.sent_at),
+        ConversationMemberModel.last_message_id.set(message.message_id),
         ConversationMemberModel.activity.set(f"{message.sent_at}#{conversation.conversation_id}"),
     ]
-    if message.offer_cents is not None:
+    if message.offer_cents is not None and message.sender_id == conversation.provider_id:
         actions += [
             ConversationMemberModel.offer_cents.set(message.offer_cents),
             ConversationMemberModel.offer_by.set(message.sender_id),
         ]
-    with TransactWrite(connection=connection) as tx:
-        tx.save(stored, condition=MessageModel.pk.does_not_exist())
-        for user_id in conversation.participants:
-            member_pk, member_sk = _member_key(user_id, conversation.conversation_id)
-            tx.update(
-                ConversationMemberModel(pk=member_pk, sk=member_sk),
-                actions=actions,
-                condition=ConversationMemberModel.pk.exists(),
-            )
+    in_order = ConversationMemberModel.last_message_id.does_not_exist() | (
+        ConversationMemberModel.last_message_id < message.message_id
+    )
+    try:
+        with TransactWrite(connection=connection, client_request_token=message.message_id) as tx:
+            tx.save(stored, condition=MessageModel.pk.does_not_exist())  # puts go first: reason 0
+            for user_id in conversation.participants:
+                member_pk, member_sk = _member_key(user_id, conversation.conversation_id)
+                tx.update(
+                    ConversationMemberModel(pk=member_pk, sk=member_sk),
+                    actions=actions,
+                    condition=ConversationMemberModel.pk.exists() & in_order,
+                )
+    except TransactWriteError as exc:
+        reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or []]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            return
+        if "ConditionalCheckFailed" in reasons:
+            raise OutOfOrder(message.message_id) from exc
+        raise
 
 
 def page_inbox(user_id: str, limit: int, start_key: Key | None) -> tuple[list[Conversation], Key | None]:

@@ -34,6 +34,11 @@ def _record(model: IdempotencyModel) -> Record:
     )
 
 
+def record_key(user_id: str, key: str) -> str:
+    """Keys are scoped to the caller: two users may pick the same one."""
+    return f"{user_id}#{key}"
+
+
 def _failed_condition(exc: PutError | UpdateError) -> bool:
     return exc.cause_response_code == "ConditionalCheckFailedException"
 

@@ -173,6 +173,7 @@ class ConversationMemberModel(Model):
     provider_id = UnicodeAttribute()
     created_at = UnicodeAttribute()
     last_message_at = UnicodeAttribute(null=True)
+    last_message_id = UnicodeAttribute(null=True)  # messages are stored in id order: a new one must sort after it
     offer_cents = NumberAttribute(null=True)
     offer_by = UnicodeAttribute(null=True)
     activity = UnicodeAttribute()  # last activity#conversation_id: the inbox's sort key

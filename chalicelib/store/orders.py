@@ -4,11 +4,14 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.listings import ACTIVE
 from chalicelib.domain.orders import HOLDING, REQUESTED, Order, TimelineEntry
 from chalicelib.store import tables
-from chalicelib.store.models import OrderModel, TimelineEntryAttribute
+from chalicelib.store.models import ListingModel, OrderModel, TimelineEntryAttribute
 from chalicelib.store.pages import Key, one_page
 
 # Requests awaiting an answer are spread over this many index partitions, so the expiry sweep never
@@ -75,22 +78,29 @@ def get(order_id: str) -> Order | None:
         return None
 
 
-def insert(order: Order) -> tuple[Order, bool]:
-    """Store a new order unless one with its id exists; returns the stored order and whether it is new.
+def insert(order: Order) -> Order:
+    """Store a new order on condition that its listing is still active; returns the stored order.
 
-    The id comes from the request's idempotency reservation, so a retried request finds its own order.
+    An order with the same id already stored is returned as it is: the id comes from the request's
+    idempotency reservation, so that is a retry finding its own order. A listing paused or deleted since
+    it was read refuses the order (409), in the same transaction.
     """
-    tables.bind()
+    connection = tables.bind()
     try:
-        _to_model(order).save(condition=OrderModel.order_id.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        stored = get(order.order_id)
-        if stored is None:
-            raise
-        return stored, False
-    return order, True
+        with TransactWrite(connection=connection) as tx:
+            tx.condition_check(ListingModel, order.listing_id, condition=ListingModel.status == ACTIVE)
+            tx.save(_to_model(order), condition=OrderModel.order_id.does_not_exist())
+    except TransactWriteError as exc:
+        # PynamoDB sends condition checks first, then puts: [listing check, order put].
+        reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or []]
+        if reasons[1:2] == ["ConditionalCheckFailed"]:
+            stored = get(order.order_id)
+            if stored is not None:
+                return stored
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            raise Conflict("the listing was paused or deleted meanwhile: it takes no orders") from exc
+        raise
+    return order
 
 
 def change_status(before: Order, after: Order, unexpired_at: str | None = None) -> Order:

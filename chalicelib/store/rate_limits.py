@@ -10,11 +10,11 @@ from chalicelib.store import tables
 from chalicelib.store.models import RateCounterModel
 
 
-def hit(name: str, limit: int, expires_at: datetime) -> bool:
-    """Count one hit on counter `name` unless it already reached `limit`; True if counted (allowed)."""
+def hit(action: str, user_id: str, window: int, limit: int, expires_at: datetime) -> bool:
+    """Count one `action` by the user in `window` unless it already reached `limit`; True if counted (allowed)."""
     tables.bind()
     try:
-        RateCounterModel(name=name).update(
+        RateCounterModel(name=f"rate#{action}#{user_id}#{window}").update(
             actions=[RateCounterModel.hits.add(1), RateCounterModel.expires_at.set(expires_at)],
             condition=RateCounterModel.hits.does_not_exist() | (RateCounterModel.hits < limit),
         )

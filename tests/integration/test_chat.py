@@ -105,3 +105,60 @@ def test_a_message_must_say_something_within_2000_characters(client, make_user):
         assert "text" in answer.body["Message"]
     assert client.post(path, alice, {"text": "x" * 2000}).status == 201
     assert len(client.get(path, alice).body["items"]) == 1
+
+
+def test_a_message_never_sorts_before_one_already_stored(client, make_user, monkeypatch):
+    """A sender whose clock is behind still gets an id after the latest message, so readers polling with
+    `after` never miss it."""
+    from datetime import timedelta
+
+    from chalicelib.domain.clock import now
+    from chalicelib.services import conversations as chat_service
+
+    bob, alice = make_user(), make_user()
+    _, conversation = open_chat(client, bob, alice)
+    path = f"/conversations/{conversation['conversation_id']}/messages"
+    first = client.post(path, alice, {"text": "first"}).body
+    behind = now() - timedelta(minutes=5)
+    monkeypatch.setattr(chat_service, "now", lambda: behind)
+    second = client.post(path, bob, {"text": "second, from a slow clock"})
+    assert second.status == 201, second.body
+    assert second.body["message_id"] > first["message_id"]
+    assert second.body["sent_at"] >= first["sent_at"]
+    assert [m["text"] for m in client.get(f"{path}?after={first['message_id']}", alice).body["items"]] == [
+        "second, from a slow clock"
+    ]
+
+
+def test_a_message_whose_response_was_lost_is_stored_once(client, make_user):
+    from botocore.exceptions import ConnectionClosedError
+
+    from chalicelib.store import tables
+
+    bob, alice = make_user(), make_user()
+    _, conversation = open_chat(client, bob, alice)
+    path = f"/conversations/{conversation['conversation_id']}/messages"
+    dynamodb = tables.bind().client
+    calls = [0]
+
+    def lose_first_response(**_kwargs):
+        calls[0] += 1
+        if calls[0] == 1:
+            raise ConnectionClosedError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+
+    dynamodb.meta.events.register_first("after-call.dynamodb.TransactWriteItems", lose_first_response)
+    try:
+        sent = client.post(path, alice, {"text": "only once"})
+    finally:
+        dynamodb.meta.events.unregister("after-call.dynamodb.TransactWriteItems", lose_first_response)
+    assert sent.status == 201, sent.body
+    assert [m["text"] for m in client.get(path, bob).body["items"]] == ["only once"]
+
+
+def test_text_may_hold_emoji_joined_sequences(client, make_user):
+    bob, alice = make_user(), make_user()
+    _, conversation = open_chat(client, bob, alice)
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    sent = client.post(f"/conversations/{conversation['conversation_id']}/messages", alice, {"text": family})
+    assert sent.status == 201
+    assert sent.body["text"] == family

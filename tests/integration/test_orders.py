@@ -113,3 +113,49 @@ def test_an_unknown_role_or_status_filter_is_refused(client, make_user):
     alice = make_user()
     assert client.get("/orders?role=operator", alice).status == 400
     assert client.get("/orders?status=lost", alice).status == 400
+
+
+def test_the_buyers_own_offer_does_not_set_the_price(client, make_user):
+    bob, alice = make_user(), make_user()
+    item = client.post("/listings", bob, listing_body(price_cents=8800)).body
+    conversation = client.post("/conversations", alice, {"listing_id": item["listing_id"]}).body
+    client.post(f"/conversations/{conversation['conversation_id']}/messages", alice, {"text": "1 cent?", "offer_cents": 1})
+    assert order(client, alice, item["listing_id"]).body["price_cents"] == 8800
+
+
+def test_a_listing_paused_while_the_order_is_placed_refuses_it(client, make_user, monkeypatch):
+    from chalicelib.services import orders as order_service
+    from chalicelib.store import listings as listing_store
+
+    bob, alice = make_user(), make_user()
+    item = client.post("/listings", bob, listing_body()).body
+    seen_active = listing_store.get(item["listing_id"])
+    client.patch(f"/listings/{item['listing_id']}", bob, {"status": "paused"})
+    monkeypatch.setattr(order_service.listing_store, "get", lambda _id: seen_active)  # read before the pause
+    answer = order(client, alice, item["listing_id"])
+    assert answer.status == 409, answer.body
+    assert client.get("/orders", alice).body["items"] == []
+
+
+def test_a_failed_run_retried_with_its_key_finds_the_order_it_stored(client, make_user, monkeypatch):
+    """The order was written but the answer never made it (a crash after the write): the retry with the same
+    key takes the same operation id over at once and finds that order instead of placing a second."""
+    from chalicelib.services import orders as order_service
+
+    bob, alice = make_user(), make_user()
+    item = client.post("/listings", bob, listing_body()).body
+    real_insert = order_service.order_store.insert
+
+    def insert_then_crash(new_order):
+        real_insert(new_order)
+        raise RuntimeError("the function died after the write")
+
+    monkeypatch.setattr(order_service.order_store, "insert", insert_then_crash)
+    try:
+        order(client, alice, item["listing_id"], key="order-1")
+    except RuntimeError:
+        pass
+    monkeypatch.setattr(order_service.order_store, "insert", real_insert)
+    retried = order(client, alice, item["listing_id"], key="order-1")
+    assert retried.status == 201, retried.body
+    assert [o["order_id"] for o in client.get("/orders", alice).body["items"]] == [retried.body["order_id"]]

@@ -101,3 +101,9 @@ def test_the_sweep_expires_many_requests_across_shards(chalice_client, client, m
     time.sleep(EXPIRY_S + 0.1)
     assert sweep(chalice_client) == {"expired": 20}
     assert {o["order_id"] for o in client.get("/orders?status=expired&limit=100", alice).body["items"]} == set(placed)
+
+
+def test_an_overdue_request_is_not_listed_as_requested_before_the_sweep(client, overdue):
+    _, alice, placed = overdue
+    assert client.get("/orders?status=requested", alice).body["items"] == []
+    assert [o["status"] for o in client.get("/orders", alice).body["items"]] == ["expired"]
