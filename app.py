@@ -2,6 +2,7 @@
 under chalicelib/jobs/."""
 from chalice import Chalice
 
+from chalicelib.api.admin import admin_bp
 from chalicelib.api.authorizer import auth_bp
 from chalicelib.api.conversations import conversations_bp
 from chalicelib.api.listings import listings_bp
@@ -10,6 +11,7 @@ from chalicelib.api.profiles import profiles_bp
 from chalicelib.api.public import public_bp
 from chalicelib.api.search import search_bp
 from chalicelib.api.wallet import wallet_bp
+from chalicelib.jobs.escrow_tokens import escrow_tokens_bp
 from chalicelib.jobs.schedules import jobs_bp
 
 app = Chalice(app_name="everywhere")
@@ -21,4 +23,6 @@ app.register_blueprint(search_bp)
 app.register_blueprint(conversations_bp)
 app.register_blueprint(orders_bp)
 app.register_blueprint(wallet_bp)
+app.register_blueprint(admin_bp)
 app.register_blueprint(jobs_bp)
+app.register_blueprint(escrow_tokens_bp)

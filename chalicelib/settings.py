@@ -50,6 +50,11 @@ class Settings:
     request_expiry_s: int  # an order request nobody accepts lapses after this long
     fee_bps: int  # the platform's fee, basis points of the price
     payment_rail: str  # "simulated" (deposits and withdrawals just happen) or "none" (refused)
+    escrow_state_machine_arn: str
+    escrow_token_queue_url: str
+    auto_release_after_delivery_s: int
+    service_deadline_s: int
+    dispute_timeout_s: int
 
     @property
     def token_issuer(self) -> str:
@@ -89,4 +94,9 @@ def get_settings() -> Settings:
         request_expiry_s=_int("REQUEST_EXPIRY_S", 48 * 3600),
         fee_bps=_int("FEE_BPS", 0),
         payment_rail=os.environ.get("PAYMENT_RAIL", "none" if stage == "prod" else "simulated"),
+        escrow_state_machine_arn=os.environ.get("ESCROW_STATE_MACHINE_ARN", ""),
+        escrow_token_queue_url=os.environ.get("ESCROW_TOKEN_QUEUE_URL", ""),
+        auto_release_after_delivery_s=_int("AUTO_RELEASE_AFTER_DELIVERY_S", 7 * 86400),
+        service_deadline_s=_int("SERVICE_DEADLINE_S", 14 * 86400),
+        dispute_timeout_s=_int("DISPUTE_TIMEOUT_S", 60 * 86400),
     )

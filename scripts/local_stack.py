@@ -5,7 +5,8 @@
 2. infra/template.yaml deployed into moto's CloudFormation, and the Cognito pool it describes;
 3. demo users and demo listings;
 4. `chalice local --stage local` on 127.0.0.1:$API_PORT (default 8000), pointed at moto;
-5. the app's scheduled functions (e.g. expiring unanswered order requests), run every LOCAL_SCHEDULE_S;
+5. the app's scheduled functions (e.g. expiring unanswered order requests), run every LOCAL_SCHEDULE_S,
+   and the escrow token queue relayed to the `escrow_tokens` function, as Lambda would;
 6. the coordinates written to .local/stack.json. Ctrl-C stops everything this started.
 
 Settings (environment): MOTO_PORT, API_PORT, STATE_DIR (default .local), DEMO_LISTINGS (default 2400),
@@ -152,7 +153,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def main() -> int:
     from scripts import demo_data, provision
-    from scripts.local_schedules import LocalScheduler
+    from scripts.local_triggers import LocalQueueRelay, LocalScheduler
 
     moto_port = int(os.environ.get("MOTO_PORT", "5000"))
     api_port = int(os.environ.get("API_PORT", "8000"))
@@ -168,6 +169,7 @@ def main() -> int:
     moto, endpoint = start_moto(moto_port)
     api: subprocess.Popen[bytes] | None = None
     scheduler: LocalScheduler | None = None
+    relay: LocalQueueRelay | None = None
     try:
         os.environ.update(aws_environment(endpoint))
         os.environ.update(stage_environment())
@@ -204,6 +206,8 @@ def main() -> int:
 
         scheduler = LocalScheduler(chalice_app, REGION, float(os.environ.get("LOCAL_SCHEDULE_S", "10")))
         scheduler.start()
+        relay = LocalQueueRelay(chalice_app, "escrow_tokens", stack.outputs["EscrowTokenQueueUrl"], REGION)
+        relay.start()
         print(
             f"""
 Everywhere is running locally ({time.monotonic() - started:.1f} s to start).
@@ -215,6 +219,7 @@ Everywhere is running locally ({time.monotonic() - started:.1f} s to start).
                   (olga is an operator)
   a token         make token AS=alice        a new user: make token NEW="Your Name"
   schedules       {", ".join(scheduler.jobs)} every {scheduler.period_s:g} s (deployed: on their rate)
+  queues          escrow tokens -> escrow_tokens (as Lambda's event source mapping would)
   coordinates     {state_dir / "stack.json"}
 Ctrl-C stops everything.""",
             flush=True,
@@ -229,6 +234,8 @@ Ctrl-C stops everything.""",
     finally:
         if scheduler is not None:
             scheduler.stop()
+        if relay is not None:
+            relay.stop()
         if api is not None and api.poll() is None:
             api.terminate()
             try:

@@ -5,13 +5,16 @@ that ships is the template that is tested.
 """
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "template.yaml"
 OPERATORS_GROUP = "operators"
 
 
@@ -30,6 +33,16 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 
 
 _CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def packaged_template() -> str:
+    """The template with each `{{ASL:<path>}}` placeholder replaced by that file's JSON, as a string literal."""
+
+    def inline(match: re.Match[str]) -> str:
+        definition = json.loads((ROOT / match.group(1)).read_text())
+        return json.dumps(json.dumps(definition, separators=(",", ":")))
+
+    return re.sub(r'"\{\{ASL:([^}]+)\}\}"', inline, TEMPLATE.read_text())
 
 
 def template() -> dict[str, Any]:
@@ -57,6 +70,8 @@ class Stack:
             "ORDERS_TABLE": self.outputs["OrdersTable"],
             "IDEMPOTENCY_TABLE": self.outputs["IdempotencyTable"],
             "LEDGER_TABLE": self.outputs["LedgerTable"],
+            "ESCROW_STATE_MACHINE_ARN": self.outputs["EscrowStateMachineArn"],
+            "ESCROW_TOKEN_QUEUE_URL": self.outputs["EscrowTokenQueueUrl"],
             "COGNITO_USER_POOL_ID": self.user_pool_id,
             "COGNITO_APP_CLIENT_ID": self.user_pool_client_id,
         }
@@ -68,15 +83,55 @@ def deploy(session: Any, stage: str) -> Stack:
     name = f"everywhere-{stage}"
     cfn.create_stack(
         StackName=name,
-        TemplateBody=TEMPLATE.read_text(),
+        TemplateBody=packaged_template(),
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
     )
     cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     described = cfn.describe_stacks(StackName=name)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    physical = {  # (resources moto's CloudFormation skipped come without ids)
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=name)["StackResources"]
+        if "LogicalResourceId" in r
+    }
+    ensure_state_machines(session, physical)
     pool_id, client_id = create_user_pool(session.client("cognito-idp"), stage)
     return Stack(stage, session.region_name, outputs, pool_id, client_id)
+
+
+def ensure_state_machines(session: Any, physical: dict[str, str]) -> None:
+    """Make the template's state machines visible to moto's executor.
+
+    moto's CloudFormation creates state machines in its plain Step Functions backend, but with execution
+    switched on, the API (and the executor) use another backend that never sees them. So each one the
+    template declares is created again through the API, with the same name, role and definition (the
+    ASL file with the same substitutions). Against AWS, describing it succeeds and nothing is done.
+    """
+    sfn = session.client("stepfunctions")
+    iam = session.client("iam")
+    packaged = yaml.load(packaged_template(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    for logical_id, resource in packaged["Resources"].items():
+        if resource["Type"] != "AWS::StepFunctions::StateMachine":
+            continue
+        arn = physical[logical_id]
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+            continue
+        except sfn.exceptions.StateMachineDoesNotExist:
+            pass
+        properties = resource["Properties"]
+        text, variables = properties["DefinitionString"]["Fn::Sub"]
+        for variable, value in variables.items():
+            text = text.replace("${" + variable + "}", physical[value["Ref"]])
+        role = properties["RoleArn"]["Fn::GetAtt"]  # !GetAtt Role.Arn, or [Role, Arn]
+        role_name = physical[role.split(".")[0] if isinstance(role, str) else role[0]]
+        sfn.create_state_machine(
+            name=arn.rsplit(":", 1)[-1],
+            definition=text,
+            roleArn=iam.get_role(RoleName=role_name)["Role"]["Arn"],
+            type=properties.get("StateMachineType", "STANDARD"),
+        )
 
 
 def create_user_pool(cognito: Any, stage: str) -> tuple[str, str]:

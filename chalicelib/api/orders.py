@@ -1,4 +1,8 @@
-"""Order routes up to "accepted": request a service, answer a request, cancel, read and list orders."""
+"""Order routes: request a service, answer a request, pay into escrow, deliver, confirm, dispute, cancel.
+
+Actions the escrow workflow carries out answer 200 with the order once it has, or 202 with the order
+as it stands if the workflow is still at it (read the order again shortly).
+"""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -7,6 +11,7 @@ from chalicelib.api.routing import operation
 from chalicelib.api.schemas import OrderCreate, OrderOut, OrderPage, OrdersQuery
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.orders import Order
+from chalicelib.services import escrow as escrow_service
 from chalicelib.services import orders as order_service
 
 orders_bp = Blueprint(__name__)
@@ -57,9 +62,49 @@ def decline_order(caller: Caller, order_id: str) -> OrderOut:
     return order_out(order_service.act(caller, order_id, "decline"))
 
 
+def settled_out(result: tuple[Order, bool]) -> tuple[OrderOut, int]:
+    order, settled = result
+    return order_out(order), 200 if settled else 202
+
+
 @operation(
-    orders_bp, "POST", "/orders/{order_id}/cancel", summary="Cancel an order before paying (buyer)",
-    tag="orders", response=OrderOut, errors=(403, 404, 409),
+    orders_bp, "POST", "/orders/{order_id}/cancel",
+    summary="Cancel (buyer): before funding nothing is paid; once funded the escrow refunds",
+    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429),
 )
-def cancel_order(caller: Caller, order_id: str) -> OrderOut:
-    return order_out(order_service.act(caller, order_id, "cancel"))
+def cancel_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
+    return settled_out(escrow_service.cancel(caller, order_id))
+
+
+@operation(
+    orders_bp, "POST", "/orders/{order_id}/pay",
+    summary="Pay (buyer): the escrow holds the price from your wallet → funded, or payment_failed",
+    tag="orders", response=OrderOut, status=202, errors=(403, 404, 409, 429), idempotent=True,
+)
+def pay_order(caller: Caller, order_id: str, operation_id: str) -> tuple[OrderOut, int]:
+    order, _ = escrow_service.pay(caller, order_id)
+    return order_out(order), 202
+
+
+@operation(
+    orders_bp, "POST", "/orders/{order_id}/deliver", summary="Say the job is done (provider)",
+    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429),
+)
+def deliver_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
+    return settled_out(escrow_service.decide(caller, order_id, "deliver"))
+
+
+@operation(
+    orders_bp, "POST", "/orders/{order_id}/confirm", summary="Confirm the job: escrow pays the provider (buyer)",
+    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429),
+)
+def confirm_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
+    return settled_out(escrow_service.decide(caller, order_id, "confirm"))
+
+
+@operation(
+    orders_bp, "POST", "/orders/{order_id}/dispute", summary="Dispute: the money stays held (buyer or provider)",
+    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429),
+)
+def dispute_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
+    return settled_out(escrow_service.decide(caller, order_id, "dispute"))

@@ -143,6 +143,10 @@ class OrdersQuery(PageQuery):
     status: OrderStatus | None = None
 
 
+class ResolveBody(Body):
+    release_cents: Annotated[int, Field(ge=0, le=99_999_999, description="To the provider (0..price); the rest goes back to the buyer.")]
+
+
 class AmountBody(Body):
     amount_cents: PriceCents
 

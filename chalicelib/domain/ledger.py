@@ -85,8 +85,8 @@ class Entry:
             raise ValueError(f"unknown entry kind {self.kind!r}")
         if sum(p.amount_cents for p in self.postings) != 0:
             raise ValueError(f"entry {self.entry_id} does not balance: {self.postings}")
-        if any(p.amount_cents == 0 for p in self.postings) or len({p.account for p in self.postings}) != len(self.postings):
-            raise ValueError(f"entry {self.entry_id}: postings must be non-zero and to distinct accounts")
+        if len({p.account for p in self.postings}) != len(self.postings):
+            raise ValueError(f"entry {self.entry_id}: postings must go to distinct accounts")
 
 
 def check_amount(amount_cents: int) -> int:

@@ -12,7 +12,7 @@ concurrent actions on one order cannot both win. Terminal statuses absorb.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from chalicelib.domain.clock import iso, parse_iso
@@ -37,8 +37,11 @@ HOLDING = (FUNDED, DELIVERED, DISPUTED)
 
 BUYER = "buyer"
 PROVIDER = "provider"
+PARTICIPANT = "participant"  # buyer or provider
+OPERATOR = "operator"
 PLATFORM = "platform"
 ROLES = (BUYER, PROVIDER)
+TERMINAL = (DECLINED, CANCELLED, EXPIRED, RELEASED, REFUNDED, RESOLVED)
 
 NOTE_MAX = 500
 BPS_DENOMINATOR = 10_000
@@ -46,12 +49,16 @@ BPS_DENOMINATOR = 10_000
 
 @dataclass(frozen=True)
 class Transition:
-    """An action: who may take it, from which statuses, and where it leads."""
+    """An action: who may take it, from which statuses, and where it leads.
+
+    `escrow`: the escrow workflow makes the change (it moves money); the API sends it the decision.
+    """
 
     action: str
     actor: str
     sources: frozenset[str]
     target: str
+    escrow: bool = False
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -59,8 +66,15 @@ TRANSITIONS: dict[str, Transition] = {
     for t in (
         Transition("accept", PROVIDER, frozenset({REQUESTED}), ACCEPTED),
         Transition("decline", PROVIDER, frozenset({REQUESTED}), DECLINED),
-        Transition("cancel", BUYER, frozenset({REQUESTED, ACCEPTED}), CANCELLED),
+        Transition("cancel", BUYER, frozenset({REQUESTED, ACCEPTED, PAYMENT_FAILED}), CANCELLED),
         Transition("expire", PLATFORM, frozenset({REQUESTED}), EXPIRED),
+        Transition("pay", BUYER, frozenset({ACCEPTED, PAYMENT_FAILED}), PAYING),
+        # Decisions the escrow workflow carries out:
+        Transition("refund", BUYER, frozenset({FUNDED}), REFUNDED, escrow=True),  # POST .../cancel once funded
+        Transition("deliver", PROVIDER, frozenset({FUNDED}), DELIVERED, escrow=True),
+        Transition("confirm", BUYER, frozenset({FUNDED, DELIVERED}), RELEASED, escrow=True),
+        Transition("dispute", PARTICIPANT, frozenset({FUNDED, DELIVERED}), DISPUTED, escrow=True),
+        Transition("resolve", OPERATOR, frozenset({DISPUTED}), RESOLVED, escrow=True),
     )
 }
 
@@ -87,6 +101,9 @@ class Order:
     updated_at: str
     expires_at: str  # when an unaccepted request lapses
     timeline: tuple[TimelineEntry, ...]
+    pay_attempt: int = 0  # how many times payment was started (each is one escrow execution)
+    task_token: str | None = field(default=None, repr=False)  # the workflow's wait, while it waits; never shown
+    token_status: str | None = None  # the status the stored token was issued for
 
 
 def fee_for(price_cents: int, fee_bps: int) -> int:
@@ -162,8 +179,15 @@ def check_action(order: Order, action: str, caller: Caller, now: datetime) -> Tr
     """The transition `caller` may take now, or why not: 404 (not visible), 403 (wrong role), 409 (status)."""
     transition = TRANSITIONS[action]
     role = role_of(check_visible(order, caller), caller)
-    if role != transition.actor:
-        raise Forbidden(f"only the order's {transition.actor} may {action} it")
+    allowed = {
+        BUYER: role == BUYER,
+        PROVIDER: role == PROVIDER,
+        PARTICIPANT: role is not None,
+        OPERATOR: caller.is_operator,
+    }.get(transition.actor, False)
+    if not allowed:
+        who = "an operator" if transition.actor == OPERATOR else f"the order's {transition.actor}"
+        raise Forbidden(f"only {who} may {action} it")
     if is_overdue(order, now):
         raise Conflict(f"the request expired at {order.expires_at}; it can no longer be {past_tense(action)}")
     if order.status not in transition.sources:
@@ -178,4 +202,21 @@ def after(order: Order, target: str, now: datetime) -> Order:
 
 
 def past_tense(action: str) -> str:
-    return {"accept": "accepted", "decline": "declined", "cancel": "cancelled", "expire": "expired"}.get(action, action)
+    return {
+        "accept": "accepted", "decline": "declined", "cancel": "cancelled", "expire": "expired", "pay": "paid",
+        "refund": "refunded", "deliver": "delivered", "confirm": "confirmed", "dispute": "disputed",
+        "resolve": "resolved",
+    }.get(action, action)
+
+
+def cancel_action(order: Order) -> str:
+    """POST /orders/{id}/cancel: before funding nothing is paid (cancel); once funded the escrow refunds."""
+    return "refund" if order.status == FUNDED else "cancel"
+
+
+def execution_name(order: Order) -> str:
+    """The escrow execution of this payment attempt: the order id itself for the first one.
+
+    Execution names are unique per state machine, so starting the same attempt twice starts nothing.
+    """
+    return order.order_id if order.pay_attempt <= 1 else f"{order.order_id}-{order.pay_attempt}"

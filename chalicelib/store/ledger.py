@@ -8,6 +8,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import ledger
+from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import InsufficientFunds
 from chalicelib.domain.ledger import Entry, Posting
 from chalicelib.store import tables
@@ -37,7 +38,8 @@ class Balance:
     held_cents: int
 
 
-def _account_key(account: str) -> str:
+def account_key(account: str) -> str:
+    """The partition of an account's balance and lines (the escrow workflow writes them too)."""
     return f"acct#{account}"
 
 
@@ -74,7 +76,7 @@ def post(entry: Entry) -> bool:
             for posting in entry.postings:
                 tx.save(
                     LineModel(
-                        pk=_account_key(posting.account), sk=_line_sort_key(entry), entry_id=entry.entry_id,
+                        pk=account_key(posting.account), sk=_line_sort_key(entry), entry_id=entry.entry_id,
                         kind=entry.kind, amount_cents=posting.amount_cents, order_id=entry.order_id, at=entry.at,
                     )
                 )
@@ -102,7 +104,7 @@ def _update_balance(tx: TransactWrite, account: str, amount: int, held_delta: in
         if held_delta < 0:
             held_enough = BalanceModel.held >= -held_delta
             condition = held_enough if condition is None else condition & held_enough
-    tx.update(BalanceModel(pk=_account_key(account), sk=BALANCE_SORT_KEY), actions=actions, condition=condition)
+    tx.update(BalanceModel(pk=account_key(account), sk=BALANCE_SORT_KEY), actions=actions, condition=condition)
 
 
 def is_posted(entry_id: str) -> bool:
@@ -117,7 +119,7 @@ def is_posted(entry_id: str) -> bool:
 def balance(account: str) -> Balance:
     tables.bind()
     try:
-        model = BalanceModel.get(_account_key(account), BALANCE_SORT_KEY, consistent_read=True)
+        model = BalanceModel.get(account_key(account), BALANCE_SORT_KEY, consistent_read=True)
     except BalanceModel.DoesNotExist:
         return Balance(account, 0, 0)
     return Balance(account, int(model.balance or 0), int(model.held or 0))
@@ -128,7 +130,7 @@ def statement(account: str, limit: int, start_key: Key | None) -> tuple[list[Lin
     tables.bind()
     models, next_key = one_page(
         lambda count, start: LineModel.query(
-            _account_key(account), LineModel.sk.startswith("line#"), scan_index_forward=False,
+            account_key(account), LineModel.sk.startswith("line#"), scan_index_forward=False,
             consistent_read=True, limit=count, page_size=count, last_evaluated_key=start,
         ),
         limit,
@@ -141,7 +143,7 @@ def statement(account: str, limit: int, start_key: Key | None) -> tuple[list[Lin
 def _line(model: LineModel) -> Line:
     return Line(
         account=model.pk.removeprefix("acct#"), entry_id=model.entry_id, kind=model.kind,
-        amount_cents=int(model.amount_cents), order_id=model.order_id, at=model.at,
+        amount_cents=int(model.amount_cents), order_id=model.order_id, at=iso(parse_iso(model.at)),
     )
 
 

@@ -254,6 +254,9 @@ class OrderModel(Model):
     buyer_status = UnicodeAttribute()
     provider_status = UnicodeAttribute()
     expiry_shard = UnicodeAttribute(null=True)
+    pay_attempt = NumberAttribute(default=0)
+    task_token = UnicodeAttribute(null=True)  # written by the escrow_tokens function while the workflow waits
+    token_status = UnicodeAttribute(null=True)
 
     by_buyer = _order_index("by_buyer", "buyer_id")
     by_provider = _order_index("by_provider", "provider_id")

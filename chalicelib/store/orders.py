@@ -7,6 +7,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import ACTIVE
 from chalicelib.domain.orders import HOLDING, REQUESTED, Order, TimelineEntry
@@ -64,10 +65,18 @@ def _from_model(model: OrderModel) -> Order:
         note=model.note or "",
         failure_reason=model.failure_reason,
         created_at=model.created_at,
-        updated_at=model.updated_at,
+        updated_at=_time(model.updated_at),
         expires_at=model.expires_at,
-        timeline=tuple(TimelineEntry(status=e.status, at=e.at) for e in model.timeline or []),
+        timeline=tuple(TimelineEntry(status=e.status, at=_time(e.at)) for e in model.timeline or []),
+        pay_attempt=int(model.pay_attempt or 0),
+        task_token=model.task_token,
+        token_status=model.token_status,
     )
+
+
+def _time(text: str) -> str:
+    """Times the escrow workflow wrote ($$.State.EnteredTime) in the API's one format."""
+    return iso(parse_iso(text))
 
 
 def get(order_id: str) -> Order | None:
@@ -121,7 +130,11 @@ def change_status(before: Order, after: Order, unexpired_at: str | None = None) 
         ),
     ]
     if after.failure_reason != before.failure_reason:
-        actions.append(OrderModel.failure_reason.set(after.failure_reason))
+        actions.append(
+            OrderModel.failure_reason.set(after.failure_reason) if after.failure_reason else OrderModel.failure_reason.remove()
+        )
+    if after.pay_attempt != before.pay_attempt:
+        actions.append(OrderModel.pay_attempt.set(after.pay_attempt))
     if before.status == REQUESTED and after.status != REQUESTED:
         actions.append(OrderModel.expiry_shard.remove())
     condition = OrderModel.status == before.status
@@ -142,6 +155,21 @@ _ROLE_INDEXES: dict[tuple[str, bool], tuple[Any, str]] = {  # (role, by status?)
     ("buyer", True): (OrderModel.by_buyer_status, "buyer_status"),
     ("provider", True): (OrderModel.by_provider_status, "provider_status"),
 }
+
+
+def store_token(order_id: str, status: str, token: str) -> bool:
+    """Keep the escrow workflow's task token on the order while it is in `status`; False if it moved on."""
+    tables.bind()
+    try:
+        OrderModel(order_id=order_id).update(
+            actions=[OrderModel.task_token.set(token), OrderModel.token_status.set(status)],
+            condition=OrderModel.status == status,
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
 
 
 def page_for(

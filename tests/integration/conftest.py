@@ -40,3 +40,29 @@ def served_stack(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     for key, value in deployed.environment().items():
         monkeypatch.setenv(key, value)
     return deployed
+
+
+@pytest.fixture
+def escrow_stack(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fresh stack on the serialised moto server with Step Functions really executing the escrow ASL, and
+    the token queue relayed to the app's `escrow_tokens` function as Lambda's event source mapping would.
+
+    moto's executor calls DynamoDB and SQS at localhost:$MOTO_PORT, so MOTO_PORT names this server.
+    """
+    from app import app
+    from scripts.local_triggers import LocalQueueRelay
+
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    requests.post(
+        f"{moto_server}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
+    ).raise_for_status()
+    monkeypatch.setenv("MOTO_PORT", moto_server.rsplit(":", 1)[1])
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    deployed = provision.deploy(boto3.Session(region_name=REGION), "escrow")
+    for key, value in deployed.environment().items():
+        monkeypatch.setenv(key, value)
+    relay = LocalQueueRelay(app, "escrow_tokens", deployed.outputs["EscrowTokenQueueUrl"], REGION)
+    relay.start()
+    yield deployed
+    relay.stop()
+    relay.join(timeout=5)

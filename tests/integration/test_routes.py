@@ -57,5 +57,6 @@ def test_the_routes_that_take_an_idempotency_key_document_it(client):
         documented = any(p["in"] == "header" and p["name"] == "Idempotency-Key" and p["required"] for p in parameters)
         assert documented == op.idempotent, (op.method, op.path)
     assert {(op.method, op.path) for op in OPERATIONS if op.idempotent} == {
-        ("POST", "/orders"), ("POST", "/wallet/deposits"), ("POST", "/wallet/withdrawals")
+        ("POST", "/orders"), ("POST", "/orders/{order_id}/pay"), ("POST", "/wallet/deposits"),
+        ("POST", "/wallet/withdrawals")
     }

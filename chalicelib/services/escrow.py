@@ -1,0 +1,115 @@
+"""Use cases for paying and settling an order through escrow.
+
+`pay` moves the order to `paying` and starts the escrow workflow, which holds the price (→ funded) or
+finds the money missing (→ payment_failed). After that, the workflow makes every change that moves
+money; `decide` checks that the caller may take the action now and hands the workflow the decision,
+then waits briefly to answer with the order as the workflow left it.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from chalicelib.domain import orders
+from chalicelib.domain.clock import now
+from chalicelib.domain.errors import Busy, Conflict, InvalidInput, NotFound
+from chalicelib.domain.identity import Caller
+from chalicelib.domain.orders import Order
+from chalicelib.services import orders as order_service
+from chalicelib.settings import get_settings
+from chalicelib.store import orders as order_store
+from chalicelib.workflows import escrow as workflow
+
+SETTLE_WAIT_S = 5.0  # how long an answer waits for the workflow to carry a decision out
+TOKEN_WAIT_S = 3.0  # how long a decision waits for a fresh wait's token to reach the order
+POLL_S = 0.1
+
+
+def keep_token(order_id: str, status: str, token: str) -> bool:
+    """The escrow_tokens function: store a waiting execution's token on its order."""
+    return order_store.store_token(order_id, status, token)
+
+
+def _load(caller: Caller, order_id: str) -> Order:
+    return orders.check_visible(order_store.get(order_id), caller)
+
+
+def _after_workflow(order_id: str, status: str, wait_s: float) -> tuple[Order, bool]:
+    """The order once the workflow has moved it out of `status` (True), or as it is after `wait_s` (False)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        current = order_store.get(order_id)
+        if current is None:
+            raise NotFound("order not found")
+        if current.status != status:
+            return current, True
+        if time.monotonic() >= deadline:
+            return current, False
+        time.sleep(POLL_S)
+
+
+def pay(caller: Caller, order_id: str) -> tuple[Order, bool]:
+    """Start paying an accepted order from the buyer's wallet; returns the order and whether it is settled
+    (funded or payment_failed) already."""
+    order = _load(caller, order_id)
+    moment = now()
+    transition = orders.check_action(order, "pay", caller, moment)
+    paying = replace(orders.after(order, transition.target, moment), pay_attempt=order.pay_attempt + 1, failure_reason=None)
+    try:
+        order_store.change_status(order, paying)
+    except order_store.StatusChanged as exc:
+        raise Conflict("the order changed meanwhile; read it again") from exc
+    try:
+        workflow.start(paying)
+    except Exception:
+        failed = replace(orders.after(paying, orders.PAYMENT_FAILED, now()), failure_reason="PaymentUnavailable")
+        order_store.change_status(paying, failed)
+        raise Busy("payment could not be started; nothing was taken; pay again in a moment") from None
+    return _after_workflow(order_id, orders.PAYING, SETTLE_WAIT_S)
+
+
+def _token(order: Order) -> str:
+    """The token of the workflow's wait for this status; it reaches the order a moment after the status."""
+    deadline = time.monotonic() + TOKEN_WAIT_S
+    current: Order | None = order
+    while current is not None and current.status == order.status:
+        if current.task_token and current.token_status == current.status:
+            return current.task_token
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(POLL_S)
+        current = order_store.get(order.order_id)
+    if current is not None and current.status != order.status:
+        raise Conflict(f"the order changed meanwhile and is now {current.status}")
+    raise Busy("the escrow is still settling this order; try again in a moment")
+
+
+def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] | None = None) -> tuple[Order, bool]:
+    """Take an escrow action (deliver, confirm, refund, dispute, resolve) as the caller."""
+    order = _load(caller, order_id)
+    orders.check_action(order, action, caller, now())
+    if not workflow.send_decision(_token(order), {"action": action, **(decision or {})}):
+        raise Conflict("the order changed meanwhile; read it again")
+    return _after_workflow(order_id, order.status, SETTLE_WAIT_S)
+
+
+def cancel(caller: Caller, order_id: str) -> tuple[Order, bool]:
+    """Cancel as the buyer: before funding nothing was paid; once funded the escrow refunds."""
+    order = _load(caller, order_id)
+    if orders.cancel_action(order) == "refund":
+        return decide(caller, order_id, "refund")
+    return order_service.act(caller, order_id, "cancel"), True
+
+
+def resolve(caller: Caller, order_id: str, release_cents: int) -> tuple[Order, bool]:
+    """An operator settles a dispute: `release_cents` to the provider (less the fee on it), the rest to the buyer."""
+    order = _load(caller, order_id)
+    if not 0 <= release_cents <= order.price_cents:
+        raise InvalidInput(f"release_cents: between 0 and the order's price ({order.price_cents})")
+    fee = orders.fee_for(release_cents, get_settings().fee_bps)
+    return decide(caller, order_id, "resolve", {  # DynamoDB numbers are strings
+        "to_provider": str(release_cents - fee),
+        "fee": str(fee),
+        "to_buyer": str(order.price_cents - release_cents),
+    })

@@ -1,0 +1,132 @@
+"""What triggers the app's non-HTTP functions locally: `chalice local` serves routes only.
+
+- Every `@schedule` of the app is called with an EventBridge-shaped event, through the same handler
+  Lambda calls, every LOCAL_SCHEDULE_S seconds (default 10: locally nobody wants to wait a minute).
+- A queue's messages are handed to its `@on_sqs_message` handler in SQS-shaped events, as Lambda's
+  event source mapping would, and deleted once the handler returns.
+"""
+from __future__ import annotations
+
+import threading
+import traceback
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+from chalice.app import ScheduledEventConfig
+
+ACCOUNT = "123456789012"
+SQS_BATCH = 10
+POLL_S = 0.1
+
+
+def scheduled_event(rule: str, region: str) -> dict[str, Any]:
+    """What EventBridge sends a scheduled Lambda."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{ACCOUNT}:rule/{rule}"],
+        "detail": {},
+    }
+
+
+class LocalScheduler(threading.Thread):
+    """Calls each scheduled handler every `period_s` until stopped."""
+
+    def __init__(self, app: Any, region: str, period_s: float) -> None:
+        super().__init__(name="local-schedules", daemon=True)
+        self.jobs = [source.name for source in app.event_sources if isinstance(source, ScheduledEventConfig)]
+        self.app = app
+        self.region = region
+        self.period_s = period_s
+        self._stop_event = threading.Event()
+
+    def run_once(self) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        for name in self.jobs:
+            try:
+                results[name] = self.app.handler_map[name](scheduled_event(f"everywhere-local-{name}", self.region), None)
+            except Exception:  # a failing run is reported and retried next period, as Lambda would
+                traceback.print_exc()
+                results[name] = None
+        return results
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.period_s):
+            self.run_once()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """What Lambda's SQS event source mapping sends a function."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for message in messages
+        ]
+    }
+
+
+class LocalQueueRelay(threading.Thread):
+    """Polls one queue and hands its messages to one handler of the app until stopped."""
+
+    def __init__(self, app: Any, handler: str, queue_url: str, region: str) -> None:
+        super().__init__(name=f"local-queue-{handler}", daemon=True)
+        self.app = app
+        self.handler = handler
+        self.queue_url = queue_url
+        self.region = region
+        self._stop_event = threading.Event()
+
+    def relay_once(self, sqs: Any, queue_arn: str) -> int:
+        """Receive one batch and hand it over; returns how many messages were handled.
+
+        Short polling: a long poll would hold the serialised moto server's lock (and every other caller).
+        """
+        messages = sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=SQS_BATCH, WaitTimeSeconds=0, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        try:
+            self.app.handler_map[self.handler](sqs_event(messages, queue_arn, self.region), None)
+        except Exception:  # as with Lambda, the batch becomes visible again and is retried
+            traceback.print_exc()
+            return 0
+        sqs.delete_message_batch(
+            QueueUrl=self.queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+        return len(messages)
+
+    def run(self) -> None:
+        sqs = boto3.client("sqs", region_name=self.region)
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        while not self._stop_event.is_set():
+            try:
+                if not self.relay_once(sqs, queue_arn):
+                    self._stop_event.wait(POLL_S)
+            except Exception:
+                traceback.print_exc()
+                self._stop_event.wait(1)
+
+    def stop(self) -> None:
+        self._stop_event.set()
