@@ -13,7 +13,7 @@ import requests
 
 from scripts import provision
 from scripts.local_stack import SerialisedMotoServer
-from tests.conftest import REGION
+from tests.conftest import REGION, listing_body
 
 
 def _free_port() -> int:
@@ -66,3 +66,18 @@ def escrow_stack(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     yield deployed
     relay.stop()
     relay.join(timeout=5)
+
+
+@pytest.fixture
+def shop(client: Any, make_user: Any) -> dict[str, Any]:
+    """Bob offers a job at 60 yuan, Alice has 100 yuan in her wallet, Olga is an operator.
+
+    Escrow test modules override `stack` with `escrow_stack`, so all of it lives on the executing moto.
+    """
+    from tests.integration.escrow_kit import deposit
+
+    bob, alice, olga = make_user("Bob"), make_user("Alice"), make_user("Olga", operator=True)
+    listing = client.post("/listings", bob, listing_body(price_cents=6_000))
+    assert listing.status == 201, listing.body
+    deposit(client, alice, 10_000)
+    return {"bob": bob, "alice": alice, "olga": olga, "listing": listing.body}
