@@ -54,13 +54,17 @@ class SerialisedMotoServer(ThreadedMotoServer):
 
     _error: OSError | None = None
 
+    def serve(self, app: Any, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        """Answer one request (under the lock). Tests override this to inject AWS faults."""
+        return list(app(environ, start_response))
+
     def _server_entry(self) -> None:
         app = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
 
         def serialised(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
             with lock:
-                return list(app(environ, start_response))
+                return self.serve(app, environ, start_response)
 
         try:
             self._server = make_server(self._ip_address, self._port, serialised, True, request_handler=_QuietHandler)

@@ -4,7 +4,11 @@ In-process moto is not thread-safe; real DynamoDB gives the isolation in product
 """
 from __future__ import annotations
 
+import io
+import json
 import socket
+import threading
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import boto3
@@ -16,6 +20,65 @@ from scripts.local_stack import SerialisedMotoServer
 from tests.conftest import REGION, listing_body
 
 
+@dataclass
+class Fault:
+    """Refuse the next `times` AWS calls of `operation` whose body contains `marker`, as AWS would."""
+
+    operation: str  # the end of the X-Amz-Target header, e.g. "TransactWriteItems", "SendMessage"
+    marker: str
+    code: str  # e.g. "ThrottlingException", "InternalServerError", "TransactionCanceledException"
+    status: int = 400
+    times: int = 1
+    message: str = ""
+    after_commit: bool = False  # carry the call out, then lose its answer (the caller sees the fault)
+    hits: int = 0
+
+
+class FaultyMotoServer(SerialisedMotoServer):
+    """The serialised moto server, able to refuse chosen calls — whoever makes them: the app, or the Step
+    Functions executor, which calls DynamoDB and SQS back on this server."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.faults: list[Fault] = []
+        self._faults_lock = threading.Lock()
+
+    def inject(self, fault: Fault) -> Fault:
+        with self._faults_lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._faults_lock:
+            self.faults.clear()
+
+    def serve(self, app: Any, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target and self.faults:
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            fault = self._matching(target, body.decode("utf-8", "replace"))
+            if fault is not None:
+                if fault.after_commit:
+                    super().serve(app, environ, lambda *_args, **_kwargs: None)
+                message = fault.message or f"injected {fault.code}"
+                payload = json.dumps({"__type": fault.code, "message": message}).encode()
+                start_response(f"{fault.status} Injected", [
+                    ("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(payload))),
+                    ("x-amzn-RequestId", "injected"), ("x-amzn-query-error", f"{fault.code};Sender"),
+                ])
+                return [payload]
+        return super().serve(app, environ, start_response)
+
+    def _matching(self, target: str, body: str) -> Fault | None:
+        with self._faults_lock:
+            for fault in self.faults:
+                if fault.hits < fault.times and target.endswith("." + fault.operation) and fault.marker in body:
+                    fault.hits += 1
+                    return fault
+        return None
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -23,12 +86,25 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    port = _free_port()
-    server = SerialisedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+def faulty_moto() -> Iterator[FaultyMotoServer]:
+    server = FaultyMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
     server.start()
-    yield f"http://127.0.0.1:{port}"
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def moto_server(faulty_moto: FaultyMotoServer) -> str:
+    host, port = faulty_moto.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+@pytest.fixture
+def faults(faulty_moto: FaultyMotoServer) -> Iterator[FaultyMotoServer]:
+    """Inject AWS faults into the served moto for one test; cleared afterwards."""
+    faulty_moto.clear()
+    yield faulty_moto
+    faulty_moto.clear()
 
 
 @pytest.fixture

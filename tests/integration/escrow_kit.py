@@ -1,9 +1,12 @@
 """What the escrow tests do again and again: place and accept an order, pay it, wait for the workflow."""
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from typing import Any
+
+import boto3
 
 from chalicelib.services.reconcile import reconcile
 
@@ -64,3 +67,65 @@ def statuses(order: dict) -> list[str]:
 def assert_books_clean() -> None:
     report = reconcile()
     assert report.problems == [], report.problems
+
+
+Edge = tuple[str, str, str]  # (from state, how: next | error | timeout | retry, to state)
+
+
+def workflow_edges(definition: dict[str, Any]) -> set[Edge]:
+    """Every edge of the ASL: each Next, Choice branch and Default, and each Catch (timeout or error)."""
+    edges: set[Edge] = set()
+    for name, state in definition["States"].items():
+        targets = [state.get("Next"), state.get("Default")] + [choice["Next"] for choice in state.get("Choices", [])]
+        edges |= {(name, "next", target) for target in targets if target}
+        for catcher in state.get("Catch", []):
+            how = "timeout" if catcher["ErrorEquals"] == ["States.Timeout"] else "error"
+            edges.add((name, how, catcher["Next"]))
+    return edges
+
+
+def taken_edges(events: list[dict[str, Any]]) -> set[Edge]:
+    """The edges one execution's history shows it took, retries included."""
+    edges: set[Edge] = set()
+    current, how = None, "next"
+    for event in events:
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            name = event["stateEnteredEventDetails"]["name"]
+            if current is not None:
+                edges.add((current, how, name))
+            current, how = name, "next"
+        elif kind == "TaskFailed":
+            how = "error"
+        elif kind == "TaskTimedOut":
+            how = "timeout"
+        elif kind == "TaskScheduled" and how == "error":
+            edges.add((current, "retry", current))
+            how = "next"
+    return edges
+
+
+def executions_edges(state_machine_arn: str) -> set[Edge]:
+    """The edges taken by every execution of the state machine so far (finished or still waiting)."""
+    sfn = boto3.client("stepfunctions")
+    edges: set[Edge] = set()
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
+        for execution in page["executions"]:
+            events: list[dict[str, Any]] = []
+            for history in sfn.get_paginator("get_execution_history").paginate(executionArn=execution["executionArn"]):
+                events += history["events"]
+            edges |= taken_edges(events)
+    return edges
+
+
+def execution_outcome(name: str, timeout_s: float = SETTLE_TIMEOUT_S) -> str:
+    """How the escrow execution `name` ended (SUCCEEDED, FAILED, …), once it has."""
+    sfn = boto3.client("stepfunctions")
+    arn = os.environ["ESCROW_STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:") + f":{name}"
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        if status != "RUNNING":
+            return status
+        assert time.monotonic() < deadline, f"execution {name} still running"
+        time.sleep(0.2)
