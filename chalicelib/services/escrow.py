@@ -89,8 +89,16 @@ def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] 
     """Take an escrow action (deliver, confirm, refund, dispute, resolve) as the caller."""
     order = _load(caller, order_id)
     orders.check_action(order, action, caller, now())
-    # `from`: the status the decision was taken in, so a step that fails can return to that status's wait.
-    if not workflow.send_decision(_token(order), {"action": action, "from": order.status, **(decision or {})}):
+    token = _token(order)
+    if not order_store.claim_decision(order_id, order.status, token):
+        raise Conflict("the order changed meanwhile; read it again")
+    try:
+        # `from`: the status the decision was taken in, so a step that fails can return to that status's wait.
+        sent = workflow.send_decision(token, {"action": action, "from": order.status, **(decision or {})})
+    except Exception:
+        order_store.return_token(order_id, order.status, token)
+        raise
+    if not sent:
         raise Conflict("the order changed meanwhile; read it again")
     return _after_workflow(order_id, order.status, SETTLE_WAIT_S)
 

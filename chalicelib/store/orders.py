@@ -157,19 +157,47 @@ _ROLE_INDEXES: dict[tuple[str, bool], tuple[Any, str]] = {  # (role, by status?)
 }
 
 
-def store_token(order_id: str, status: str, token: str) -> bool:
-    """Keep the escrow workflow's task token on the order while it is in `status`; False if it moved on."""
+def _conditional_update(order_id: str, actions: list[Any], condition: Any) -> bool:
+    """Apply `actions` if `condition` holds; False if it does not."""
     tables.bind()
     try:
-        OrderModel(order_id=order_id).update(
-            actions=[OrderModel.task_token.set(token), OrderModel.token_status.set(status)],
-            condition=OrderModel.status == status,
-        )
+        OrderModel(order_id=order_id).update(actions=actions, condition=condition)
         return True
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
+
+
+def store_token(order_id: str, status: str, token: str) -> bool:
+    """Keep the escrow workflow's task token on the order while it is in `status`; False if it moved on or
+    a decision was already sent with this token (SQS may deliver the token's message again)."""
+    return _conditional_update(
+        order_id,
+        [OrderModel.task_token.set(token), OrderModel.token_status.set(status)],
+        (OrderModel.status == status)
+        & (OrderModel.decided_token.does_not_exist() | (OrderModel.decided_token != token)),
+    )
+
+
+def claim_decision(order_id: str, status: str, token: str) -> bool:
+    """Take the workflow's token off the order to send one decision with it; False if another request
+    took it first or the order moved on. Of two decisions at once (confirm and cancel), exactly one wins
+    here: Step Functions would refuse the second use of a token, moto does not."""
+    return _conditional_update(
+        order_id,
+        [OrderModel.decided_token.set(token), OrderModel.task_token.remove()],
+        (OrderModel.status == status) & (OrderModel.token_status == status) & (OrderModel.task_token == token),
+    )
+
+
+def return_token(order_id: str, status: str, token: str) -> bool:
+    """Put a claimed token back when its decision could not be sent, so the order can be decided again."""
+    return _conditional_update(
+        order_id,
+        [OrderModel.task_token.set(token), OrderModel.decided_token.remove()],
+        (OrderModel.status == status) & (OrderModel.decided_token == token) & OrderModel.task_token.does_not_exist(),
+    )
 
 
 def page_for(
