@@ -1,0 +1,147 @@
+"""Money under concurrency: many payments from one wallet at once, and buyers who confirm and cancel the same
+order at the same moment. Runs on the serialised moto server whose Step Functions execute the escrow ASL, as
+`make run` does, so each DynamoDB request is atomic as it is in AWS.
+
+The threads call the escrow services the routes call (what POST /orders/{id}/pay, /confirm and /cancel run
+after authentication): Chalice's in-process test client keeps the current request on the app object and so
+serves one request at a time. The same kind of race over real HTTP is in tests/e2e.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+import pytest
+
+from chalicelib.domain import ledger
+from chalicelib.domain.errors import Conflict, DomainError
+from chalicelib.domain.identity import Caller
+from chalicelib.domain.orders import Order
+from chalicelib.services import escrow
+from chalicelib.services import listings as listing_service
+from chalicelib.services import orders as order_service
+from chalicelib.services import wallet as wallet_service
+from chalicelib.store import ledger as ledger_store
+from chalicelib.store import orders as order_store
+from tests.conftest import PEOPLES_SQUARE
+from tests.integration.escrow_kit import assert_books_clean
+
+PRICE = 100
+SETTLEMENTS = {ledger.RELEASE, ledger.REFUND, ledger.SPLIT}
+SETTLE_TIMEOUT_S = 120.0
+
+
+@pytest.fixture
+def stack(escrow_stack: Any) -> Any:
+    return escrow_stack
+
+
+@pytest.fixture
+def answer_at_once(stack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The escrow stack, with answers that do not wait for the workflow: every request is in flight together."""
+    monkeypatch.setattr(escrow, "SETTLE_WAIT_S", 0.0)
+
+
+class Deal:
+    """A provider's listing at PRICE and a buyer with `funds` in her wallet."""
+
+    def __init__(self, funds_cents: int) -> None:
+        self.provider, self.buyer = Caller(user_id=str(uuid.uuid4())), Caller(user_id=str(uuid.uuid4()))
+        lat, lon = PEOPLES_SQUARE
+        self.listing = listing_service.publish(self.provider, "Stamps", "", "errands", PRICE, None, lat, lon)
+        wallet_service.deposit(self.buyer, funds_cents, str(uuid.uuid4()))
+
+    def accepted_orders(self, count: int) -> list[str]:
+        ids = []
+        for _ in range(count):
+            order = order_service.place(self.buyer, str(uuid.uuid4()), self.listing.listing_id, None, "")
+            order_service.act(self.provider, order.order_id, "accept")
+            ids.append(order.order_id)
+        return ids
+
+
+def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run every call in its own thread, released together; each result is the call's value or its error."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> Any:
+        barrier.wait()
+        try:
+            return call()
+        except DomainError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def settled(order_ids: list[str], moving: set[str]) -> list[Order]:
+    """The orders once none is in a status in `moving` (the workflow still at work on it)."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while True:
+        orders = [order_store.get(order_id) for order_id in order_ids]
+        if not any(order.status in moving for order in orders):
+            return orders
+        assert time.monotonic() < deadline, Counter(order.status for order in orders)
+        time.sleep(0.5)
+
+
+def waiting(order_ids: list[str], status: str) -> None:
+    """Until the workflow of every order waits in `status` with its token stored (decisions can reach it)."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while not all((o := order_store.get(i)).status == status and o.token_status == status for i in order_ids):
+        assert time.monotonic() < deadline, "the workflows did not all reach their wait"
+        time.sleep(0.5)
+
+
+def entries_by_order(kinds: set[str]) -> Counter[str]:
+    return Counter(entry.order_id for entry in ledger_store.snapshot().entries if entry.kind in kinds)
+
+
+def test_two_hundred_pays_from_a_wallet_that_covers_fifty_fund_exactly_fifty(answer_at_once):
+    deal = Deal(funds_cents=50 * PRICE)
+    order_ids = deal.accepted_orders(200)
+
+    answers = at_once([lambda order_id=order_id: escrow.pay(deal.buyer, order_id) for order_id in order_ids])
+
+    assert [a for a in answers if not isinstance(a, tuple)] == [], "every pay was taken and started"
+    orders = settled(order_ids, moving={"paying"})
+    assert Counter(order.status for order in orders) == {"funded": 50, "payment_failed": 150}
+    assert {order.failure_reason for order in orders if order.status == "payment_failed"} == {"InsufficientFunds"}
+    assert wallet_service.wallet_of(deal.buyer.user_id).available_cents == 0
+    assert wallet_service.wallet_of(deal.buyer.user_id).held_cents == 50 * PRICE
+    holds = entries_by_order({ledger.HOLD})
+    assert sorted(holds) == sorted(order.order_id for order in orders if order.status == "funded")
+    assert set(holds.values()) == {1}
+    assert_books_clean()
+
+
+def test_a_buyer_who_confirms_and_cancels_at_once_gets_one_of_them_and_the_money_moves_once(answer_at_once):
+    deal = Deal(funds_cents=50 * PRICE)
+    order_ids = deal.accepted_orders(50)
+    at_once([lambda order_id=order_id: escrow.pay(deal.buyer, order_id) for order_id in order_ids])
+    waiting(order_ids, "funded")
+
+    answers = at_once([
+        call for order_id in order_ids for call in (
+            lambda order_id=order_id: escrow.decide(deal.buyer, order_id, "confirm"),
+            lambda order_id=order_id: escrow.cancel(deal.buyer, order_id),
+        )
+    ])
+
+    orders = settled(order_ids, moving={"funded"})
+    for order, (confirm, cancel) in zip(orders, zip(answers[::2], answers[1::2])):
+        won = "released" if isinstance(cancel, Conflict) else "refunded"
+        assert sorted(map(type, (confirm, cancel)), key=str) == sorted((tuple, Conflict), key=str), (confirm, cancel)
+        assert order.status == won, order
+    released = sum(order.status == "released" for order in orders)
+    assert wallet_service.wallet_of(deal.provider.user_id).available_cents == released * PRICE
+    assert wallet_service.wallet_of(deal.buyer.user_id).available_cents == (50 - released) * PRICE
+    assert wallet_service.wallet_of(deal.buyer.user_id).held_cents == 0
+    assert set(entries_by_order(SETTLEMENTS).values()) == {1}
+    assert len(entries_by_order(SETTLEMENTS)) == 50
+    assert_books_clean()
