@@ -1,12 +1,35 @@
-"""The escrow, executed for real by moto's Step Functions: hold, wait, release / refund / split, timers.
+"""The escrow, executed for real by moto's Step Functions: hold, wait, release / refund / split, timers,
+and what happens when DynamoDB or SQS misbehave on the way.
 
-Each path ends with the reconciliation check: the books add up after every one.
+Each path ends with the reconciliation check: the books add up after every one. Faults are injected into
+the served moto (tests/integration/conftest.py), so they reach the workflow's own DynamoDB and SQS calls.
+The last test checks that these paths, together, take every state and every edge of the ASL.
 """
 from __future__ import annotations
 
+import json
+import os
+import time
+import uuid
+
+import boto3
 import pytest
 
-from tests.integration.escrow_kit import accepted_order, assert_books_clean, pay, statuses, wait_for, wallet
+from chalicelib.services.reconcile import reconcile
+from chalicelib.settings import get_settings
+from chalicelib.store import orders as order_store
+from chalicelib.workflows import escrow as workflow
+from tests.conftest import ROOT, listing_body
+from tests.integration.conftest import Fault
+from tests.integration.escrow_kit import (
+    Edge, accepted_order, assert_books_clean, deposit, execution_outcome, executions_edges, funded_order, pay,
+    statuses,
+    wait_for, wallet, workflow_edges,
+)
+
+ASL = json.loads((ROOT / "chalicelib" / "workflows" / "escrow.asl.json").read_text())
+TAKEN: set[Edge] = set()  # every edge the tests of this module made the workflow take
+SHORT_S = "2"  # a timer short enough to watch it fire
 
 
 @pytest.fixture
@@ -14,6 +37,46 @@ def stack(escrow_stack):
     """Here the app, its users and its tokens live on the served moto that executes the escrow."""
     return escrow_stack
 
+
+@pytest.fixture(autouse=True)
+def record_edges(escrow_stack):
+    """After each test, note which edges of the workflow its executions took."""
+    yield
+    TAKEN.update(executions_edges(os.environ["ESCROW_STATE_MACHINE_ARN"]))
+
+
+def token_for(order_id: str, status: str, timeout_s: float = 10.0) -> str:
+    """The task token of the workflow's wait for `status`, once it reaches the order."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        order = order_store.get(order_id)
+        if order is not None and order.task_token and order.token_status == status:
+            return order.task_token
+        assert time.monotonic() < deadline, f"no token for {status} on {order}"
+        time.sleep(0.1)
+
+
+def delivered_order(client, shop) -> str:
+    order_id = funded_order(client, shop)
+    assert client.post(f"/orders/{order_id}/deliver", shop["bob"]).status in (200, 202)
+    wait_for(client, shop["alice"], order_id, "delivered")
+    return order_id
+
+
+def disputed_order(client, shop) -> str:
+    order_id = funded_order(client, shop)
+    assert client.post(f"/orders/{order_id}/dispute", shop["alice"]).status in (200, 202)
+    wait_for(client, shop["alice"], order_id, "disputed")
+    return order_id
+
+
+def balances(client, shop) -> tuple[int, int, int]:
+    """Alice's available and held money, and Bob's available money."""
+    alice, bob = wallet(client, shop["alice"]), wallet(client, shop["bob"])
+    return alice["available_cents"], alice["held_cents"], bob["available_cents"]
+
+
+# ---- the paths a user takes ----------------------------------------------------------------------------
 
 def test_the_happy_path_holds_then_pays_the_provider(client, shop):
     alice, bob = shop["alice"], shop["bob"]
@@ -33,3 +96,317 @@ def test_the_happy_path_holds_then_pays_the_provider(client, shop):
     assert wallet(client, bob)["available_cents"] == 6_000
     assert [line["kind"] for line in client.get("/wallet/ledger", bob).body["items"]] == ["release"]
     assert_books_clean()
+
+
+def test_a_buyer_may_confirm_before_the_provider_says_delivered(client, shop):
+    order_id = funded_order(client, shop)
+    assert client.post(f"/orders/{order_id}/confirm", shop["alice"]).status in (200, 202)
+    order = wait_for(client, shop["alice"], order_id, "released")
+    assert statuses(order)[-2:] == ["funded", "released"]
+    assert balances(client, shop) == (4_000, 0, 6_000)
+    assert_books_clean()
+
+
+def test_a_payment_the_wallet_cannot_cover_fails_moves_nothing_and_can_be_paid_again(client, shop):
+    other = client.post("/listings", shop["bob"], listing_body(title="Fence", price_cents=15_000))
+    assert other.status == 201, other.body
+    shop["fence"] = other.body
+    order_id = accepted_order(client, shop, listing="fence")
+    assert pay(client, shop, order_id).status == 202
+    failed = wait_for(client, shop["alice"], order_id, "payment_failed")
+    assert failed["failure_reason"] == "InsufficientFunds"
+    assert balances(client, shop) == (10_000, 0, 0)
+    deposit(client, shop["alice"], 5_000)
+    assert pay(client, shop, order_id).status == 202
+    funded = wait_for(client, shop["alice"], order_id, "funded")
+    assert funded["failure_reason"] is None
+    assert statuses(funded) == ["requested", "accepted", "paying", "payment_failed", "paying", "funded"]
+    assert balances(client, shop) == (0, 15_000, 0)
+    assert_books_clean()
+
+
+def test_a_buyer_who_cancels_a_funded_order_gets_the_money_back(client, shop):
+    order_id = funded_order(client, shop)
+    cancelled = client.post(f"/orders/{order_id}/cancel", shop["alice"])
+    assert cancelled.status in (200, 202), cancelled.body
+    order = wait_for(client, shop["alice"], order_id, "refunded")
+    assert statuses(order)[-2:] == ["funded", "refunded"]
+    assert balances(client, shop) == (10_000, 0, 0)
+    assert_books_clean()
+
+
+def test_an_operator_splits_a_disputed_order_and_the_fee_is_taken_from_the_providers_part(
+    client, shop, monkeypatch
+):
+    monkeypatch.setenv("FEE_BPS", "250")  # 2.5 %
+    order_id = delivered_order(client, shop)
+    assert client.post(f"/orders/{order_id}/dispute", shop["bob"]).status in (200, 202)
+    wait_for(client, shop["alice"], order_id, "disputed")
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    resolved = client.post(f"/admin/orders/{order_id}/resolve", shop["olga"], {"release_cents": 2_000})
+    assert resolved.status in (200, 202), resolved.body
+    order = wait_for(client, shop["alice"], order_id, "resolved")
+    assert statuses(order)[-3:] == ["delivered", "disputed", "resolved"]
+    assert balances(client, shop) == (8_000, 0, 1_950)  # 2,000 less 2.5 % to Bob, 4,000 back to Alice
+    assert_books_clean()
+    assert reconcile().totals["fees"] == 50
+
+
+def test_a_dispute_on_a_funded_order_keeps_the_money_held_until_an_operator_decides(client, shop):
+    order_id = disputed_order(client, shop)
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert client.post(f"/admin/orders/{order_id}/resolve", shop["olga"], {"release_cents": 6_000}).status in (200, 202)
+    wait_for(client, shop["alice"], order_id, "resolved")
+    assert balances(client, shop) == (4_000, 0, 6_000)
+    assert_books_clean()
+
+
+# ---- the timers ----------------------------------------------------------------------------------------
+
+def test_a_buyer_silent_after_delivery_pays_the_provider_automatically(client, shop, monkeypatch):
+    monkeypatch.setenv("AUTO_RELEASE_AFTER_DELIVERY_S", SHORT_S)
+    order_id = delivered_order(client, shop)
+    order = wait_for(client, shop["alice"], order_id, "released")
+    assert statuses(order)[-2:] == ["delivered", "released"]
+    assert balances(client, shop) == (4_000, 0, 6_000)
+    assert_books_clean()
+
+
+def test_an_order_never_delivered_by_the_deadline_is_refunded(client, shop, monkeypatch):
+    monkeypatch.setenv("SERVICE_DEADLINE_S", SHORT_S)
+    order_id = funded_order(client, shop)
+    order = wait_for(client, shop["alice"], order_id, "refunded")
+    assert statuses(order)[-2:] == ["funded", "refunded"]
+    assert balances(client, shop) == (10_000, 0, 0)
+    assert_books_clean()
+
+
+def test_a_dispute_nobody_resolves_in_time_is_refunded(client, shop, monkeypatch):
+    monkeypatch.setenv("DISPUTE_TIMEOUT_S", SHORT_S)
+    order_id = disputed_order(client, shop)
+    order = wait_for(client, shop["alice"], order_id, "refunded")
+    assert statuses(order)[-2:] == ["disputed", "refunded"]
+    assert balances(client, shop) == (10_000, 0, 0)
+    assert_books_clean()
+
+
+# ---- the same request twice ----------------------------------------------------------------------------
+
+def test_a_replayed_pay_answers_the_same_and_holds_once(client, shop):
+    order_id = accepted_order(client, shop)
+    same_key = str(uuid.uuid4())
+    first = pay(client, shop, order_id, same_key)
+    wait_for(client, shop["alice"], order_id, "funded")
+    again = pay(client, shop, order_id, same_key)
+    assert (again.status, again.body) == (first.status, first.body)
+    assert pay(client, shop, order_id).status == 409  # a new key: a funded order cannot be paid again
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert_books_clean()
+
+
+def test_a_second_start_of_the_same_payment_starts_nothing(client, shop):
+    order_id = funded_order(client, shop)
+    workflow.start(order_store.get(order_id))
+    sfn = boto3.client("stepfunctions")
+    executions = sfn.list_executions(stateMachineArn=os.environ["ESCROW_STATE_MACHINE_ARN"])["executions"]
+    assert [e["name"] for e in executions] == [order_id]
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert_books_clean()
+
+
+def test_a_duplicate_callback_changes_nothing(client, shop):
+    order_id = funded_order(client, shop)
+    token = token_for(order_id, "funded")
+    assert workflow.send_decision(token, {"action": "confirm", "from": "funded"})
+    wait_for(client, shop["alice"], order_id, "released")
+    assert not workflow.send_decision(token, {"action": "confirm", "from": "funded"})
+    assert not workflow.send_decision(token, {"action": "refund", "from": "funded"})
+    assert client.post(f"/orders/{order_id}/confirm", shop["alice"]).status == 409
+    assert balances(client, shop) == (4_000, 0, 6_000)
+    assert_books_clean()
+
+
+@pytest.mark.parametrize("status", ["funded", "delivered", "disputed"])
+def test_a_decision_the_workflow_does_not_know_leaves_the_order_waiting(client, shop, status):
+    order_id = {"funded": funded_order, "delivered": delivered_order, "disputed": disputed_order}[status](client, shop)
+    assert workflow.send_decision(token_for(order_id, status), {"action": "teleport", "from": status})
+    token_for(order_id, status)  # a fresh wait, with a fresh token
+    assert order_store.get(order_id).status == status
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert_books_clean()
+
+
+def test_an_execution_that_finds_its_order_no_longer_paying_moves_nothing(client, shop):
+    order_id = accepted_order(client, shop)
+    assert client.post(f"/orders/{order_id}/cancel", shop["alice"]).status == 200
+    stray = order_store.get(order_id)
+    boto3.client("stepfunctions").start_execution(
+        stateMachineArn=os.environ["ESCROW_STATE_MACHINE_ARN"], name=f"{order_id}-stray",
+        input=json.dumps(workflow.execution_input(stray, get_settings())),
+    )
+    assert execution_outcome(f"{order_id}-stray") == "FAILED"
+    assert order_store.get(order_id).status == "cancelled"
+    assert balances(client, shop) == (10_000, 0, 0)
+    assert_books_clean()
+
+
+# ---- faults on the workflow's own calls ----------------------------------------------------------------
+
+SETTLEMENTS = {  # the transaction's marker in its request, how to get there, the status it ends in
+    "release": ('"release"', "confirm", "released", (4_000, 0, 6_000)),
+    "refund": ('"refund"', "cancel", "refunded", (10_000, 0, 0)),
+    "split": ('"split"', "resolve", "resolved", (7_000, 0, 3_000)),
+}
+
+
+def settle(client, shop, how: str) -> str:
+    """Bring an order to the point of settling and ask for the settlement `how`; returns its id."""
+    if how == "resolve":
+        order_id = disputed_order(client, shop)
+        answer = client.post(f"/admin/orders/{order_id}/resolve", shop["olga"], {"release_cents": 3_000})
+    else:
+        order_id = funded_order(client, shop)
+        answer = client.post(f"/orders/{order_id}/{how}", shop["alice"])
+    assert answer.status in (200, 202), answer.body
+    return order_id
+
+
+def test_a_throttled_hold_is_retried_and_funds_the_order_once(client, shop, faults):
+    fault = faults.inject(Fault("TransactWriteItems", "#hold#", "ThrottlingException", times=2))
+    order_id = funded_order(client, shop)
+    assert fault.hits == 2
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert_books_clean()
+
+
+def test_a_hold_whose_answer_was_lost_after_it_committed_is_not_taken_twice(client, shop, faults):
+    faults.inject(Fault("TransactWriteItems", "#hold#", "InternalServerError", status=500, after_commit=True))
+    order_id = funded_order(client, shop)
+    token_for(order_id, "funded")  # the workflow tried again, saw the hold done, and waits as usual
+    assert ("Hold", "retry", "Hold") in executions_edges(os.environ["ESCROW_STATE_MACHINE_ARN"])
+    assert client.post(f"/orders/{order_id}/confirm", shop["alice"]).status in (200, 202)
+    wait_for(client, shop["alice"], order_id, "released")
+    assert balances(client, shop) == (4_000, 0, 6_000)
+    assert_books_clean()
+
+
+def test_a_hold_in_a_transaction_conflict_is_tried_again(client, shop, faults):
+    faults.inject(Fault("TransactWriteItems", "#hold#", "TransactionCanceledException", message=(
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]")))
+    funded_order(client, shop)
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert_books_clean()
+
+
+def test_a_hold_refused_for_another_reason_fails_the_payment_and_moves_nothing(client, shop, faults):
+    faults.inject(Fault("TransactWriteItems", "#hold#", "AccessDeniedException"))
+    order_id = accepted_order(client, shop)
+    pay(client, shop, order_id)
+    failed = wait_for(client, shop["alice"], order_id, "payment_failed")
+    assert failed["failure_reason"] == "PaymentError"
+    assert balances(client, shop) == (10_000, 0, 0)
+    assert_books_clean()
+
+
+def test_when_a_failed_payment_cannot_be_written_the_order_stays_paying_and_nothing_moves(client, shop, faults):
+    faults.inject(Fault("TransactWriteItems", "#hold#", "AccessDeniedException"))
+    faults.inject(Fault("UpdateItem", "payment_failed", "AccessDeniedException"))
+    order_id = accepted_order(client, shop)
+    pay(client, shop, order_id)
+    assert execution_outcome(order_id) == "FAILED"
+    assert order_store.get(order_id).status == "paying"
+    assert balances(client, shop) == (10_000, 0, 0)
+    assert_books_clean()
+
+
+@pytest.mark.parametrize("kind", sorted(SETTLEMENTS))
+def test_a_settlement_whose_answer_was_lost_after_it_committed_pays_once(client, shop, faults, kind):
+    marker, how, status, expected = SETTLEMENTS[kind]
+    fault = faults.inject(Fault("TransactWriteItems", marker, "InternalServerError", status=500, after_commit=True))
+    order_id = settle(client, shop, how)
+    wait_for(client, shop["alice"], order_id, status)
+    assert execution_outcome(order_id) == "SUCCEEDED"
+    assert fault.hits == 1
+    assert balances(client, shop) == expected
+    assert_books_clean()
+
+
+@pytest.mark.parametrize("kind", sorted(SETTLEMENTS))
+def test_a_settlement_in_a_transaction_conflict_is_tried_again(client, shop, faults, kind):
+    marker, how, status, expected = SETTLEMENTS[kind]
+    faults.inject(Fault("TransactWriteItems", marker, "TransactionCanceledException", message=(
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]")))
+    order_id = settle(client, shop, how)
+    wait_for(client, shop["alice"], order_id, status)
+    assert balances(client, shop) == expected
+    assert_books_clean()
+
+
+@pytest.mark.parametrize("kind", sorted(SETTLEMENTS))
+def test_a_settlement_refused_outright_leaves_the_money_held_and_the_books_clean(client, shop, faults, kind):
+    marker, how, _status, _expected = SETTLEMENTS[kind]
+    faults.inject(Fault("TransactWriteItems", marker, "AccessDeniedException"))
+    order_id = settle(client, shop, how)
+    assert execution_outcome(order_id) == "FAILED"
+    assert order_store.get(order_id).status in ("funded", "disputed")
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert_books_clean()
+
+
+@pytest.mark.parametrize("status", ["funded", "delivered"])
+def test_a_dispute_that_cannot_be_written_leaves_the_order_as_it_was_and_waiting(client, shop, faults, status):
+    order_id = funded_order(client, shop) if status == "funded" else delivered_order(client, shop)
+    faults.inject(Fault("UpdateItem", '"disputed"', "AccessDeniedException"))
+    client.post(f"/orders/{order_id}/dispute", shop["alice"])
+    token_for(order_id, status)
+    assert order_store.get(order_id).status == status
+    assert client.post(f"/orders/{order_id}/confirm", shop["alice"]).status in (200, 202)
+    wait_for(client, shop["alice"], order_id, "released")
+    assert_books_clean()
+
+
+def test_a_delivery_that_cannot_be_written_leaves_the_order_funded_and_waiting(client, shop, faults):
+    order_id = funded_order(client, shop)
+    faults.inject(Fault("UpdateItem", '"delivered"', "AccessDeniedException"))
+    client.post(f"/orders/{order_id}/deliver", shop["bob"])
+    token_for(order_id, "funded")
+    assert order_store.get(order_id).status == "funded"
+    assert client.post(f"/orders/{order_id}/deliver", shop["bob"]).status in (200, 202)
+    wait_for(client, shop["alice"], order_id, "delivered")
+    assert_books_clean()
+
+
+WAITS = {  # status waited in → what happens when its token can never be sent, and the balances after
+    "funded": ("refunded", (10_000, 0, 0)),
+    "delivered": ("released", (4_000, 0, 6_000)),
+    "disputed": ("refunded", (10_000, 0, 0)),
+}
+
+
+@pytest.mark.parametrize("status", sorted(WAITS))
+def test_when_the_token_queue_stays_down_the_workflow_settles_as_its_timer_would(client, shop, faults, status):
+    outcome, expected = WAITS[status]
+    down = Fault("SendMessage", status, "InternalError", status=500, times=100)
+    if status == "funded":
+        faults.inject(down)
+        order_id = accepted_order(client, shop)
+        pay(client, shop, order_id)
+    else:
+        order_id = funded_order(client, shop)
+        faults.inject(down)
+        action = "deliver" if status == "delivered" else "dispute"
+        client.post(f"/orders/{order_id}/{action}", shop["bob"])
+    wait_for(client, shop["alice"], order_id, outcome, timeout_s=40)
+    assert balances(client, shop) == expected
+    assert_books_clean()
+
+
+# ---- together ------------------------------------------------------------------------------------------
+
+def test_every_state_and_edge_of_the_workflow_is_taken_by_some_test():
+    if not TAKEN:
+        pytest.skip("run with the whole module: it checks what the other tests took")
+    missing = workflow_edges(ASL) - {(a, how, b) for a, how, b in TAKEN if how != "retry"}
+    assert not missing, f"never taken: {sorted(missing)}"
+    assert {a for a, _, _ in TAKEN} | {b for _, _, b in TAKEN} == set(ASL["States"])
+    assert any(how == "retry" for _, how, _ in TAKEN)
