@@ -202,6 +202,56 @@ def test_concurrent_accept_and_decline_over_http_exactly_one_wins(running_stack)
     assert requests.get(f"{api}/orders/{order_id}", headers=alice, timeout=10).json()["status"] == winner
 
 
+def _until(read, done, timeout_s: float = 30.0) -> dict:
+    """Read again until `done` holds of the answer (the escrow workflow settles a moment after the call)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer = read()
+        if done(answer) or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.3)
+
+
+def test_money_moves_through_escrow_over_http_and_the_books_reconcile(running_stack):
+    api = running_stack["api_url"]
+    bob = sign_in(running_stack, "bob@everywhere.local", running_stack["demo_password"])
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+
+    def wallet(who: dict[str, str]) -> dict:
+        return requests.get(f"{api}/wallet", headers=who, timeout=10).json()
+
+    before_alice, before_bob = wallet(alice)["available_cents"], wallet(bob)["available_cents"]
+    listing = _publish(api, bob, title="Escrowed repair", price_cents=4_500)
+    deposited = requests.post(f"{api}/wallet/deposits", headers={**alice, "Idempotency-Key": str(uuid.uuid4())},
+                              timeout=10, json={"amount_cents": 10_000})
+    assert deposited.status_code == 201, deposited.text
+    order_id = _order(api, alice, str(uuid.uuid4()), listing_id=listing["listing_id"]).json()["order_id"]
+    assert requests.post(f"{api}/orders/{order_id}/accept", headers=bob, timeout=10).status_code == 200
+
+    def read() -> dict:
+        return requests.get(f"{api}/orders/{order_id}", headers=alice, timeout=10).json()
+
+    paid = requests.post(f"{api}/orders/{order_id}/pay", headers={**alice, "Idempotency-Key": str(uuid.uuid4())},
+                         timeout=30)
+    assert paid.status_code == 202, paid.text
+    assert _until(read, lambda o: o["status"] == "funded")["status"] == "funded"
+    assert wallet(alice)["held_cents"] == 4_500
+    for who, action, status in ((bob, "deliver", "delivered"), (alice, "confirm", "released")):
+        answer = requests.post(f"{api}/orders/{order_id}/{action}", headers=who, timeout=30)
+        assert answer.status_code in (200, 202), answer.text
+        assert _until(read, lambda o, s=status: o["status"] == s)["status"] == status
+    assert [e["status"] for e in read()["timeline"]] == [
+        "requested", "accepted", "paying", "funded", "delivered", "released"]
+    assert wallet(alice)["available_cents"] == before_alice + 10_000 - 4_500
+    assert wallet(bob)["available_cents"] == before_bob + 4_500
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    books = subprocess.run([sys.executable, "-m", "scripts.reconcile"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=60, env={**env, "STATE_DIR": str(running_stack["state_dir"])})
+    assert books.returncode == 0, books.stdout + books.stderr
+    assert "the books are clean" in books.stdout
+
+
 def test_an_unanswered_request_is_expired_by_the_scheduled_job(running_stack):
     api = running_stack["api_url"]
     bob = sign_in(running_stack, "bob@everywhere.local", running_stack["demo_password"])
