@@ -95,7 +95,7 @@ def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] 
     try:
         # `from`: the status the decision was taken in, so a step that fails can return to that status's wait.
         sent = workflow.send_decision(token, {"action": action, "from": order.status, **(decision or {})})
-    except Exception:
+    except Busy:
         order_store.return_token(order_id, order.status, token)
         raise
     if not sent:

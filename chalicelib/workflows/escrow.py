@@ -14,8 +14,10 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain import ledger
+from chalicelib.domain.errors import Busy
 from chalicelib.domain.orders import Order, execution_name
 from chalicelib.settings import Settings, get_settings
 from chalicelib.store.ledger import account_key
@@ -82,10 +84,13 @@ def start(order: Order) -> None:
 
 
 def send_decision(token: str, decision: dict[str, Any]) -> bool:
-    """Hand the waiting execution a decision; False if that wait is over (the token was used or timed out)."""
+    """Hand the waiting execution a decision; False if that wait is over (the token was used or timed out).
+    Raises Busy if Step Functions cannot be reached (after botocore's retries): nothing was decided."""
     client = _client()
     try:
         client.send_task_success(taskToken=token, output=json.dumps(decision))
         return True
     except (client.exceptions.InvalidToken, client.exceptions.TaskDoesNotExist, client.exceptions.TaskTimedOut):
         return False
+    except (ClientError, BotoCoreError) as exc:
+        raise Busy("the escrow cannot take decisions right now; nothing changed; try again in a moment") from exc

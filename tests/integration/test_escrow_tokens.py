@@ -1,0 +1,106 @@
+"""The workflow's task tokens on their way to a decision: queue → `escrow_tokens` → order → one decision.
+
+SQS delivers at least once and Step Functions takes a token's first answer only, so a token is kept on its
+order only while the order is in the status it was issued for, is taken off by exactly one decision, and
+never comes back once a decision was sent with it. In-process moto; the workflow is not executing here
+(test_escrow.py runs it), so the order is moved to `funded` as the hold would.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib.domain import orders
+from chalicelib.domain.clock import now
+from chalicelib.domain.errors import Busy
+from chalicelib.domain.identity import Caller
+from chalicelib.domain.orders import Order
+from chalicelib.services import escrow
+from chalicelib.services import listings as listing_service
+from chalicelib.services import orders as order_service
+from chalicelib.store import orders as order_store
+from chalicelib.workflows import escrow as workflow
+from tests.conftest import PEOPLES_SQUARE
+
+QUEUE = "everywhere-local-escrow-tokens"
+
+
+@pytest.fixture
+def funded(stack: Any) -> Order:
+    """Bob's job, ordered by Alice, accepted and paid into escrow."""
+    provider, buyer = Caller(user_id=str(uuid.uuid4())), Caller(user_id=str(uuid.uuid4()))
+    listing = listing_service.publish(provider, "Bike repair", "", "repair", 6_000, None, *PEOPLES_SQUARE)
+    order = order_service.place(buyer, str(uuid.uuid4()), listing.listing_id, None, "")
+    order = order_service.act(provider, order.order_id, "accept")
+    for status in (orders.PAYING, orders.FUNDED):
+        moved = orders.after(order, status, now())
+        order_store.change_status(order, moved)
+        order = moved
+    return order
+
+
+def deliver_tokens(chalice_client: Any, *messages: tuple[str, str, str]) -> None:
+    """The token queue's messages (order, status, token) handed to the function, as Lambda's mapping would."""
+    bodies = [json.dumps({"order_id": o, "status": s, "task_token": t}) for o, s, t in messages]
+    event = chalice_client.events.generate_sqs_event(message_bodies=bodies, queue_name=QUEUE)
+    chalice_client.lambda_.invoke("escrow_tokens", event)
+
+
+@contextmanager
+def step_functions_down() -> Iterator[None]:
+    """Every Step Functions call fails as a throttled service would, retries included."""
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "SendTaskSuccess")
+
+    events = workflow._client().meta.events
+    events.register_first("before-send.states.SendTaskSuccess", refuse)
+    try:
+        yield
+    finally:
+        events.unregister("before-send.states.SendTaskSuccess", refuse)
+
+
+def test_a_waiting_workflows_token_reaches_its_order(chalice_client, funded):
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
+    stored = order_store.get(funded.order_id)
+    assert (stored.task_token, stored.token_status) == ("token-1", "funded")
+
+
+def test_a_token_for_a_status_the_order_has_left_is_not_kept(chalice_client, funded):
+    deliver_tokens(chalice_client, (funded.order_id, "delivered", "token-1"))
+    assert order_store.get(funded.order_id).task_token is None
+
+
+def test_of_two_decisions_on_one_wait_only_one_takes_the_token(chalice_client, funded):
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
+    assert order_store.claim_decision(funded.order_id, "funded", "token-1") is True
+    assert order_store.claim_decision(funded.order_id, "funded", "token-1") is False
+    assert order_store.get(funded.order_id).task_token is None
+
+
+def test_a_token_delivered_again_after_a_decision_used_it_is_not_put_back(chalice_client, funded):
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
+    assert order_store.claim_decision(funded.order_id, "funded", "token-1")
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
+    assert order_store.get(funded.order_id).task_token is None
+
+
+def test_a_new_wait_in_the_same_status_brings_a_new_token(chalice_client, funded):
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
+    assert order_store.claim_decision(funded.order_id, "funded", "token-1")
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-2"))
+    assert order_store.get(funded.order_id).task_token == "token-2"
+
+
+def test_a_decision_step_functions_cannot_take_is_refused_and_can_be_taken_again(chalice_client, funded):
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
+    with step_functions_down(), pytest.raises(Busy):
+        escrow.decide(Caller(user_id=funded.provider_id), funded.order_id, "deliver")
+    stored = order_store.get(funded.order_id)
+    assert (stored.status, stored.task_token) == ("funded", "token-1")
+    assert order_store.claim_decision(funded.order_id, "funded", "token-1") is True
