@@ -8,6 +8,7 @@ import io
 import json
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -118,8 +119,8 @@ def served_stack(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     return deployed
 
 
-@pytest.fixture
-def escrow_stack(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+@contextmanager
+def escrow_deployment(moto_server: str, env: pytest.MonkeyPatch) -> Iterator[Any]:
     """A fresh stack on the serialised moto server with Step Functions really executing the escrow ASL, and
     the token queue relayed to the app's `escrow_tokens` function as Lambda's event source mapping would.
 
@@ -132,16 +133,25 @@ def escrow_stack(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     requests.post(
         f"{moto_server}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
     ).raise_for_status()
-    monkeypatch.setenv("MOTO_PORT", moto_server.rsplit(":", 1)[1])
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    env.setenv("MOTO_PORT", moto_server.rsplit(":", 1)[1])
+    env.setenv("AWS_ENDPOINT_URL", moto_server)
     deployed = provision.deploy(boto3.Session(region_name=REGION), "escrow")
     for key, value in deployed.environment().items():
-        monkeypatch.setenv(key, value)
+        env.setenv(key, value)
     relay = LocalQueueRelay(app, "escrow_tokens", deployed.outputs["EscrowTokenQueueUrl"], REGION)
     relay.start()
-    yield deployed
-    relay.stop()
-    relay.join(timeout=5)
+    try:
+        yield deployed
+    finally:
+        relay.stop()
+        relay.join(timeout=5)
+
+
+@pytest.fixture
+def escrow_stack(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The escrow deployment, fresh for one test."""
+    with escrow_deployment(moto_server, monkeypatch) as deployed:
+        yield deployed
 
 
 @pytest.fixture

@@ -26,11 +26,11 @@ from typing import Any, Iterator
 
 import boto3
 import pytest
-import requests
 
 from chalicelib.domain.orders import Order
 from chalicelib.store import orders as order_store
 from tests.conftest import PASSWORD, REGION, ROOT, Answer, Api, User, listing_body
+from tests.integration.conftest import escrow_deployment
 from tests.integration.escrow_kit import (
     SETTLE_TIMEOUT_S, accepted_order, assert_books_clean, deposit, funded_order, key, wait_for, wallet,
 )
@@ -141,26 +141,14 @@ def wait_for_token(order_id: str, status: str, timeout_s: float = SETTLE_TIMEOUT
 
 @pytest.fixture(scope="module")
 def world(moto_server: str) -> Iterator[World]:
-    """One stack on the served moto that executes the escrow (as the `escrow_stack` fixture builds it, but for
+    """One stack on the served moto that executes the escrow (conftest.escrow_deployment, but for
     the whole module), four users with real tokens, and Bob's listing."""
     from chalice.test import Client
 
     from app import app
     from scripts import provision
-    from scripts.local_triggers import LocalQueueRelay
 
-    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
-    requests.post(
-        f"{moto_server}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
-    ).raise_for_status()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("MOTO_PORT", moto_server.rsplit(":", 1)[1])
-        env.setenv("AWS_ENDPOINT_URL", moto_server)
-        deployed = provision.deploy(boto3.Session(region_name=REGION), "escrow")
-        for name, value in deployed.environment().items():
-            env.setenv(name, value)
-        relay = LocalQueueRelay(app, "escrow_tokens", deployed.outputs["EscrowTokenQueueUrl"], REGION)
-        relay.start()
+    with pytest.MonkeyPatch.context() as env, escrow_deployment(moto_server, env) as deployed:
         cognito = boto3.client("cognito-idp", region_name=REGION)
 
         def user(name: str, operator: bool = False) -> User:
@@ -169,20 +157,16 @@ def world(moto_server: str) -> Iterator[World]:
                                             operator=operator)
             return User(email, user_id, provision.sign_in(cognito, deployed.user_pool_client_id, email, PASSWORD))
 
-        try:
-            with Client(app, stage_name="local", project_dir=str(ROOT)) as chalice_client:
-                client = Api(chalice_client.http)
-                alice, bob, sam, olga = user("Alice"), user("Bob"), user("Sam"), user("Olga", operator=True)
-                listing = client.post("/listings", bob, listing_body(price_cents=PRICE))
-                assert listing.status == 201, listing
-                deposit(client, alice, 100_000)
-                deposit(client, sam, 10_000)
-                world = World(client, alice, bob, sam, olga, listing.body)
-                funded_order(client, {"alice": sam, "bob": bob, "listing": listing.body})  # Sam's own deal
-                yield world
-        finally:
-            relay.stop()
-            relay.join(timeout=5)
+        with Client(app, stage_name="local", project_dir=str(ROOT)) as chalice_client:
+            client = Api(chalice_client.http)
+            alice, bob, sam, olga = user("Alice"), user("Bob"), user("Sam"), user("Olga", operator=True)
+            listing = client.post("/listings", bob, listing_body(price_cents=PRICE))
+            assert listing.status == 201, listing
+            deposit(client, alice, 100_000)
+            deposit(client, sam, 10_000)
+            world = World(client, alice, bob, sam, olga, listing.body)
+            funded_order(client, {"alice": sam, "bob": bob, "listing": listing.body})  # Sam's own deal
+            yield world
 
 
 # ---- checks ----
