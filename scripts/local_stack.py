@@ -17,12 +17,14 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import pickle
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -49,6 +51,58 @@ class _QuietHandler(MotoRequestHandler):
         """One line per AWS call would drown the API's own log."""
 
 
+class FifoLock:
+    """A lock that serves waiters in arrival order. threading.Lock does not: under a burst of requests
+    one of them can wait for ever while later ones get the lock, and its client times out."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._busy = False
+        self._waiters: deque[threading.Event] = deque()
+
+    def __enter__(self) -> None:
+        with self._guard:
+            if not self._busy:
+                self._busy = True
+                return
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()  # the releasing thread hands the lock over: _busy stays True
+
+    def __exit__(self, *_: object) -> None:
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._busy = False
+
+
+def parse_each_workflow_once() -> None:
+    """moto parses a state machine's definition again for every execution: about 0.25 s of CPU for the
+    escrow ASL, and a burst of payments then starves the serialised server of the GIL. Parse each
+    definition once and give every execution its own copy of the program (unpickled: about 2 ms)."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    if getattr(ExecutionWorker, "_everywhere_parses_once", False):
+        return
+    parsed: dict[str, bytes] = {}
+    guard = threading.Lock()
+
+    def evaluation_entrypoint(worker: Any) -> Any:
+        definition = worker._evaluation_details.state_machine_details.definition
+        with guard:
+            program = parsed.get(definition)
+        if program is None:
+            program = pickle.dumps(AmazonStateLanguageParser.parse(definition)[0])
+            with guard:
+                parsed[definition] = program
+        return pickle.loads(program)
+
+    ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
+    ExecutionWorker._everywhere_parses_once = True
+
+
 class SerialisedMotoServer(ThreadedMotoServer):
     """moto's threaded server with one lock around its WSGI app: moto's backends are not thread-safe."""
 
@@ -59,8 +113,9 @@ class SerialisedMotoServer(ThreadedMotoServer):
         return list(app(environ, start_response))
 
     def _server_entry(self) -> None:
+        parse_each_workflow_once()
         app = DomainDispatcherApplication(create_backend_app)
-        lock = threading.Lock()
+        lock = FifoLock()
 
         def serialised(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
             with lock:
