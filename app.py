@@ -1,7 +1,8 @@
 """The Chalice app: wiring only. Every route lives in a blueprint under chalicelib/api/, every scheduled job
-under chalicelib/jobs/."""
+under chalicelib/jobs/; every function logs through chalicelib/observability.py."""
 from chalice import Chalice
 
+from chalicelib.api.access_log import log_request
 from chalicelib.api.admin import admin_bp
 from chalicelib.api.authorizer import auth_bp
 from chalicelib.api.conversations import conversations_bp
@@ -13,8 +14,12 @@ from chalicelib.api.search import search_bp
 from chalicelib.api.wallet import wallet_bp
 from chalicelib.jobs.escrow_tokens import escrow_tokens_bp
 from chalicelib.jobs.schedules import jobs_bp
+from chalicelib.observability import log_invocation
 
-app = Chalice(app_name="everywhere")
+app = Chalice(app_name="everywhere", configure_logs=False)  # app.log is observability's JSON logger
+app.register_middleware(log_request, "http")
+app.register_middleware(log_invocation, "scheduled")
+app.register_middleware(log_invocation, "sqs")
 app.register_blueprint(auth_bp)
 app.register_blueprint(public_bp)
 app.register_blueprint(profiles_bp)

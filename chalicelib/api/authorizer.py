@@ -129,8 +129,10 @@ def cognito_jwt(auth_request: AuthRequest) -> AuthResponse:
         claims = verify_token(bearer_token(auth_request.token), get_settings())
     except InvalidToken as exc:
         return AuthResponse(routes=["*"], principal_id="anonymous", context={"verified": "no", "reason": str(exc)})
-    except KeysUnavailable:
-        return AuthResponse(routes=["*"], principal_id="anonymous", context={"verified": "unavailable"})
+    except KeysUnavailable as exc:
+        return AuthResponse(
+            routes=["*"], principal_id="anonymous", context={"verified": "unavailable", "reason": str(exc)}
+        )
     groups = claims.get("cognito:groups") or []
     return AuthResponse(
         routes=["*"],

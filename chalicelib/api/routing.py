@@ -28,6 +28,7 @@ from chalice import (
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.api import access_log
 from chalicelib.api.authorizer import cognito_jwt
 from chalicelib.domain import errors as domain
 from chalicelib.domain import idempotency
@@ -61,6 +62,7 @@ _HTTP_ERRORS: dict[type[domain.DomainError], type[ChaliceViewError]] = {
     domain.RateLimited: TooManyRequestsError,
 }
 REPLAYED_HEADER = "Idempotent-Replayed"
+INTERNAL_ERROR = {"Code": "InternalServerError", "Message": "An internal server error occurred."}  # Chalice's answer to an unhandled error
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,11 @@ def operation(
                 return _respond(*_answer(handler(**args), status))
             except domain.DomainError as exc:
                 return _error_response(exc)
+            except ChaliceViewError:
+                raise
+            except Exception as exc:
+                access_log.record_failure(exc)
+                return _respond(500, INTERNAL_ERROR)
 
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__

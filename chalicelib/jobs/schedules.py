@@ -13,6 +13,7 @@ from typing import Any
 
 from chalice import Blueprint, Rate
 
+from chalicelib.observability import logger
 from chalicelib.services import orders as order_service
 
 jobs_bp = Blueprint(__name__)
@@ -22,4 +23,6 @@ SWEEP_EVERY_MINUTES = 1
 @jobs_bp.schedule(Rate(SWEEP_EVERY_MINUTES, unit=Rate.MINUTES), name="expire_requests")
 def expire_requests(event: Any) -> dict[str, int]:
     """Expire every order request nobody answered within REQUEST_EXPIRY_S."""
-    return {"expired": order_service.expire_overdue_requests()}
+    expired = order_service.expire_overdue_requests()
+    logger.info("overdue order requests expired", expired=expired)
+    return {"expired": expired}

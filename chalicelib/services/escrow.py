@@ -16,6 +16,7 @@ from chalicelib.domain.clock import now
 from chalicelib.domain.errors import Busy, Conflict, InvalidInput, NotFound
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.orders import Order
+from chalicelib.observability import logger
 from chalicelib.services import orders as order_service
 from chalicelib.settings import get_settings
 from chalicelib.store import orders as order_store
@@ -28,7 +29,13 @@ POLL_S = 0.1
 
 def keep_token(order_id: str, status: str, token: str) -> bool:
     """The escrow_tokens function: store a waiting execution's token on its order."""
-    return order_store.store_token(order_id, status, token)
+    stored = order_store.store_token(order_id, status, token)
+    if stored:
+        logger.info("escrow token stored", order_id=order_id, token_status=status)
+    else:
+        logger.info("escrow token refused: the order left that status or a decision used it", order_id=order_id,
+                    token_status=status)
+    return stored
 
 
 def _load(caller: Caller, order_id: str) -> Order:
@@ -63,9 +70,12 @@ def pay(caller: Caller, order_id: str) -> tuple[Order, bool]:
     try:
         workflow.start(paying)
     except Exception:
+        logger.exception("escrow workflow could not be started: the payment failed", order_id=order_id,
+                         pay_attempt=paying.pay_attempt)
         failed = replace(orders.after(paying, orders.PAYMENT_FAILED, now()), failure_reason="PaymentUnavailable")
         order_store.change_status(paying, failed)
         raise Busy("payment could not be started; nothing was taken; pay again in a moment") from None
+    logger.info("escrow payment started", order_id=order_id, pay_attempt=paying.pay_attempt, price_cents=order.price_cents)
     return _after_workflow(order_id, orders.PAYING, SETTLE_WAIT_S)
 
 
@@ -96,10 +106,15 @@ def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] 
         # `from`: the status the decision was taken in, so a step that fails can return to that status's wait.
         sent = workflow.send_decision(token, {"action": action, "from": order.status, **(decision or {})})
     except Busy:
-        order_store.return_token(order_id, order.status, token)
+        returned = order_store.return_token(order_id, order.status, token)
+        logger.warning("Step Functions did not take an escrow decision", order_id=order_id, action=action,
+                       from_status=order.status, token_returned=returned)
         raise
     if not sent:
+        logger.info("escrow decision refused: the workflow's wait was over", order_id=order_id, action=action,
+                    from_status=order.status)
         raise Conflict("the order changed meanwhile; read it again")
+    logger.info("escrow decision sent", order_id=order_id, action=action, from_status=order.status)
     return _after_workflow(order_id, order.status, SETTLE_WAIT_S)
 
 

@@ -10,6 +10,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.listings import DELETED, PAUSED
 from chalicelib.domain.orders import Order
+from chalicelib.observability import logger
 from chalicelib.services.listings import Page
 from chalicelib.settings import get_settings
 from chalicelib.store import chat as chat_store
@@ -55,7 +56,9 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
         expiry_s=settings.request_expiry_s,
         now=now(),
     )
-    return order_store.insert(order)
+    stored = order_store.insert(order)
+    logger.info("order requested", order_id=stored.order_id, listing_id=stored.listing_id, price_cents=stored.price_cents)
+    return stored
 
 
 def get(caller: Caller, order_id: str) -> Order:
@@ -75,11 +78,13 @@ def act(caller: Caller, order_id: str, action: str) -> Order:
         raise
     unexpired_at = iso(moment) if order.status == orders.REQUESTED else None
     try:
-        return order_store.change_status(order, orders.after(order, transition.target, moment), unexpired_at)
+        changed = order_store.change_status(order, orders.after(order, transition.target, moment), unexpired_at)
     except order_store.StatusChanged as exc:
         current = order_store.get(order_id)
         status = orders.as_seen(current, now()).status if current else "gone"
         raise Conflict(f"the order changed meanwhile and is now {status}; it cannot be {orders.past_tense(action)}") from exc
+    logger.info("order status changed", order_id=order_id, action=action, from_status=order.status, to_status=changed.status)
+    return changed
 
 
 def mine(caller: Caller, role: str | None, status: str | None, limit: int, cursor: str | None) -> Page:

@@ -7,6 +7,7 @@ from chalicelib.domain import cursors, ledger
 from chalicelib.domain.clock import now_iso
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.identity import Caller
+from chalicelib.observability import logger
 from chalicelib.services.listings import Page
 from chalicelib.settings import get_settings
 from chalicelib.store import keys
@@ -54,6 +55,7 @@ def _check_rail() -> None:
 
 def _post(entry: ledger.Entry, user_id: str, signed_amount: int) -> Receipt:
     retrying(lambda: ledger_store.post(entry), idempotent=True)  # an entry id posts once: safe to re-send
+    logger.info("wallet entry posted", entry_id=entry.entry_id, kind=entry.kind, amount_cents=signed_amount)
     return Receipt(entry.entry_id, entry.kind, signed_amount, entry.at, wallet_of(user_id))
 
 

@@ -15,6 +15,7 @@ from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from chalicelib.domain.errors import Busy
+from chalicelib.observability import logger
 
 T = TypeVar("T")
 RETRYABLE_CODES = {
@@ -41,6 +42,14 @@ def is_transient(exc: PynamoDBException) -> bool:
     return False
 
 
+def _refusal(exc: PynamoDBException) -> str:
+    """What DynamoDB said (the cancellation reasons of a transaction), or how the connection failed."""
+    if isinstance(exc, TransactWriteError) and exc.cancellation_reasons:
+        return ",".join(reason.code if reason is not None else "None" for reason in exc.cancellation_reasons)
+    response = getattr(exc.cause, "response", None) or {}  # connection errors carry response=None
+    return response.get("Error", {}).get("Code") or type(exc.cause).__name__
+
+
 def retrying(write: Callable[[], T], attempts: int = ATTEMPTS, idempotent: bool = False) -> T:
     """Run `write`, again after a jittered, growing pause while DynamoDB refuses it transiently.
 
@@ -55,5 +64,7 @@ def retrying(write: Callable[[], T], attempts: int = ATTEMPTS, idempotent: bool 
             if not (lost or is_transient(exc)):
                 raise
             if attempt < attempts - 1:
+                logger.warning("DynamoDB refused a write for now; retrying", attempt=attempt + 1, refusal=_refusal(exc))
                 time.sleep(random.uniform(0, BASE_DELAY_S * 2**attempt))
+    logger.warning("DynamoDB kept refusing a write; answering busy", attempts=attempts)
     raise Busy("the platform is busy with this item; try again in a moment")
