@@ -4,12 +4,16 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import boto3
 import pytest
+
+from tests import iam_audit
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -25,6 +29,49 @@ os.environ.update(
     AWS_DEFAULT_REGION=REGION,
     AWS_REGION=REGION,
 )
+
+
+_AUDIT_DIR = pytest.StashKey[Path]()
+_AUDIT_RESULT = pytest.StashKey[tuple[list[iam_audit.Use], list[str]]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Record the AWS permissions the app's functions use (tests/iam_audit.py); xdist workers inherit the directory."""
+    if not hasattr(config, "workerinput"):
+        os.environ[iam_audit.RECORD_DIR_ENV] = tempfile.mkdtemp(prefix="everywhere-iam-audit-")
+        config.stash[_AUDIT_DIR] = Path(os.environ[iam_audit.RECORD_DIR_ENV])
+    iam_audit.install(Path(os.environ[iam_audit.RECORD_DIR_ENV]))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run if a function used a permission its policy does not grant (checked once, after every worker)."""
+    directory = session.config.stash.get(_AUDIT_DIR, None)
+    if directory is None:
+        return
+    uses = iam_audit.recorded(directory)
+    problems = iam_audit.violations(uses)
+    session.config.stash[_AUDIT_RESULT] = (uses, problems)
+    shutil.rmtree(directory, ignore_errors=True)
+    if problems and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if _AUDIT_RESULT not in config.stash:
+        return
+    uses, problems = config.stash[_AUDIT_RESULT]
+    if problems:
+        terminalreporter.section("IAM policy audit: permissions the functions used but are not granted", red=True)
+        for problem in problems:
+            terminalreporter.write_line(f"  {problem}", red=True)
+    terminalreporter.write_line(
+        f"IAM policy audit ({len(problems)} problems): " + ("; ".join(iam_audit.summary(uses)) or "no AWS calls")
+    )
+    if config.option.verbose > 0:
+        checked = {(u.function, u.permission.action, iam_audit.as_reference(u.permission.resource))
+                   for u in uses if u.function != iam_audit.DIRECT}
+        for use in sorted(checked):
+            terminalreporter.write_line("  " + " ".join(use))
 
 
 @dataclass(frozen=True)

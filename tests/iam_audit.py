@@ -1,0 +1,327 @@
+"""The least-privilege audit: every AWS permission the app's Lambda functions use in the tests, checked against
+their policy files in .chalice/.
+
+Recording, in every pytest process (tests/conftest.py installs it): botocore's `BaseClient._make_api_call`
+is wrapped, so boto3's clients and PynamoDB's own botocore clients are both seen. A call is attributed to a
+Lambda function by the outermost frame on the calling thread's stack that is one of the functions' entry
+modules (wrappers around them, such as chalicelib/observability.py, do not count):
+
+- chalicelib/api/authorizer.py: `cognito_jwt` (Chalice deploys a built-in authorizer as its own function);
+- the rest of chalicelib/api/: `api_handler`;
+- chalicelib/jobs/escrow_tokens.py: `escrow_tokens`; chalicelib/jobs/schedules.py: `expire_requests`;
+- scripts/local_triggers.py's queue relay: the function it feeds. The relay stands in for Lambda's SQS event
+  source mapping, which polls the queue with that function's role, so its calls are that function's too.
+
+Work a function hands to a thread pool keeps the submitter's function. App code a test calls directly
+(a service or a store, outside any handler) and everything else (provisioning, Cognito sign-ups, test
+helpers) belongs to no function and is not checked. Each call becomes the IAM permissions it needs
+(`permissions`): a transaction needs each item's own action on each item's table, an SQS batch call needs
+the single-message action, a Query on an index needs the index's ARN.
+
+Checking, once, in the pytest process that ran the session: every recorded permission must be allowed by
+the function's policy for the reference stage. Test stacks are named `everywhere-<test stage>-...`
+(test, escrow, race); resource names are read as `everywhere-local-...`, so the `local` policies are the
+reference, and tests/unit/test_iam_policies.py holds dev and prod to the same statements for their stage.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import urlparse
+
+from botocore.client import BaseClient
+
+ROOT = Path(__file__).resolve().parent.parent
+CHALICE_DIR = ROOT / ".chalice"
+RECORD_DIR_ENV = "EVERYWHERE_IAM_AUDIT_DIR"
+STAGES = ("local", "dev", "prod")
+REFERENCE_STAGE = "local"
+APP_NAME = "everywhere"
+PLACEHOLDER_ACCOUNT = "000000000000"  # DynamoDB calls name a table, not its account
+
+_CHALICELIB = str(ROOT / "chalicelib") + os.sep
+_RELAY = str(ROOT / "scripts" / "local_triggers.py")
+_ENTRY_MODULES = (  # first match wins
+    ("api/authorizer.py", "cognito_jwt"),
+    ("api/", "api_handler"),
+    ("jobs/escrow_tokens.py", "escrow_tokens"),
+    ("jobs/schedules.py", "expire_requests"),
+)
+FUNCTIONS = ("api_handler", "cognito_jwt", "expire_requests", "escrow_tokens")
+
+_TRANSACT_ITEM_ACTIONS = {
+    "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+_SQS_BATCH_ACTIONS = {
+    "DeleteMessageBatch": "DeleteMessage", "SendMessageBatch": "SendMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
+# These actions support no resource-level permissions: a policy can only grant them on "*".
+NO_RESOURCE_LEVEL = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
+
+
+@dataclass(frozen=True)
+class Permission:
+    action: str  # "dynamodb:PutItem"
+    resource: str  # an ARN, or "*" for an action that supports no resource-level permissions
+
+
+@dataclass(frozen=True)
+class Use:
+    """A permission one function needed, and where it was first seen."""
+
+    function: str
+    permission: Permission
+    test: str
+    origin: str
+
+
+def permissions(prefix: str, operation: str, params: dict[str, Any], region: str) -> list[Permission]:
+    """The IAM permissions one API call needs, by the service's authorization rules."""
+    if prefix == "dynamodb":
+        return _dynamodb(operation, params, region)
+    if prefix == "sqs":
+        action = f"sqs:{_SQS_BATCH_ACTIONS.get(operation, operation)}"
+        queue = _queue_arn(params, region)
+        return [Permission(action, queue)]
+    action = f"{prefix}:{operation}"
+    if action in NO_RESOURCE_LEVEL:
+        return [Permission(action, "*")]
+    if prefix == "states" and "stateMachineArn" in params:
+        return [Permission(action, params["stateMachineArn"])]
+    if prefix == "states" and "executionArn" in params:
+        return [Permission(action, params["executionArn"])]
+    return [Permission(action, "?")]  # unknown resource: the action must be granted on something
+
+
+def _table_arn(region: str, table: str, index: str | None = None) -> str:
+    arn = f"arn:aws:dynamodb:{region}:{PLACEHOLDER_ACCOUNT}:table/{table}"
+    return f"{arn}/index/{index}" if index else arn
+
+
+def _dynamodb(operation: str, params: dict[str, Any], region: str) -> list[Permission]:
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        return [
+            Permission(f"dynamodb:{_TRANSACT_ITEM_ACTIONS[kind]}", _table_arn(region, body["TableName"]))
+            for item in params["TransactItems"]
+            for kind, body in item.items()
+        ]
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return [Permission(f"dynamodb:{operation}", _table_arn(region, table)) for table in params["RequestItems"]]
+    if "TableName" in params:
+        return [Permission(f"dynamodb:{operation}", _table_arn(region, params["TableName"], params.get("IndexName")))]
+    return [Permission(f"dynamodb:{operation}", "?")]
+
+
+def _queue_arn(params: dict[str, Any], region: str) -> str:
+    if "QueueUrl" in params:
+        account, name = urlparse(params["QueueUrl"]).path.strip("/").split("/")[-2:]
+        return f"arn:aws:sqs:{region}:{account}:{name}"
+    if "QueueName" in params:
+        return f"arn:aws:sqs:{region}:*:{params['QueueName']}"
+    return "?"
+
+
+# Recording ------------------------------------------------------------------------------------------------
+
+DIRECT = "(direct)"  # app code a test called itself, outside any function
+_inherited = threading.local()
+
+
+def _attribute(frame: FrameType | None) -> str | None:
+    """The function whose code made this call, DIRECT for app code outside any function, None if not app code."""
+    frames: list[FrameType] = []
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.f_back
+    app_code = False
+    for outer in reversed(frames):
+        filename = outer.f_code.co_filename
+        if filename == _RELAY:
+            relay = outer.f_locals.get("self")
+            if relay is not None and hasattr(relay, "handler"):
+                return str(relay.handler)
+        elif filename.startswith(_CHALICELIB):
+            app_code = True
+            module = filename[len(_CHALICELIB):].replace(os.sep, "/")
+            for prefix, function in _ENTRY_MODULES:
+                if module.startswith(prefix):
+                    return function
+    inherited = getattr(_inherited, "function", None)
+    return inherited or (DIRECT if app_code else None)
+
+
+def _origin(frame: FrameType | None) -> str:
+    """The innermost line of the app's code (or of the relay) on the stack."""
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith(_CHALICELIB) or filename == _RELAY:
+            return f"{os.path.relpath(filename, ROOT)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "?"
+
+
+class Recorder:
+    """Appends each new (function, permission) to this process's JSON-lines file in `directory`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / f"calls-{os.getpid()}.jsonl"
+        self._seen: set[tuple[str, Permission]] = set()
+        self._lock = threading.Lock()
+
+    def record(self, function: str, needed: Iterable[Permission], origin: str) -> None:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+        with self._lock:
+            fresh = [p for p in needed if (function, p) not in self._seen]
+            if not fresh:
+                return
+            self._seen.update((function, p) for p in fresh)
+            with self.path.open("a") as out:
+                for permission in fresh:
+                    use = {"function": function, "action": permission.action, "resource": permission.resource,
+                           "test": test, "origin": origin}
+                    out.write(json.dumps(use) + "\n")
+
+
+def install(directory: Path) -> None:
+    """Record, from now on, the permissions the app's functions use in this process."""
+    recorder = Recorder(directory)
+    make_api_call = BaseClient._make_api_call
+    submit = ThreadPoolExecutor.submit
+
+    def recording_make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        caller = sys._getframe(1)
+        function = _attribute(caller)
+        if function is not None:
+            model = self.meta.service_model
+            needed = permissions(model.signing_name or model.endpoint_prefix, operation_name, api_params,
+                                 self.meta.region_name)
+            recorder.record(function, needed, _origin(caller))
+        return make_api_call(self, operation_name, api_params)
+
+    def attributed_submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        function = _attribute(sys._getframe(1))
+        if function in (None, DIRECT):
+            return submit(self, fn, *args, **kwargs)
+
+        def run(*run_args: Any, **run_kwargs: Any) -> Any:
+            _inherited.function = function
+            try:
+                return fn(*run_args, **run_kwargs)
+            finally:
+                _inherited.function = None
+
+        return submit(self, run, *args, **kwargs)
+
+    BaseClient._make_api_call = recording_make_api_call  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = attributed_submit  # type: ignore[method-assign]
+
+
+def recorded(directory: Path) -> list[Use]:
+    uses = []
+    for path in sorted(directory.glob("calls-*.jsonl")):
+        for line in path.read_text().splitlines():
+            raw = json.loads(line)
+            uses.append(Use(raw["function"], Permission(raw["action"], raw["resource"]), raw["test"], raw["origin"]))
+    return uses
+
+
+# Policies -------------------------------------------------------------------------------------------------
+
+def config() -> dict[str, Any]:
+    return json.loads((CHALICE_DIR / "config.json").read_text())
+
+
+def policy_file(stage: str, function: str) -> Path:
+    """The policy file config.json gives `function` in `stage` (per function, no fallback)."""
+    name = config()["stages"][stage]["lambda_functions"][function]["iam_policy_file"]
+    return CHALICE_DIR / name
+
+
+def load_policy(stage: str, function: str) -> dict[str, Any]:
+    return json.loads(policy_file(stage, function).read_text())
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _pattern(value: str, case_sensitive: bool) -> re.Pattern[str]:
+    """An IAM wildcard (`*` any run of characters, `?` one) as a regular expression."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in value)
+    return re.compile(body, 0 if case_sensitive else re.IGNORECASE)
+
+
+def allows(policy: dict[str, Any], permission: Permission) -> bool:
+    """Whether an Allow statement grants the action on the resource (`?`: on any resource it names)."""
+    for statement in policy["Statement"]:
+        if statement.get("Effect") != "Allow":
+            continue
+        if not any(_pattern(a, False).fullmatch(permission.action) for a in _as_list(statement["Action"])):
+            continue
+        resources = _as_list(statement["Resource"])
+        if permission.resource == "?" or any(_pattern(r, True).fullmatch(permission.resource) for r in resources):
+            return True
+    return False
+
+
+def policy_problems(policy: dict[str, Any]) -> list[str]:
+    """What no policy of ours may do: grant DynamoDB on every resource, or use what the audit cannot read."""
+    problems = []
+    for index, statement in enumerate(policy["Statement"]):
+        where = statement.get("Sid", f"statement {index}")
+        unknown = set(statement) - {"Sid", "Effect", "Action", "Resource"}
+        if unknown or statement.get("Effect") != "Allow":
+            problems.append(f"{where}: only Allow statements with Action and Resource, got {sorted(statement)}")
+        actions = _as_list(statement.get("Action", []))
+        resources = _as_list(statement.get("Resource", []))
+        if any(a.lower().startswith("dynamodb:") for a in actions) and any(r in ("*", "arn:aws:dynamodb:*:*:*")
+                                                                       for r in resources):
+            problems.append(f"{where}: DynamoDB actions on every resource ({resources})")
+        if "*" in resources and not set(actions) <= NO_RESOURCE_LEVEL:
+            problems.append(f"{where}: Resource '*' for actions that support resource-level permissions")
+    return problems
+
+
+def as_reference(resource: str) -> str:
+    """A test stack's resource, named as in the reference stage (`everywhere-race-orders` -> `everywhere-local-orders`)."""
+    return re.sub(rf"(?<=[:/]){APP_NAME}-[a-z0-9]+-", f"{APP_NAME}-{REFERENCE_STAGE}-", resource)
+
+
+def violations(uses: Iterable[Use]) -> list[str]:
+    """Each permission a function used that its reference-stage policy does not grant, and each policy problem."""
+    found: list[str] = []
+    policies = {function: load_policy(REFERENCE_STAGE, function) for function in FUNCTIONS}
+    for function, policy in policies.items():
+        found += [f"{policy_file(REFERENCE_STAGE, function).name}: {p}" for p in policy_problems(policy)]
+    for use in sorted(uses, key=lambda u: (u.function, u.permission.action, u.permission.resource)):
+        if use.function == DIRECT:
+            continue
+        policy = policies.get(use.function)
+        needed = Permission(use.permission.action, as_reference(use.permission.resource))
+        if policy is None:
+            found.append(f"{use.function}: no policy for this function (needs {needed.action} on {needed.resource})")
+        elif not allows(policy, needed):
+            found.append(
+                f"{policy_file(REFERENCE_STAGE, use.function).name} lacks {needed.action} on {needed.resource}"
+                f"\n      used at {use.origin} in {use.test or '(outside a test)'}"
+            )
+    return found
+
+
+def summary(uses: list[Use]) -> Iterator[str]:
+    by_function: dict[str, set[Permission]] = {}
+    for use in uses:
+        by_function.setdefault(use.function, set()).add(use.permission)
+    for function, used in sorted(by_function.items()):
+        note = " (app code called by tests outside any function: not checked)" if function == DIRECT else ""
+        yield f"{function}: {len(used)} permissions{note}"
