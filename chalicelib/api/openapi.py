@@ -8,20 +8,25 @@ from typing import Any
 from pydantic import BaseModel, RootModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api.schemas import ErrorOut
+from chalicelib.api.schemas import ErrorOut, GatewayErrorOut
 
 TITLE = "Everywhere API"
 VERSION = "1.0.0"
 _REF = "#/components/schemas/{model}"
 _ERROR_TEXT = {
     400: "Malformed or invalid input; the message names the field",
-    401: "Missing, invalid or expired token",
+    401: "Invalid or expired token. No Authorization header at all is refused by the gateway itself, in its own "
+    "shape: `{\"message\": \"Unauthorized\"}`",
     403: "Signed in, but not allowed to do this",
     404: "Absent, or not visible to the caller",
     409: "The object's state does not allow this",
     422: "A domain rule (RegionNotOpen, InsufficientFunds, ...)",
     429: "Too many requests, or too much contention on one item: retry",
     503: "Sign-in cannot be verified right now",
+}
+_OTHER_SUCCESS_TEXT = {
+    200: "Success (it already existed)",
+    202: "Accepted: the escrow workflow is still at it; read the order again shortly",
 }
 
 
@@ -58,7 +63,7 @@ def build() -> dict[str, Any]:
     """The whole document (built once per process: the routes are fixed at import)."""
     from chalicelib.api.routing import OPERATIONS
 
-    models = {ErrorOut}
+    models = {ErrorOut, GatewayErrorOut}
     for op in OPERATIONS:
         models.update(m for m in (op.body, op.response) if m is not None)
     keyed, defs = models_json_schema(
@@ -73,11 +78,17 @@ def build() -> dict[str, Any]:
             else {"description": "Success", "content": _json(refs.get(op.response))}
         }
         if op.other_status is not None:
-            responses[str(op.other_status)] = {"description": "Success (already existed)", "content": _json(refs.get(op.response))}
-        # Every route refuses unknown query parameters and bodies it does not take (400).
+            responses[str(op.other_status)] = {
+                "description": _OTHER_SUCCESS_TEXT[op.other_status], "content": _json(refs.get(op.response))
+            }
+        # Every route refuses unknown query parameters and bodies it does not take (400), and answers 404 for a
+        # path id no object can have (routing._checked_ids).
         error_codes = set(op.errors) | {400} | ({401, 503} if not op.public else set())
+        if "{" in op.path:
+            error_codes.add(404)
         for code in sorted(error_codes):
-            responses[str(code)] = {"description": _ERROR_TEXT[code], "content": _json(refs[ErrorOut])}
+            error = refs[ErrorOut] if code != 401 else {"anyOf": [refs[ErrorOut], refs[GatewayErrorOut]]}
+            responses[str(code)] = {"description": _ERROR_TEXT[code], "content": _json(error)}
         entry: dict[str, Any] = {"operationId": op.name, "summary": op.summary, "tags": [op.tag], "responses": responses}
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}

@@ -6,10 +6,11 @@ Query strings are parsed leniently (they are text by nature) but still forbid un
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from chalicelib.domain.categories import CATEGORIES
 from chalicelib.domain.conversations import TEXT_MAX
 from chalicelib.domain.orders import NOTE_MAX, ROLES, STATUSES
 from chalicelib.domain.profiles import DISPLAY_NAME_MAX
@@ -34,7 +35,10 @@ DisplayName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX), AfterValidator(_single_line)
 ]
 Bio = Annotated[str, StringConstraints(max_length=500), AfterValidator(_multi_line)]
-CategoryId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+CategoryId = Annotated[
+    str, StringConstraints(min_length=1, max_length=40),
+    Field(description="A category id (GET /categories).", json_schema_extra={"enum": list(CATEGORIES)}),
+]
 PriceCents = Annotated[int, Field(ge=1, le=99_999_999, description="Integer minor units (fen for CNY).")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code.")]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
@@ -54,8 +58,23 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _patch_json_schema(schema: dict[str, Any]) -> None:
+    """Document what the validator enforces: at least one field, none null (`X | None = None` only types "absent")."""
+    schema["minProperties"] = 1
+    for prop in schema.get("properties", {}).values():
+        branches = [branch for branch in prop.pop("anyOf", []) if branch != {"type": "null"}]
+        if len(branches) == 1:
+            prop.update(branches[0])
+        elif branches:
+            prop["anyOf"] = branches
+        if prop.get("default", ...) is None:
+            del prop["default"]
+
+
 class PatchBody(Body):
     """A partial update: at least one field, and no field set to null."""
+
+    model_config = ConfigDict(json_schema_extra=_patch_json_schema)
 
     @model_validator(mode="after")
     def _at_least_one_non_null(self) -> "PatchBody":
@@ -155,6 +174,13 @@ class AmountBody(Body):
 class ErrorOut(BaseModel):
     Code: str
     Message: str
+
+
+class GatewayErrorOut(BaseModel):
+    """API Gateway's own 401 to a request with no Authorization header at all: the authorizer and the API never
+    see it, so it is not in the `{"Code", "Message"}` shape."""
+
+    message: str
 
 
 class HealthOut(BaseModel):
