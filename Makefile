@@ -4,11 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench token reconcile install clean
+.PHONY: run test bench token reconcile install clean lint package deploy destroy openapi fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 packages with pip, and wants pip<26.3
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
@@ -40,5 +40,50 @@ token: $(STAMP)
 reconcile: $(STAMP)
 	$(BIN)/python -m scripts.reconcile
 
+## The OpenAPI document: rewrite docs/openapi.json from the code (CHECK=1 only compares: exit 1 if it is stale).
+openapi: $(STAMP)
+	$(BIN)/python -m scripts.openapi $(if $(CHECK),--check)
+
+## Contract fuzzing against a fresh local stack (part of `make test`; FUZZ_EXAMPLES=1000 for a deeper run).
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest -q tests/e2e/test_contract_fuzz.py
+
+## Deploying to AWS (README, "Operating it"). Chalice takes the Lambda runtime from the Python that runs it,
+## so these run from their own venv on DEPLOY_PYTHON (3.11 or newer; python3.12 if there is one).
+DEPLOY_PYTHON ?= $(shell command -v python3.12 || command -v python3)
+DEPLOY_VENV := .venv-deploy
+DEPLOY_BIN := $(DEPLOY_VENV)/bin
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+STAGED_GOALS := $(filter package deploy destroy,$(MAKECMDGOALS))
+ifneq ($(STAGED_GOALS),)
+ifndef STAGE
+$(error say which stage, e.g. make $(firstword $(STAGED_GOALS)) STAGE=dev)
+endif
+endif
+
+$(DEPLOY_STAMP): requirements.txt requirements-dev.txt
+	test -x $(DEPLOY_BIN)/python || $(DEPLOY_PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "$(DEPLOY_VENV) needs Python 3.11 or newer: rm -rf $(DEPLOY_VENV) and set DEPLOY_PYTHON"; exit 1; }
+	$(DEPLOY_BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 packages with pip, and wants pip<26.3
+	$(DEPLOY_BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(DEPLOY_VENV)/.installed-* && touch $@
+
+## cfn-lint on the infra template and on the packaged app of STAGE (default prod); exit 1 on errors or warnings.
+lint: $(STAMP)
+	$(BIN)/python -m scripts.deploy lint --stage $(or $(STAGE),prod)
+
+## One CloudFormation (SAM) template for STAGE, app and infra together: out/<stage>/package/ (then cfn-lint).
+package: $(DEPLOY_STAMP)
+	$(DEPLOY_BIN)/python -m scripts.deploy package --stage $(STAGE)
+
+## Deploy STAGE to the AWS account and region of your credentials: the infra stack, then the app (chalice).
+deploy: $(DEPLOY_STAMP)
+	$(DEPLOY_BIN)/python -m scripts.deploy deploy --stage $(STAGE)
+
+## Delete STAGE and all its data (the app, then the infra stack); CONFIRM must repeat the stage's name.
+destroy: $(DEPLOY_STAMP)
+	$(DEPLOY_BIN)/python -m scripts.deploy destroy --stage $(STAGE) --confirm "$(CONFIRM)"
+
 clean:
-	rm -rf $(VENV) .local .pytest_cache .hypothesis
+	rm -rf $(VENV) $(DEPLOY_VENV) .local .pytest_cache .hypothesis

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _use_local_stack() -> None:
     stack_file = Path(os.environ.get("STATE_DIR", ROOT / ".local")) / "stack.json"
-    if "AWS_ENDPOINT_URL" in os.environ or not stack_file.exists():
-        return
+    if not stack_file.exists() or any(name in os.environ for name in ("AWS_ENDPOINT_URL", "STAGE", "LEDGER_TABLE")):
+        return  # a deployed stage (or an endpoint) was named: check that one
     stack = json.loads(stack_file.read_text())
     os.environ.update(
         AWS_ENDPOINT_URL=stack["aws_endpoint"], AWS_REGION=stack["region"], AWS_DEFAULT_REGION=stack["region"],

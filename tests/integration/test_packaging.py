@@ -1,0 +1,147 @@
+"""`make package`: `chalice package` merged with the infra template and bound to it is one template that
+CloudFormation can deploy on its own, and cfn-lint finds nothing wrong with it or with the infra template.
+
+Packaging runs chalice for real (a few seconds; longer when the app's code or requirements changed, since
+chalice then rebuilds its dependency bundle in .chalice/deployments)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from scripts import deploy, provision
+from tests.conftest import REGION, ROOT
+
+STAGES = ("dev", "prod")
+RESOURCE_TYPES = {
+    "LISTINGS_TABLE": "AWS::DynamoDB::Table",
+    "PROFILES_TABLE": "AWS::DynamoDB::Table",
+    "SYSTEM_TABLE": "AWS::DynamoDB::Table",
+    "CHAT_TABLE": "AWS::DynamoDB::Table",
+    "ORDERS_TABLE": "AWS::DynamoDB::Table",
+    "IDEMPOTENCY_TABLE": "AWS::DynamoDB::Table",
+    "LEDGER_TABLE": "AWS::DynamoDB::Table",
+    "ESCROW_STATE_MACHINE_ARN": "AWS::StepFunctions::StateMachine",
+    "ESCROW_TOKEN_QUEUE_URL": "AWS::SQS::Queue",
+    "COGNITO_USER_POOL_ID": "AWS::Cognito::UserPool",
+    "COGNITO_APP_CLIENT_ID": "AWS::Cognito::UserPoolClient",
+}
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each stage packaged once for the module: stage -> its sam.yaml."""
+    return {stage: deploy.package(stage, tmp_path_factory.mktemp(stage) / "package") for stage in STAGES}
+
+
+def _template(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def _functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_packaged_template_passes_cfn_lint(packaged, stage):
+    assert deploy.lint([packaged[stage]]) == []
+
+
+def test_the_infra_template_passes_cfn_lint(tmp_path):
+    assert deploy.lint([deploy.render_infra(tmp_path / "infra.yaml")]) == []
+    assert deploy.lint([ROOT / "infra" / "template.yaml"]) == []  # as checked in, the workflow not yet inlined
+
+
+def test_cfn_lint_catches_a_permission_that_does_not_exist(tmp_path):
+    broken = provision.packaged_template().replace("dynamodb:UpdateItem", "dynamodb:TransactWriteItems")
+    path = tmp_path / "broken.yaml"
+    path.write_text(broken)
+    assert any(" W3037 " in problem for problem in deploy.lint([path]))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_function_is_configured_with_the_templates_own_resources(packaged, stage):
+    template = _template(packaged[stage])
+    resources = template["Resources"]
+    functions = _functions(template)
+    assert {"APIHandler", "EscrowTokens"} <= set(functions)
+    for name, function in functions.items():
+        variables = function["Environment"]["Variables"]
+        assert variables["STAGE"] == stage, name
+        for variable, resource_type in RESOURCE_TYPES.items():
+            logical_id = variables[variable]["Ref"]
+            assert resources[logical_id]["Type"] == resource_type, (name, variable)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_token_function_consumes_the_templates_token_queue(packaged, stage):
+    function = _functions(_template(packaged[stage]))["EscrowTokens"]
+    (event,) = function["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["EscrowTokenQueue", "Arn"]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_packaged_workflow_is_the_asl_file(packaged, stage):
+    machine = _template(packaged[stage])["Resources"]["EscrowStateMachine"]["Properties"]
+    definition, variables = machine["DefinitionString"]["Fn::Sub"]
+    asl = json.loads((ROOT / "chalicelib" / "workflows" / "escrow.asl.json").read_text())
+    assert json.loads(definition) == asl
+    assert variables == {"LedgerTable": {"Ref": "LedgerTable"}, "OrdersTable": {"Ref": "OrdersTable"},
+                         "TokenQueueUrl": {"Ref": "EscrowTokenQueue"}}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_packaged_template_deploys_only_as_its_own_stage(packaged, stage):
+    parameter = _template(packaged[stage])["Parameters"]["Stage"]
+    assert parameter["Default"] == stage and parameter["AllowedValues"] == [stage]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_packaged_template_names_no_account_or_region(packaged, stage):
+    text = packaged[stage].read_text()
+    assert not re.search(r"(?<!\d)\d{12}(?!\d)", text)  # an account id
+    assert not re.search(r"\b(us|eu|ap|sa|ca|me|af|il|mx|cn)-[a-z]+-\d\b", text)  # a region
+    assert (packaged[stage].parent / "deployment.zip").stat().st_size > 0
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_packaged_function_is_named_for_the_log_group_its_policy_grants(packaged, stage):
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]["lambda_functions"]
+    functions = _functions(_template(packaged[stage]))
+    assert len(functions) == len(config)
+    for name, settings in config.items():
+        policy = json.loads((ROOT / ".chalice" / settings["iam_policy_file"]).read_text())
+        log_groups = {resource for statement in policy["Statement"] if statement["Action"][0].startswith("logs:")
+                      for resource in ([statement["Resource"]] if isinstance(statement["Resource"], str)
+                                       else statement["Resource"])}
+        function_name = f"everywhere-{stage}" if name == "api_handler" else f"everywhere-{stage}-{name}"
+        assert function_name in {f["FunctionName"] for f in functions.values()}, name
+        assert any(f"log-group:/aws/lambda/{function_name}:" in group for group in log_groups), (name, log_groups)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_gateways_own_refusals_keep_the_apis_error_shape(packaged, stage):
+    body = _template(packaged[stage])["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) == {"UNAUTHORIZED", "DEFAULT_4XX", "DEFAULT_5XX"}
+    unauthorized = json.loads(responses["UNAUTHORIZED"]["responseTemplates"]["application/json"])
+    assert unauthorized["Code"] == "UnauthorizedError" and unauthorized["Message"]
+
+
+def test_a_stage_deployed_by_chalice_gets_the_same_gateway_responses(stack):
+    apigateway = boto3.client("apigateway", region_name=REGION)
+    api = apigateway.create_rest_api(name="everywhere-dev")["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    apigateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    deploy.put_gateway_responses(apigateway, api, "api")
+    for response_type, template in deploy.GATEWAY_RESPONSES.items():
+        stored = apigateway.get_gateway_response(restApiId=api, responseType=response_type)
+        assert stored["responseTemplates"] == {"application/json": template}
+    assert [s["stageName"] for s in apigateway.get_stages(restApiId=api)["item"]] == ["api"]

@@ -1,0 +1,191 @@
+"""What infra/template.yaml promises an operator (backups, deletion protection, least privilege, the token
+queue's dead letters), and how scripts/deploy.py turns a stack into a stage's configuration. No AWS here."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from scripts import deploy, provision
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+RESOURCES = provision.template()["Resources"]
+TABLES = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::DynamoDB::Table"}
+MONEY_TABLES = {"LedgerTable", "OrdersTable", "IdempotencyTable"}
+
+
+def test_every_table_has_point_in_time_recovery():
+    assert len(TABLES) == 7
+    for name, table in TABLES.items():
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
+
+
+def test_the_money_tables_and_only_they_are_protected_from_deletion():
+    protected = {name for name, table in TABLES.items() if table["Properties"].get("DeletionProtectionEnabled")}
+    assert protected == MONEY_TABLES
+
+
+# ---- the escrow workflow's role: least privilege, derived from what the ASL's tasks do -----------------
+
+TRANSACT_ITEM_ACTIONS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",
+                         "Delete": "dynamodb:DeleteItem", "ConditionCheck": "dynamodb:ConditionCheckItem"}
+TASK_ACTIONS = {"dynamodb:putItem": "dynamodb:PutItem", "dynamodb:updateItem": "dynamodb:UpdateItem",
+                "dynamodb:deleteItem": "dynamodb:DeleteItem", "dynamodb:getItem": "dynamodb:GetItem",
+                "sqs:sendMessage": "sqs:SendMessage"}
+
+
+def _workflow() -> tuple[dict, dict[str, str]]:
+    """The ASL, and which template resource each of its ${placeholders} names."""
+    machine = RESOURCES["EscrowStateMachine"]["Properties"]
+    _, variables = machine["DefinitionString"]["Fn::Sub"]
+    asl = json.loads((ROOT / "chalicelib" / "workflows" / "escrow.asl.json").read_text())
+    return asl, {name: value["Ref"] for name, value in variables.items()}
+
+
+def _needed(asl: dict, placeholders: dict[str, str]) -> set[tuple[str, str]]:
+    """(IAM action, template resource) for every call the workflow's tasks make."""
+    def resource(value: str) -> str:
+        return placeholders[re.fullmatch(r"\$\{(\w+)\}", value).group(1)]
+
+    needed = set()
+    for name, state in asl["States"].items():
+        if state["Type"] != "Task":
+            continue
+        integration = state["Resource"].split(":::", 1)[1].split(".", 1)[0]
+        parameters = state["Parameters"]
+        if integration == "aws-sdk:dynamodb:transactWriteItems":
+            for item in parameters["TransactItems"]:
+                (kind, call), = item.items()
+                needed.add((TRANSACT_ITEM_ACTIONS[kind], resource(call["TableName"])))
+        elif integration in TASK_ACTIONS:
+            target = parameters.get("TableName") or parameters["QueueUrl"]
+            needed.add((TASK_ACTIONS[integration], resource(target)))
+        else:
+            raise AssertionError(f"task {name} calls {state['Resource']}: say which permission it needs")
+    return needed
+
+
+def _granted() -> set[tuple[str, str]]:
+    granted = set()
+    for policy in RESOURCES["EscrowRole"]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for target in targets:
+                logical_id, attribute = target["Fn::GetAtt"].split(".")
+                assert attribute == "Arn"
+                granted |= {(action, logical_id) for action in actions}
+    return granted
+
+
+def test_the_escrow_role_grants_exactly_the_calls_the_workflow_makes():
+    asl, placeholders = _workflow()
+    needed = _needed(asl, placeholders)
+    assert ("sqs:SendMessage", "EscrowTokenQueue") in needed and ("dynamodb:PutItem", "LedgerTable") in needed
+    assert _granted() == needed
+
+
+def test_only_step_functions_can_assume_the_escrow_role():
+    (statement,) = RESOURCES["EscrowRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "states.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+
+
+# ---- the token queue ---------------------------------------------------------------------------------------
+
+
+def test_a_token_message_the_function_keeps_failing_on_goes_to_the_dead_letter_queue():
+    queue = RESOURCES["EscrowTokenQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": "EscrowTokenDeadLetters.Arn"}
+    assert 1 <= queue["RedrivePolicy"]["maxReceiveCount"] <= 10
+    dead = RESOURCES["EscrowTokenDeadLetters"]["Properties"]
+    assert dead["MessageRetentionPeriod"] == 14 * 86400  # the most SQS keeps: time for an operator to redrive
+
+
+def test_the_token_queue_hides_a_message_for_longer_than_the_function_may_run():
+    """Lambda refuses an SQS event source whose queue's visibility timeout is below the function's timeout."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    timeouts = [config.get("lambda_timeout", 60)]
+    for stage in config["stages"].values():
+        timeouts.append(stage.get("lambda_timeout", timeouts[0]))
+        for function in stage.get("lambda_functions", {}).values():
+            timeouts.append(function.get("lambda_timeout", timeouts[0]))
+    assert RESOURCES["EscrowTokenQueue"]["Properties"]["VisibilityTimeout"] >= max(timeouts)
+
+
+# ---- from stack outputs to the stage's configuration ---------------------------------------------------------
+
+
+def test_a_deployed_stage_gets_the_variables_the_local_stack_gives_the_app():
+    outputs = {output: f"value of {output}" for output in deploy.ENVIRONMENT_OUTPUTS.values()}
+    local = provision.Stack("dev", "eu-west-1", outputs, outputs["UserPoolId"], outputs["UserPoolClientId"])
+    expected = {k: v for k, v in local.environment().items() if k not in {"STAGE", "AWS_REGION", "AWS_DEFAULT_REGION"}}
+    assert deploy.stage_environment(outputs) == expected
+
+
+def test_every_output_a_stage_needs_is_declared_by_the_template():
+    declared = provision.template()["Outputs"]
+    assert set(deploy.ENVIRONMENT_OUTPUTS.values()) <= set(declared)
+
+
+def test_a_stack_without_an_output_the_app_needs_is_refused():
+    outputs = {output: "x" for output in deploy.ENVIRONMENT_OUTPUTS.values() if output != "LedgerTable"}
+    with pytest.raises(SystemExit, match="LedgerTable"):
+        deploy.stage_environment(outputs)
+
+
+def test_a_stage_build_merges_the_outputs_into_that_stage_and_leaves_the_project_config_alone(tmp_path):
+    config_file = ROOT / ".chalice" / "config.json"
+    before = config_file.read_bytes()
+    project = json.loads(before)
+    build = tmp_path / "deploy"
+    recorded = build / ".chalice" / "deployed" / "dev.json"
+    recorded.parent.mkdir(parents=True)
+    recorded.write_text('{"resources": []}')
+    (build / ".chalice" / "stale-policy.json").write_text("{}")
+
+    deploy.build_project("dev", {"LEDGER_TABLE": "everywhere-dev-ledger", "STAGE": "overridden"}, target=build)
+
+    built = json.loads((build / ".chalice" / "config.json").read_text())
+    dev = built["stages"]["dev"]["environment_variables"]
+    assert dev == {**project["stages"]["dev"].get("environment_variables", {}),
+                   "LEDGER_TABLE": "everywhere-dev-ledger", "STAGE": "overridden"}
+    assert {k: v for k, v in built["stages"].items() if k != "dev"} == {
+        k: v for k, v in project["stages"].items() if k != "dev"}
+    assert config_file.read_bytes() == before
+    assert (build / "app.py").read_bytes() == (ROOT / "app.py").read_bytes()
+    assert (build / "chalicelib" / "workflows" / "escrow.asl.json").exists()
+    policies = {p.name for p in (ROOT / ".chalice").glob("*.json")} - {"config.json"}
+    assert policies and policies <= {p.name for p in (build / ".chalice").glob("*.json")}
+    assert not (build / ".chalice" / "stale-policy.json").exists()
+    assert recorded.read_text() == '{"resources": []}'  # chalice's record of the deployment, for `chalice delete`
+
+
+def test_a_stage_that_config_json_does_not_define_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match="not in .chalice/config.json"):
+        deploy.build_project("staging", {}, target=tmp_path / "deploy")
+
+
+def test_destroying_a_stage_needs_its_name_as_confirmation():
+    with pytest.raises(SystemExit, match="CONFIRM=dev"):
+        deploy.destroy("dev", confirm="yes")
+
+
+def test_packaging_refuses_a_function_listening_to_a_queue_the_template_does_not_create():
+    template = {
+        "Parameters": {"Stage": {"Type": "String"}},
+        "Outputs": {output: {"Value": {"Ref": output}} for output in deploy.ENVIRONMENT_OUTPUTS.values()},
+        "Resources": {
+            "EscrowTokenQueue": {"Type": "AWS::SQS::Queue",
+                                 "Properties": {"QueueName": {"Fn::Sub": "everywhere-${Stage}-escrow-tokens"}}},
+            "EscrowTokens": {"Type": "AWS::Serverless::Function", "Properties": {"Events": {"Tokens": {
+                "Type": "SQS",
+                "Properties": {"Queue": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"
+                                                    "everywhere-local-escrow-tokens"}}}}}},
+        },
+    }
+    with pytest.raises(ValueError, match="everywhere-local-escrow-tokens"):
+        deploy.bind_to_infra(template, "prod")
