@@ -36,8 +36,8 @@ def _powertools_logger() -> Logger:
     from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
     made = Logger(service=SERVICE, level=os.environ.get("LOG_LEVEL") or "INFO", use_rfc3339=True)
-    for name in LIBRARIES:
-        logging.getLogger(name)  # registered now, so the copy below reaches them whether or not they are imported yet
+    for name in LIBRARIES:  # registered now, so the copy below reaches them whether or not they are imported yet
+        logging.getLogger(name).setLevel(logging.WARNING)  # chalice local sets the root logger to INFO
     copy_config_to_registered_loggers(source_logger=made, include=set(LIBRARIES), ignore_log_level=True)
     return made
 
