@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from chalice import Response
 from chalice.app import Request
+from pydantic import ValidationError
 
 from chalicelib.observability import begin, elapsed_ms, logger
 
@@ -20,7 +21,11 @@ _failure: ContextVar[BaseException | None] = ContextVar("request_failure", defau
 
 
 def record_failure(exc: BaseException) -> None:
-    """Keep the exception behind this request's 500 for its log line."""
+    """Keep the exception behind this request's 500 for its log line. A pydantic ValidationError (an answer
+    that failed its own model) is kept without the values it quotes, which may be a user's content."""
+    if isinstance(exc, ValidationError):
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+        exc = RuntimeError(f"{exc.title} failed validation: {where}").with_traceback(exc.__traceback__)
     _failure.set(exc)
 
 

@@ -138,6 +138,26 @@ def test_a_server_error_is_logged_with_its_stack_and_the_client_gets_the_generic
     assert "the listings table melted" in line["exception"] and "broken" in line["exception"]
 
 
+def test_an_answer_that_fails_its_own_model_is_logged_without_the_values_it_held(client, make_user, logs,
+                                                                               monkeypatch):
+    from pydantic import BaseModel
+
+    class Strict(BaseModel):
+        title: int
+
+    content = "Alice's secret errand"  # a user's words, which the failing answer carried
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        Strict(title=content)
+
+    monkeypatch.setattr(listing_service, "publish", broken)
+    answer = client.post("/listings", make_user(), listing_body())
+    assert answer.status == 500
+    (line,) = logs.new()
+    assert "title" in line["exception"] and "failed validation" in line["exception"]
+    assert "secret errand" not in logs.text
+
+
 def test_order_status_changes_are_logged(client, make_user, logs):
     bob, alice = make_user(), make_user()
     item = client.post("/listings", bob, listing_body()).body
