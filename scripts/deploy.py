@@ -95,9 +95,9 @@ def deploy_infra(cloudformation: Any, stage: str, template: str) -> dict[str, st
     }
     waiter = {"Delay": 5, "MaxAttempts": 360}
     status = _stack_status(cloudformation, name)
-    if status == "ROLLBACK_COMPLETE":
+    if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
         raise SystemExit(
-            f"stack {name} failed to create (ROLLBACK_COMPLETE; its events say why): delete it with "
+            f"stack {name} failed to create ({status}; its events say why): delete it with "
             f"make destroy STAGE={stage} CONFIRM={stage}, then deploy again"
         )
     if status is None:
@@ -215,7 +215,7 @@ def deploy(stage: str) -> None:
     project = build_project(stage, stage_environment(outputs))
     print(f"deploying the app with chalice from {project.relative_to(ROOT)} ...", flush=True)
     _chalice(project, "deploy", "--stage", stage, token_queue=token_queue_name(stage))
-    api_stage = _chalice_config(stage)["stages"][stage]["api_gateway_stage"]
+    api_stage = _chalice_config(stage)["stages"][stage].get("api_gateway_stage", "api")  # chalice's default
     put_gateway_responses(session.client("apigateway"), _deployed_rest_api(project, stage), api_stage)
     print(f"\nstage {stage} is deployed in {session.region_name}: stack {stack_name(stage)}, and the app by chalice")
     print(f"user pool {outputs['UserPoolId']}, app client {outputs['UserPoolClientId']}")
@@ -249,8 +249,14 @@ def delete_stack(session: Any, stage: str) -> None:
     for resource in resources:
         if resource.get("ResourceType") != "AWS::DynamoDB::Table" or "PhysicalResourceId" not in resource:
             continue
+        if resource.get("ResourceStatus") == "DELETE_COMPLETE":
+            continue  # a failed create's rollback removed it already (the stack still lists it)
         table = resource["PhysicalResourceId"]
-        if dynamodb.describe_table(TableName=table)["Table"].get("DeletionProtectionEnabled"):
+        try:
+            protected = dynamodb.describe_table(TableName=table)["Table"].get("DeletionProtectionEnabled")
+        except dynamodb.exceptions.ResourceNotFoundException:
+            continue
+        if protected:
             print(f"turning off deletion protection on {table}", flush=True)
             dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
     print(f"deleting stack {name} ...", flush=True)
