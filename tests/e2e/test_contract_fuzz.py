@@ -122,8 +122,14 @@ def world(running_stack) -> Iterator[dict[str, dict[str, str]]]:
     bob, alice, olga = (sign_in(running_stack, f"{who}@everywhere.local", password) for who in ("bob", "alice", "olga"))
 
     def call(method: str, path: str, who: dict[str, str], **body: Any) -> dict:
-        answer = requests.request(method, f"{api}{path}", json=body or None, timeout=30,
-                                  headers={**who, "Idempotency-Key": str(uuid.uuid4())})
+        """The call's answer; a 429 (the escrow still settling the previous step) is sent again for up to 30 s."""
+        deadline = time.monotonic() + 30
+        while True:
+            answer = requests.request(method, f"{api}{path}", json=body or None, timeout=30,
+                                      headers={**who, "Idempotency-Key": str(uuid.uuid4())})
+            if answer.status_code != 429 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         assert answer.status_code < 300, answer.text
         return answer.json()
 

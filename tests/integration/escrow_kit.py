@@ -37,6 +37,16 @@ def pay(client: Any, shop: dict[str, Any], order_id: str, idempotency_key: str |
     )
 
 
+def decide(client: Any, user: Any, order_id: str, action: str, timeout_s: float = SETTLE_TIMEOUT_S) -> Any:
+    """Take an escrow action as a client would: a 429 (the workflow's wait not reached yet) is sent again."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer = client.post(f"/orders/{order_id}/{action}", user)
+        if answer.status != 429 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.5)
+
+
 def wait_for(client: Any, user: Any, order_id: str, status: str, timeout_s: float = SETTLE_TIMEOUT_S) -> dict:
     """The order once it reaches `status`; fails with the order as it is if it does not in time."""
     deadline = time.monotonic() + timeout_s

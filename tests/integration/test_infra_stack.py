@@ -19,7 +19,7 @@ from moto import mock_aws
 from chalicelib.settings import get_settings
 from scripts import deploy, provision
 from tests.conftest import PEOPLES_SQUARE, REGION, listing_body
-from tests.integration.escrow_kit import accepted_order, assert_books_clean, deposit, pay, wait_for, wallet
+from tests.integration.escrow_kit import accepted_order, assert_books_clean, decide, deposit, pay, wait_for, wallet
 
 MONEY_TABLES = {"LedgerTable", "OrdersTable", "IdempotencyTable"}
 
@@ -52,7 +52,7 @@ def test_a_listing_is_found_paid_and_confirmed_on_the_resources_the_stack_create
     order_id = accepted_order(client, shop)
     assert pay(client, shop, order_id).status in (200, 202)
     wait_for(client, alice, order_id, "funded")
-    assert client.post(f"/orders/{order_id}/confirm", alice).status in (200, 202)
+    assert decide(client, alice, order_id, "confirm").status in (200, 202)
     wait_for(client, alice, order_id, "released")
     assert wallet(client, bob)["available_cents"] == 6_000
     assert_books_clean()
