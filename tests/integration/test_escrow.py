@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 
 import boto3
@@ -23,8 +22,7 @@ from tests.conftest import ROOT, listing_body
 from tests.integration.conftest import Fault
 from tests.integration.escrow_kit import (
     Edge, accepted_order, assert_books_clean, deposit, execution_outcome, executions_edges, funded_order, pay,
-    statuses,
-    wait_for, wallet, workflow_edges,
+    statuses, wait_for, waiting, wallet, workflow_edges,
 )
 
 ASL = json.loads((ROOT / "chalicelib" / "workflows" / "escrow.asl.json").read_text())
@@ -43,17 +41,6 @@ def record_edges(escrow_stack):
     """After each test, note which edges of the workflow its executions took."""
     yield
     TAKEN.update(executions_edges(os.environ["ESCROW_STATE_MACHINE_ARN"]))
-
-
-def token_for(order_id: str, status: str, timeout_s: float = 10.0) -> str:
-    """The task token of the workflow's wait for `status`, once it reaches the order."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        order = order_store.get(order_id)
-        if order is not None and order.task_token and order.token_status == status:
-            return order.task_token
-        assert time.monotonic() < deadline, f"no token for {status} on {order}"
-        time.sleep(0.1)
 
 
 def delivered_order(client, shop) -> str:
@@ -216,7 +203,7 @@ def test_a_second_start_of_the_same_payment_starts_nothing(client, shop):
 
 def test_a_duplicate_callback_changes_nothing(client, shop):
     order_id = funded_order(client, shop)
-    token = token_for(order_id, "funded")
+    token = waiting(order_id, "funded").task_token
     assert workflow.send_decision(token, {"action": "confirm", "from": "funded"})
     wait_for(client, shop["alice"], order_id, "released")
     assert not workflow.send_decision(token, {"action": "confirm", "from": "funded"})
@@ -229,8 +216,8 @@ def test_a_duplicate_callback_changes_nothing(client, shop):
 @pytest.mark.parametrize("status", ["funded", "delivered", "disputed"])
 def test_a_decision_the_workflow_does_not_know_leaves_the_order_waiting(client, shop, status):
     order_id = {"funded": funded_order, "delivered": delivered_order, "disputed": disputed_order}[status](client, shop)
-    assert workflow.send_decision(token_for(order_id, status), {"action": "teleport", "from": status})
-    token_for(order_id, status)  # a fresh wait, with a fresh token
+    assert workflow.send_decision(waiting(order_id, status).task_token, {"action": "teleport", "from": status})
+    waiting(order_id, status)  # a fresh wait, with a fresh token
     assert order_store.get(order_id).status == status
     assert balances(client, shop) == (4_000, 6_000, 0)
     assert_books_clean()
@@ -273,7 +260,7 @@ def settle(client, shop, how: str) -> str:
 
 def test_a_throttled_hold_is_retried_and_funds_the_order_once(client, shop, faults):
     fault = faults.inject(Fault("TransactWriteItems", "#hold#", "ThrottlingException", times=2))
-    order_id = funded_order(client, shop)
+    funded_order(client, shop)
     assert fault.hits == 2
     assert balances(client, shop) == (4_000, 6_000, 0)
     assert_books_clean()
@@ -282,7 +269,7 @@ def test_a_throttled_hold_is_retried_and_funds_the_order_once(client, shop, faul
 def test_a_hold_whose_answer_was_lost_after_it_committed_is_not_taken_twice(client, shop, faults):
     faults.inject(Fault("TransactWriteItems", "#hold#", "InternalServerError", status=500, after_commit=True))
     order_id = funded_order(client, shop)
-    token_for(order_id, "funded")  # the workflow tried again, saw the hold done, and waits as usual
+    waiting(order_id, "funded")  # the workflow tried again, saw the hold done, and waits as usual
     assert ("Hold", "retry", "Hold") in executions_edges(os.environ["ESCROW_STATE_MACHINE_ARN"])
     assert client.post(f"/orders/{order_id}/confirm", shop["alice"]).status in (200, 202)
     wait_for(client, shop["alice"], order_id, "released")
@@ -358,7 +345,7 @@ def test_a_dispute_that_cannot_be_written_leaves_the_order_as_it_was_and_waiting
     order_id = funded_order(client, shop) if status == "funded" else delivered_order(client, shop)
     faults.inject(Fault("UpdateItem", '"disputed"', "AccessDeniedException"))
     client.post(f"/orders/{order_id}/dispute", shop["alice"])
-    token_for(order_id, status)
+    waiting(order_id, status)
     assert order_store.get(order_id).status == status
     assert client.post(f"/orders/{order_id}/confirm", shop["alice"]).status in (200, 202)
     wait_for(client, shop["alice"], order_id, "released")
@@ -369,7 +356,7 @@ def test_a_delivery_that_cannot_be_written_leaves_the_order_funded_and_waiting(c
     order_id = funded_order(client, shop)
     faults.inject(Fault("UpdateItem", '"delivered"', "AccessDeniedException"))
     client.post(f"/orders/{order_id}/deliver", shop["bob"])
-    token_for(order_id, "funded")
+    waiting(order_id, "funded")
     assert order_store.get(order_id).status == "funded"
     assert client.post(f"/orders/{order_id}/deliver", shop["bob"]).status in (200, 202)
     wait_for(client, shop["alice"], order_id, "delivered")

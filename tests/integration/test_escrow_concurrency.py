@@ -28,7 +28,7 @@ from chalicelib.services import wallet as wallet_service
 from chalicelib.store import ledger as ledger_store
 from chalicelib.store import orders as order_store
 from tests.conftest import PEOPLES_SQUARE
-from tests.integration.escrow_kit import assert_books_clean
+from tests.integration.escrow_kit import assert_books_clean, waiting
 
 PRICE = 100
 SETTLEMENTS = {ledger.RELEASE, ledger.REFUND, ledger.SPLIT}
@@ -90,14 +90,6 @@ def settled(order_ids: list[str], moving: set[str]) -> list[Order]:
         time.sleep(0.5)
 
 
-def waiting(order_ids: list[str], status: str) -> None:
-    """Until the workflow of every order waits in `status` with its token stored (decisions can reach it)."""
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
-    while not all((o := order_store.get(i)).status == status and o.token_status == status for i in order_ids):
-        assert time.monotonic() < deadline, "the workflows did not all reach their wait"
-        time.sleep(0.5)
-
-
 def entries_by_order(kinds: set[str]) -> Counter[str]:
     return Counter(entry.order_id for entry in ledger_store.snapshot().entries if entry.kind in kinds)
 
@@ -124,7 +116,8 @@ def test_a_buyer_who_confirms_and_cancels_at_once_gets_one_of_them_and_the_money
     deal = Deal(funds_cents=50 * PRICE)
     order_ids = deal.accepted_orders(50)
     at_once([lambda order_id=order_id: escrow.pay(deal.buyer, order_id) for order_id in order_ids])
-    waiting(order_ids, "funded")
+    for order_id in order_ids:
+        waiting(order_id, "funded", timeout_s=SETTLE_TIMEOUT_S)
 
     answers = at_once([
         call for order_id in order_ids for call in (

@@ -19,7 +19,6 @@ a fresh order. The successes run on orders of their own.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -27,12 +26,11 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
-from chalicelib.domain.orders import Order
 from chalicelib.store import orders as order_store
 from tests.conftest import PASSWORD, REGION, ROOT, Answer, Api, User, listing_body
 from tests.integration.conftest import escrow_deployment
 from tests.integration.escrow_kit import (
-    SETTLE_TIMEOUT_S, accepted_order, assert_books_clean, deposit, funded_order, key, wait_for, wallet,
+    accepted_order, assert_books_clean, deposit, funded_order, key, wait_for, waiting, wallet,
 )
 
 PRICE = 6_000
@@ -104,7 +102,7 @@ class World:
             assert moved.status in (200, 202), moved
             wait_for(self.client, self.buyer, order_id, status)
         if status in WAITING:
-            wait_for_token(order_id, status)
+            waiting(order_id, status)
         return order_id
 
     def order_in(self, status: str) -> str:
@@ -126,17 +124,6 @@ class World:
         """Everything a refused action could have changed: the order as stored and as seen, and every wallet."""
         return {"stored": order_store.get(order_id), "seen": self.seen_by("buyer", order_id),
                 "wallets": self.wallets()}
-
-
-def wait_for_token(order_id: str, status: str, timeout_s: float = SETTLE_TIMEOUT_S) -> Order:
-    """The order once the workflow's wait for `status` has stored its token on it: from then on it is still."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        order = order_store.get(order_id)
-        if order is not None and order.task_token and order.token_status == status:
-            return order
-        assert time.monotonic() < deadline, f"no token for {status} on {order}"
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -269,16 +256,16 @@ def test_an_order_in_escrow_is_seen_by_its_two_sides_and_operators_only(world, s
 
 
 def test_the_workflows_task_token_never_reaches_a_client(world):
-    waiting = [world.order_in(status) for status in WAITING]
-    assert all(wait_for_token(order_id, status).task_token for order_id, status in zip(waiting, WAITING))
+    in_escrow = [world.order_in(status) for status in WAITING]
+    assert all(waiting(order_id, status).task_token for order_id, status in zip(in_escrow, WAITING))
     answers = [world.client.get(f"/orders/{order_id}", world.caller(name))
-               for order_id in waiting for name in ("buyer", "provider", "operator")]
+               for order_id in in_escrow for name in ("buyer", "provider", "operator")]
     answers += [world.client.get(f"/orders?role={role}&limit=100", user)
                 for role, user in (("buyer", world.buyer), ("provider", world.provider))]
     answers += [world.client.get("/orders?limit=100", world.buyer)]
     for answer in answers:
         assert answer.status == 200, answer
-        assert_no_task_token(answer.body, *waiting)
+        assert_no_task_token(answer.body, *in_escrow)
 
 
 # ---- resolving: an operator's, on a disputed order, within the price ----
