@@ -33,9 +33,14 @@ ATTEMPTS = 6
 BASE_DELAY_S = 0.02
 
 
+def _error_code(exc: PynamoDBException) -> str | None:
+    """DynamoDB's error code, or None where there was no answer (connection errors carry response=None)."""
+    response = getattr(exc.cause, "response", None) or {}
+    return response.get("Error", {}).get("Code")
+
+
 def is_transient(exc: PynamoDBException) -> bool:
-    response = getattr(exc.cause, "response", None) or {}  # connection errors carry response=None
-    if response.get("Error", {}).get("Code") in RETRYABLE_CODES:
+    if _error_code(exc) in RETRYABLE_CODES:
         return True
     if isinstance(exc, TransactWriteError):
         return any(reason is not None and reason.code in RETRYABLE_CODES for reason in exc.cancellation_reasons)
@@ -46,8 +51,7 @@ def _refusal(exc: PynamoDBException) -> str:
     """What DynamoDB said (the cancellation reasons of a transaction), or how the connection failed."""
     if isinstance(exc, TransactWriteError) and exc.cancellation_reasons:
         return ",".join(reason.code if reason is not None else "None" for reason in exc.cancellation_reasons)
-    response = getattr(exc.cause, "response", None) or {}  # connection errors carry response=None
-    return response.get("Error", {}).get("Code") or type(exc.cause).__name__
+    return _error_code(exc) or type(exc.cause).__name__
 
 
 def retrying(write: Callable[[], T], attempts: int = ATTEMPTS, idempotent: bool = False) -> T:

@@ -112,6 +112,18 @@ def insert(order: Order) -> Order:
     return order
 
 
+def _conditional_update(order_id: str, actions: list[Any], condition: Any) -> bool:
+    """Apply `actions` if `condition` holds; False if it does not."""
+    tables.bind()
+    try:
+        OrderModel(order_id=order_id).update(actions=actions, condition=condition)
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
 def change_status(before: Order, after: Order, unexpired_at: str | None = None) -> Order:
     """Write `after`'s status, only if the stored order is still in `before`'s status.
 
@@ -140,12 +152,8 @@ def change_status(before: Order, after: Order, unexpired_at: str | None = None) 
     condition = OrderModel.status == before.status
     if unexpired_at is not None:
         condition &= OrderModel.expires_at > unexpired_at
-    try:
-        OrderModel(order_id=before.order_id).update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StatusChanged(before.order_id) from exc
-        raise
+    if not _conditional_update(before.order_id, actions, condition):
+        raise StatusChanged(before.order_id)
     return after
 
 
@@ -155,18 +163,6 @@ _ROLE_INDEXES: dict[tuple[str, bool], tuple[Any, str]] = {  # (role, by status?)
     ("buyer", True): (OrderModel.by_buyer_status, "buyer_status"),
     ("provider", True): (OrderModel.by_provider_status, "provider_status"),
 }
-
-
-def _conditional_update(order_id: str, actions: list[Any], condition: Any) -> bool:
-    """Apply `actions` if `condition` holds; False if it does not."""
-    tables.bind()
-    try:
-        OrderModel(order_id=order_id).update(actions=actions, condition=condition)
-        return True
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
 
 
 def store_token(order_id: str, status: str, token: str) -> bool:
