@@ -30,7 +30,12 @@ class InsufficientFunds(DomainError):
 
 
 class Busy(DomainError):
-    """A write kept meeting concurrent writes to the same item; the client should retry (HTTP 429)."""
+    """The outcome is not known yet (a write kept meeting concurrent writes, or another decision on the
+    same order is still in flight); nothing changed, and the client should retry (HTTP 429, Retry-After)."""
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class RateLimited(DomainError):

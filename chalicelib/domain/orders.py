@@ -104,6 +104,14 @@ class Order:
     pay_attempt: int = 0  # how many times payment was started (each is one escrow execution)
     task_token: str | None = field(default=None, repr=False)  # the workflow's wait, while it waits; never shown
     token_status: str | None = None  # the status the stored token was issued for
+    decided_action: str | None = None  # the decision Step Functions took in the wait of `token_status`
+
+    def decision_in_flight(self) -> str | None:
+        """The decision already taken in the workflow's wait for this status, which the workflow is still
+        carrying out (the status has not moved yet); None if the order can still be decided here."""
+        if self.decided_action and self.token_status == self.status and not self.task_token:
+            return self.decided_action
+        return None
 
 
 def fee_for(price_cents: int, fee_bps: int) -> int:

@@ -23,7 +23,8 @@ from chalicelib.store import orders as order_store
 from chalicelib.workflows import escrow as workflow
 
 SETTLE_WAIT_S = 5.0  # how long an answer waits for the workflow to carry a decision out
-TOKEN_WAIT_S = 3.0  # how long a decision waits for a fresh wait's token to reach the order
+DECISION_WAIT_S = 3.0  # how long a decision waits for the wait's token, or for a decision in flight to land
+RETRY_AFTER_S = 1  # what a decision told 429 is asked to wait before it tries again
 POLL_S = 0.1
 
 
@@ -80,19 +81,27 @@ def pay(caller: Caller, order_id: str) -> tuple[Order, bool]:
 
 
 def _token(order: Order) -> str:
-    """The token of the workflow's wait for this status; it reaches the order a moment after the status."""
-    deadline = time.monotonic() + TOKEN_WAIT_S
+    """The token of the workflow's wait for this status, to decide with.
+
+    It reaches the order a moment after the status. A decision that loses a race gets a definite answer
+    as soon as there is one: 409 once the status moved or another decision was taken in this wait (the
+    workflow is carrying it out), the token if the other decision could not be sent and gave it back.
+    Only while none of that is known after DECISION_WAIT_S: 429, retry."""
+    deadline = time.monotonic() + DECISION_WAIT_S
     current: Order | None = order
     while current is not None and current.status == order.status:
         if current.task_token and current.token_status == current.status:
             return current.task_token
+        taken = current.decision_in_flight()
+        if taken:
+            raise Conflict(f"the order was already decided ({taken}) and is being settled; read it again")
         if time.monotonic() >= deadline:
-            break
+            raise Busy("the escrow is still settling this order; try again in a moment", retry_after_s=RETRY_AFTER_S)
         time.sleep(POLL_S)
         current = order_store.get(order.order_id)
-    if current is not None and current.status != order.status:
-        raise Conflict(f"the order changed meanwhile and is now {current.status}")
-    raise Busy("the escrow is still settling this order; try again in a moment")
+    if current is None:
+        raise NotFound("order not found")
+    raise Conflict(f"the order changed meanwhile and is now {current.status}")
 
 
 def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] | None = None) -> tuple[Order, bool]:
@@ -114,6 +123,7 @@ def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] 
         logger.info("escrow decision refused: the workflow's wait was over", order_id=order_id, action=action,
                     from_status=order.status)
         raise Conflict("the order changed meanwhile; read it again")
+    order_store.mark_decision_sent(order_id, order.status, token, action)
     logger.info("escrow decision sent", order_id=order_id, action=action, from_status=order.status)
     return _after_workflow(order_id, order.status, SETTLE_WAIT_S)
 

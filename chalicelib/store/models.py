@@ -258,6 +258,7 @@ class OrderModel(Model):
     task_token = UnicodeAttribute(null=True)  # written by the escrow_tokens function while the workflow waits
     token_status = UnicodeAttribute(null=True)
     decided_token = UnicodeAttribute(null=True)  # the token a decision was sent with: it is never used twice
+    decided_action = UnicodeAttribute(null=True)  # that decision, once Step Functions took it (until the next wait)
 
     by_buyer = _order_index("by_buyer", "buyer_id")
     by_provider = _order_index("by_provider", "provider_id")

@@ -71,6 +71,7 @@ def _from_model(model: OrderModel) -> Order:
         pay_attempt=int(model.pay_attempt or 0),
         task_token=model.task_token,
         token_status=model.token_status,
+        decided_action=model.decided_action,
     )
 
 
@@ -170,7 +171,7 @@ def store_token(order_id: str, status: str, token: str) -> bool:
     a decision was already sent with this token (SQS may deliver the token's message again)."""
     return _conditional_update(
         order_id,
-        [OrderModel.task_token.set(token), OrderModel.token_status.set(status)],
+        [OrderModel.task_token.set(token), OrderModel.token_status.set(status), OrderModel.decided_action.remove()],
         (OrderModel.status == status)
         & (OrderModel.decided_token.does_not_exist() | (OrderModel.decided_token != token)),
     )
@@ -184,6 +185,17 @@ def claim_decision(order_id: str, status: str, token: str) -> bool:
         order_id,
         [OrderModel.decided_token.set(token), OrderModel.task_token.remove()],
         (OrderModel.status == status) & (OrderModel.token_status == status) & (OrderModel.task_token == token),
+    )
+
+
+def mark_decision_sent(order_id: str, status: str, token: str, action: str) -> bool:
+    """Record that Step Functions took `action` with the claimed token, so a decision that lost the race to
+    it is told at once that the order is decided (409) instead of waiting for the workflow. False (and
+    nothing written) if the workflow already moved on to its next wait."""
+    return _conditional_update(
+        order_id,
+        [OrderModel.decided_action.set(action)],
+        (OrderModel.decided_token == token) & (OrderModel.token_status == status) & OrderModel.task_token.does_not_exist(),
     )
 
 

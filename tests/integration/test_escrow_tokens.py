@@ -8,6 +8,7 @@ never comes back once a decision was sent with it. In-process moto; the workflow
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -17,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain import orders
 from chalicelib.domain.clock import now
-from chalicelib.domain.errors import Busy
+from chalicelib.domain.errors import Busy, Conflict
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.orders import Order
 from chalicelib.services import escrow
@@ -104,3 +105,54 @@ def test_a_decision_step_functions_cannot_take_is_refused_and_can_be_taken_again
     stored = order_store.get(funded.order_id)
     assert (stored.status, stored.task_token) == ("funded", "token-1")
     assert order_store.claim_decision(funded.order_id, "funded", "token-1") is True
+
+
+# ---- what a decision that lost the race is told ----
+
+@pytest.fixture
+def quick_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decisions wait a short moment for an outcome, so the 429 case is quick to reach."""
+    monkeypatch.setattr(escrow, "DECISION_WAIT_S", 0.5)
+
+
+def test_a_decision_after_another_was_taken_in_this_wait_is_told_409_at_once(chalice_client, funded):
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
+    assert order_store.claim_decision(funded.order_id, "funded", "token-1")
+    assert order_store.mark_decision_sent(funded.order_id, "funded", "token-1", "confirm")
+    with pytest.raises(Conflict, match="already decided"):
+        escrow.cancel(Caller(user_id=funded.buyer_id), funded.order_id)
+    assert order_store.get(funded.order_id).status == "funded"  # the workflow carries the confirm out
+
+
+def test_a_decision_while_another_is_still_being_sent_is_told_429_with_a_retry_after(chalice_client, funded,
+                                                                                        quick_answers):
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
+    assert order_store.claim_decision(funded.order_id, "funded", "token-1")  # sent, not yet known to be taken
+    with pytest.raises(Busy) as busy:
+        escrow.cancel(Caller(user_id=funded.buyer_id), funded.order_id)
+    assert busy.value.retry_after_s >= 1
+
+
+def test_a_decision_waits_for_one_in_flight_that_gives_its_token_back_and_then_goes_through(
+    chalice_client, funded, monkeypatch
+):
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
+    assert order_store.claim_decision(funded.order_id, "funded", "token-1")
+    sent: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(escrow, "SETTLE_WAIT_S", 0.0)  # the workflow is not executing here: answer at once
+    monkeypatch.setattr(workflow, "send_decision", lambda token, decision: sent.append((token, decision)) or True)
+    giving_back = threading.Timer(0.3, order_store.return_token, (funded.order_id, "funded", "token-1"))
+    giving_back.start()
+    escrow.cancel(Caller(user_id=funded.buyer_id), funded.order_id)
+    giving_back.join()
+    assert sent == [("token-1", {"action": "refund", "from": "funded"})]
+
+
+def test_a_new_wait_forgets_the_decision_of_the_last_one(chalice_client, funded):
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
+    assert order_store.claim_decision(funded.order_id, "funded", "token-1")
+    assert order_store.mark_decision_sent(funded.order_id, "funded", "token-1", "dispute")
+    deliver_tokens(chalice_client, (funded.order_id, "funded", "token-2"))  # the dispute could not be written
+    stored = order_store.get(funded.order_id)
+    assert (stored.task_token, stored.decision_in_flight()) == ("token-2", None)
+    assert order_store.mark_decision_sent(funded.order_id, "funded", "token-1", "dispute") is False
