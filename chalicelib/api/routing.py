@@ -35,6 +35,7 @@ from chalicelib.domain import idempotency
 from chalicelib.domain.identity import Caller
 from chalicelib.services import idempotency as idempotency_service
 
+JSON = "application/json"
 MAX_BODY_BYTES = 64 * 1024
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -136,7 +137,9 @@ def operation(
 
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__
-        bp.route(path, methods=[method], authorizer=None if public else cognito_jwt)(view)
+        # Any Content-Type reaches the view, which answers a body that is not JSON with 400 (Chalice would
+        # answer 415, which the contract does not list).
+        bp.route(path, methods=[method], authorizer=None if public else cognito_jwt, content_types=["*/*"])(view)
         return handler
 
     return decorate
@@ -178,12 +181,22 @@ def describe(error: ValidationError, where: str) -> str:
     return message + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
 
 
+def _require_json(request: Request) -> None:
+    """A body is JSON, and says so: a form-encoded or text body (curl -d without -H) is refused by name."""
+    content_type = (request.headers or {}).get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != JSON:
+        raise domain.InvalidInput(
+            f"Content-Type: send the body as JSON with 'Content-Type: {JSON}' (got {content_type or 'none'!r})"
+        )
+
+
 def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     raw = request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
         raise domain.InvalidInput("request body: larger than 64 KiB")
     if not raw.strip():
         raise domain.InvalidInput("request body: a JSON object is required")
+    _require_json(request)
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -195,6 +208,7 @@ def _reject_body(request: Request) -> None:
     raw = (request.raw_body or b"").strip()
     if not raw or raw == b"{}":
         return
+    _require_json(request)
     try:
         fields = json.loads(raw)
     except ValueError:
@@ -232,13 +246,14 @@ def _answer(result: BaseModel | tuple[BaseModel, int] | None, status: int) -> tu
 def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if body is None:
         return Response(body="", status_code=status, headers=headers or {})
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
+    return Response(body=body, status_code=status, headers={"Content-Type": JSON, **(headers or {})})
 
 
 def _error_answer(exc: domain.DomainError) -> tuple[int, dict[str, str], dict[str, str]]:
     """Chalice's error shape {"Code", "Message"} for a domain error, with its status and headers."""
     error = _HTTP_ERRORS[type(exc)]
-    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, domain.RateLimited) else {}
+    retry = isinstance(exc, (domain.Busy, domain.RateLimited))
+    headers = {"Retry-After": str(exc.retry_after_s)} if retry else {}
     return error.STATUS_CODE, {"Code": error.__name__, "Message": str(exc)}, headers
 
 

@@ -134,6 +134,7 @@ class Case:
     body: Any = None
     raw: bytes | None = None
     caller: str = "owner"
+    content_type: str | None = None  # other than application/json
 
     def param(self) -> Any:
         return pytest.param(self, id=self.id)
@@ -169,6 +170,15 @@ RAW_CASES = [
     Case(f"{route}:{name}", method, path, names, raw=raw, caller=caller)
     for route, method, path, caller in _BODY_ROUTES
     for name, (raw, names) in _RAW_BODIES.items()
+]
+
+_VALID_BODIES = {"create": listing_body(), "patch-listing": {"title": "Bike repair"}, "patch-me": {"bio": "Hi"}}
+# A JSON body that does not say it is JSON: curl -d sends form-encoded unless told otherwise.
+CONTENT_TYPE_CASES = [
+    Case(f"{route}:{name}", method, path, "Content-Type", body=_VALID_BODIES[route], caller=caller,
+         content_type=content_type)
+    for route, method, path, caller in _BODY_ROUTES
+    for name, content_type in (("form-encoded", "application/x-www-form-urlencoded"), ("text-plain", "text/plain"))
 ]
 
 
@@ -412,7 +422,7 @@ QUERY_CASES = [
     Case("search:cursor-of-a-listings-page", "GET", SEARCH + "&limit=1&cursor={listings_cursor}", "cursor"),
 ]
 
-CASES = RAW_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
+CASES = RAW_CASES + CONTENT_TYPE_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
 
 
 def test_case_ids_are_unique():
@@ -424,6 +434,7 @@ def test_case_ids_are_unique():
 def test_bad_input_is_refused_with_400_naming_the_field(world, snapshot, case):
     answer = checked(world.client.call(
         case.method, world.fill(case.path), world.caller(case.caller), case.body, raw=case.raw,
+        headers={"Content-Type": case.content_type} if case.content_type else None,
     ))
     assert answer.status == 400, answer
     assert set(answer.body) == {"Code", "Message"}, answer.body
