@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -137,6 +137,7 @@ def api(chalice_client: Any) -> Any:
 class Answer:
     status: int
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class Api:
@@ -151,7 +152,7 @@ class Api:
         payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
         response = getattr(self.http, method.lower())(path, headers=sent, body=payload)
         text = response.body.decode() if response.body else ""
-        return Answer(response.status_code, json.loads(text) if text else None)
+        return Answer(response.status_code, json.loads(text) if text else None, dict(response.headers))
 
     def get(self, path: str, user: User | None = None, **kw: Any) -> Answer:
         return self.call("GET", path, user, **kw)

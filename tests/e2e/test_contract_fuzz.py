@@ -123,9 +123,9 @@ def world(running_stack) -> Iterator[dict[str, dict[str, str]]]:
 
     def call(method: str, path: str, who: dict[str, str], **body: Any) -> dict:
         """The call's answer; a 429 (the escrow still settling the previous step) is sent again for up to 30 s."""
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
-            answer = requests.request(method, f"{api}{path}", json=body or None, timeout=30,
+            answer = requests.request(method, f"{api}{path}", json=body or None, timeout=60,
                                       headers={**who, "Idempotency-Key": str(uuid.uuid4())})
             if answer.status_code != 429 or time.monotonic() > deadline:
                 break
@@ -138,7 +138,7 @@ def world(running_stack) -> Iterator[dict[str, dict[str, str]]]:
         steps = [("accept", provider, "accepted"), ("pay", buyer, "funded"), ("dispute", provider, "disputed")]
         for action, who, reached in steps[: ["requested", "accepted", "funded", "disputed"].index(until)]:
             call("POST", f"/orders/{order_id}/{action}", who)
-            deadline = time.monotonic() + 30  # the escrow workflow settles a moment after the call
+            deadline = time.monotonic() + 120  # the escrow workflow settles a moment after the call
             while call("GET", f"/orders/{order_id}", who)["status"] != reached and time.monotonic() < deadline:
                 time.sleep(0.2)
         assert call("GET", f"/orders/{order_id}", buyer)["status"] == until
@@ -163,7 +163,7 @@ def world(running_stack) -> Iterator[dict[str, dict[str, str]]]:
 @schema.parametrize()
 def test_every_answer_keeps_the_contract(case, running_stack, world):
     caller = world["olga"] if case.path.startswith("/admin/") else world["bob"]
-    case.call_and_validate(base_url=running_stack["api_url"], headers=caller, timeout=30)
+    case.call_and_validate(base_url=running_stack["api_url"], headers=caller, timeout=60)
 
 
 def test_every_fuzzed_operation_is_a_test_of_its_own(request):
@@ -184,6 +184,6 @@ PROTECTED = [
 def test_without_a_token_an_operation_answers_the_documented_401(running_stack, method, path):
     """The fuzzer always signs in; the gateway's own answer to no Authorization header is checked here."""
     case = schema[path][method].Case(path_parameters={name: "0" for name in re.findall(r"{(\w+)}", path)})
-    response = case.call(base_url=running_stack["api_url"], timeout=30)
+    response = case.call(base_url=running_stack["api_url"], timeout=60)
     assert response.status_code == 401
     case.validate_response(response)

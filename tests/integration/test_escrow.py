@@ -21,7 +21,7 @@ from chalicelib.workflows import escrow as workflow
 from tests.conftest import ROOT, listing_body
 from tests.integration.conftest import Fault
 from tests.integration.escrow_kit import (
-    Edge, accepted_order, assert_books_clean, deposit, execution_outcome, executions_edges, funded_order, pay,
+    Edge, accepted_order, assert_books_clean, decide, deposit, execution_outcome, executions_edges, funded_order, pay,
     statuses, wait_for, waiting, wallet, workflow_edges,
 )
 
@@ -45,14 +45,14 @@ def record_edges(escrow_stack):
 
 def delivered_order(client, shop) -> str:
     order_id = funded_order(client, shop)
-    assert client.post(f"/orders/{order_id}/deliver", shop["bob"]).status in (200, 202)
+    assert decide(client, shop["bob"], order_id, "deliver").status in (200, 202)
     wait_for(client, shop["alice"], order_id, "delivered")
     return order_id
 
 
 def disputed_order(client, shop) -> str:
     order_id = funded_order(client, shop)
-    assert client.post(f"/orders/{order_id}/dispute", shop["alice"]).status in (200, 202)
+    assert decide(client, shop["alice"], order_id, "dispute").status in (200, 202)
     wait_for(client, shop["alice"], order_id, "disputed")
     return order_id
 
@@ -72,10 +72,10 @@ def test_the_happy_path_holds_then_pays_the_provider(client, shop):
     assert paid.status == 202, paid.body
     wait_for(client, alice, order_id, "funded")
     assert wallet(client, alice) == {"available_cents": 4_000, "held_cents": 6_000, "currency": "CNY"}
-    delivered = client.post(f"/orders/{order_id}/deliver", bob)
+    delivered = decide(client, bob, order_id, "deliver")
     assert delivered.status in (200, 202), delivered.body
     wait_for(client, alice, order_id, "delivered")
-    confirmed = client.post(f"/orders/{order_id}/confirm", alice)
+    confirmed = decide(client, alice, order_id, "confirm")
     assert confirmed.status in (200, 202), confirmed.body
     order = wait_for(client, alice, order_id, "released")
     assert statuses(order) == ["requested", "accepted", "paying", "funded", "delivered", "released"]
@@ -87,7 +87,7 @@ def test_the_happy_path_holds_then_pays_the_provider(client, shop):
 
 def test_a_buyer_may_confirm_before_the_provider_says_delivered(client, shop):
     order_id = funded_order(client, shop)
-    assert client.post(f"/orders/{order_id}/confirm", shop["alice"]).status in (200, 202)
+    assert decide(client, shop["alice"], order_id, "confirm").status in (200, 202)
     order = wait_for(client, shop["alice"], order_id, "released")
     assert statuses(order)[-2:] == ["funded", "released"]
     assert balances(client, shop) == (4_000, 0, 6_000)
@@ -114,7 +114,7 @@ def test_a_payment_the_wallet_cannot_cover_fails_moves_nothing_and_can_be_paid_a
 
 def test_a_buyer_who_cancels_a_funded_order_gets_the_money_back(client, shop):
     order_id = funded_order(client, shop)
-    cancelled = client.post(f"/orders/{order_id}/cancel", shop["alice"])
+    cancelled = decide(client, shop["alice"], order_id, "cancel")
     assert cancelled.status in (200, 202), cancelled.body
     order = wait_for(client, shop["alice"], order_id, "refunded")
     assert statuses(order)[-2:] == ["funded", "refunded"]
@@ -127,10 +127,10 @@ def test_an_operator_splits_a_disputed_order_and_the_fee_is_taken_from_the_provi
 ):
     monkeypatch.setenv("FEE_BPS", "250")  # 2.5 %
     order_id = delivered_order(client, shop)
-    assert client.post(f"/orders/{order_id}/dispute", shop["bob"]).status in (200, 202)
+    assert decide(client, shop["bob"], order_id, "dispute").status in (200, 202)
     wait_for(client, shop["alice"], order_id, "disputed")
     assert balances(client, shop) == (4_000, 6_000, 0)
-    resolved = client.post(f"/admin/orders/{order_id}/resolve", shop["olga"], {"release_cents": 2_000})
+    resolved = decide(client, shop["olga"], order_id, "resolve", {"release_cents": 2_000})
     assert resolved.status in (200, 202), resolved.body
     order = wait_for(client, shop["alice"], order_id, "resolved")
     assert statuses(order)[-3:] == ["delivered", "disputed", "resolved"]
@@ -142,7 +142,7 @@ def test_an_operator_splits_a_disputed_order_and_the_fee_is_taken_from_the_provi
 def test_a_dispute_on_a_funded_order_keeps_the_money_held_until_an_operator_decides(client, shop):
     order_id = disputed_order(client, shop)
     assert balances(client, shop) == (4_000, 6_000, 0)
-    assert client.post(f"/admin/orders/{order_id}/resolve", shop["olga"], {"release_cents": 6_000}).status in (200, 202)
+    assert decide(client, shop["olga"], order_id, "resolve", {"release_cents": 6_000}).status in (200, 202)
     wait_for(client, shop["alice"], order_id, "resolved")
     assert balances(client, shop) == (4_000, 0, 6_000)
     assert_books_clean()
@@ -208,7 +208,7 @@ def test_a_duplicate_callback_changes_nothing(client, shop):
     wait_for(client, shop["alice"], order_id, "released")
     assert not workflow.send_decision(token, {"action": "confirm", "from": "funded"})
     assert not workflow.send_decision(token, {"action": "refund", "from": "funded"})
-    assert client.post(f"/orders/{order_id}/confirm", shop["alice"]).status == 409
+    assert decide(client, shop["alice"], order_id, "confirm").status == 409
     assert balances(client, shop) == (4_000, 0, 6_000)
     assert_books_clean()
 
@@ -225,7 +225,7 @@ def test_a_decision_the_workflow_does_not_know_leaves_the_order_waiting(client, 
 
 def test_an_execution_that_finds_its_order_no_longer_paying_moves_nothing(client, shop):
     order_id = accepted_order(client, shop)
-    assert client.post(f"/orders/{order_id}/cancel", shop["alice"]).status == 200
+    assert decide(client, shop["alice"], order_id, "cancel").status == 200
     stray = order_store.get(order_id)
     boto3.client("stepfunctions").start_execution(
         stateMachineArn=os.environ["ESCROW_STATE_MACHINE_ARN"], name=f"{order_id}-stray",
@@ -250,10 +250,10 @@ def settle(client, shop, how: str) -> str:
     """Bring an order to the point of settling and ask for the settlement `how`; returns its id."""
     if how == "resolve":
         order_id = disputed_order(client, shop)
-        answer = client.post(f"/admin/orders/{order_id}/resolve", shop["olga"], {"release_cents": 3_000})
+        answer = decide(client, shop["olga"], order_id, "resolve", {"release_cents": 3_000})
     else:
         order_id = funded_order(client, shop)
-        answer = client.post(f"/orders/{order_id}/{how}", shop["alice"])
+        answer = decide(client, shop["alice"], order_id, how)
     assert answer.status in (200, 202), answer.body
     return order_id
 
@@ -271,7 +271,7 @@ def test_a_hold_whose_answer_was_lost_after_it_committed_is_not_taken_twice(clie
     order_id = funded_order(client, shop)
     waiting(order_id, "funded")  # the workflow tried again, saw the hold done, and waits as usual
     assert ("Hold", "retry", "Hold") in executions_edges(os.environ["ESCROW_STATE_MACHINE_ARN"])
-    assert client.post(f"/orders/{order_id}/confirm", shop["alice"]).status in (200, 202)
+    assert decide(client, shop["alice"], order_id, "confirm").status in (200, 202)
     wait_for(client, shop["alice"], order_id, "released")
     assert balances(client, shop) == (4_000, 0, 6_000)
     assert_books_clean()
@@ -344,10 +344,10 @@ def test_a_settlement_refused_outright_leaves_the_money_held_and_the_books_clean
 def test_a_dispute_that_cannot_be_written_leaves_the_order_as_it_was_and_waiting(client, shop, faults, status):
     order_id = funded_order(client, shop) if status == "funded" else delivered_order(client, shop)
     faults.inject(Fault("UpdateItem", '"disputed"', "AccessDeniedException"))
-    client.post(f"/orders/{order_id}/dispute", shop["alice"])
+    decide(client, shop["alice"], order_id, "dispute")
     waiting(order_id, status)
     assert order_store.get(order_id).status == status
-    assert client.post(f"/orders/{order_id}/confirm", shop["alice"]).status in (200, 202)
+    assert decide(client, shop["alice"], order_id, "confirm").status in (200, 202)
     wait_for(client, shop["alice"], order_id, "released")
     assert_books_clean()
 
@@ -355,10 +355,10 @@ def test_a_dispute_that_cannot_be_written_leaves_the_order_as_it_was_and_waiting
 def test_a_delivery_that_cannot_be_written_leaves_the_order_funded_and_waiting(client, shop, faults):
     order_id = funded_order(client, shop)
     faults.inject(Fault("UpdateItem", '"delivered"', "AccessDeniedException"))
-    client.post(f"/orders/{order_id}/deliver", shop["bob"])
+    decide(client, shop["bob"], order_id, "deliver")
     waiting(order_id, "funded")
     assert order_store.get(order_id).status == "funded"
-    assert client.post(f"/orders/{order_id}/deliver", shop["bob"]).status in (200, 202)
+    assert decide(client, shop["bob"], order_id, "deliver").status in (200, 202)
     wait_for(client, shop["alice"], order_id, "delivered")
     assert_books_clean()
 
@@ -382,8 +382,8 @@ def test_when_the_token_queue_stays_down_the_workflow_settles_as_its_timer_would
         order_id = funded_order(client, shop)
         faults.inject(down)
         action = "deliver" if status == "delivered" else "dispute"
-        client.post(f"/orders/{order_id}/{action}", shop["bob"])
-    wait_for(client, shop["alice"], order_id, outcome, timeout_s=40)
+        decide(client, shop["bob"], order_id, action)
+    wait_for(client, shop["alice"], order_id, outcome)
     assert balances(client, shop) == expected
     assert_books_clean()
 

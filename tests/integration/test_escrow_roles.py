@@ -97,6 +97,7 @@ class World:
         order_id = accepted_order(self.client, self.shop) if status == "accepted" else funded_order(
             self.client, self.shop)
         if status in ("delivered", "disputed"):
+            waiting(order_id, "funded")
             action, actor = ("deliver", "provider") if status == "delivered" else ("dispute", "buyer")
             moved = self.act(action, order_id, actor)
             assert moved.status in (200, 202), moved

@@ -11,10 +11,19 @@ from chalicelib.store.models import RateCounterModel
 from tests.conftest import listing_body
 
 
+WINDOW_S = 60
+
+
 @pytest.fixture
 def chat(client, make_user, monkeypatch):
+    """Bob's listing and Alice's conversation about it; the chat's clock starts a second into a fresh window,
+    so a test's sends share one window (the windows are fixed: real time could cross into the next one
+    between two sends, however fast the machine is)."""
     monkeypatch.setenv("MESSAGE_RATE_LIMIT", "3")
-    monkeypatch.setenv("MESSAGE_RATE_WINDOW_S", "60")
+    monkeypatch.setenv("MESSAGE_RATE_WINDOW_S", str(WINDOW_S))
+    started = now()
+    into_window = timedelta(seconds=started.timestamp() % WINDOW_S - 1)
+    monkeypatch.setattr(chat_service, "now", lambda: now() - into_window)
     bob, alice = make_user(), make_user()
     item = client.post("/listings", bob, listing_body()).body
     conversation = client.post("/conversations", alice, {"listing_id": item["listing_id"]}).body
