@@ -183,22 +183,27 @@ def _chalice(project: Path, *arguments: str, token_queue: str) -> None:
 
 
 # API Gateway answers some requests itself, before any function runs (no Authorization header: 401; a path
-# or method it does not know: 403; throttled: 429). Its own body is {"message": ...}; these templates give
-# those answers the API's error shape, {"Code", "Message"} (API.md).
-GATEWAY_RESPONSES = {
-    "UNAUTHORIZED": '{"Code": "UnauthorizedError", "Message": "Missing or invalid token"}',
-    "DEFAULT_4XX": '{"Code": "$context.error.responseType", "Message": $context.error.messageString}',
-    "DEFAULT_5XX": '{"Code": "$context.error.responseType", "Message": $context.error.messageString}',
+# or method no route has: MISSING_AUTHENTICATION_TOKEN, 403 by default; throttled: 429). Its own body is
+# {"message": ...}; these give those answers the API's error shape, {"Code", "Message"} (API.md), and an
+# unknown route the 404 it is (the API authorises with a token, never with IAM signatures, so that response
+# type means exactly "no such route"). Each: response type -> (status code or None to keep it, body).
+NO_ROUTE = {"Code": "NotFoundError", "Message": "no such route: the API's routes are listed at GET /openapi.json"}
+GATEWAY_RESPONSES: dict[str, tuple[str | None, str]] = {
+    "UNAUTHORIZED": (None, '{"Code": "UnauthorizedError", "Message": "Missing or invalid token"}'),
+    "MISSING_AUTHENTICATION_TOKEN": ("404", json.dumps(NO_ROUTE)),
+    "DEFAULT_4XX": (None, '{"Code": "$context.error.responseType", "Message": $context.error.messageString}'),
+    "DEFAULT_5XX": (None, '{"Code": "$context.error.responseType", "Message": $context.error.messageString}'),
 }
+
+
+def _gateway_response(status: str | None, body: str) -> dict[str, Any]:
+    return {"responseTemplates": {"application/json": body}, **({"statusCode": status} if status else {})}
 
 
 def put_gateway_responses(apigateway: Any, rest_api_id: str, stage_name: str) -> None:
     """Give the deployed API's own answers the error shape, and redeploy its stage so they take effect."""
-    for response_type, template in GATEWAY_RESPONSES.items():
-        apigateway.put_gateway_response(
-            restApiId=rest_api_id, responseType=response_type,
-            responseTemplates={"application/json": template},
-        )
+    for response_type, (status, body) in GATEWAY_RESPONSES.items():
+        apigateway.put_gateway_response(restApiId=rest_api_id, responseType=response_type, **_gateway_response(status, body))
     apigateway.create_deployment(restApiId=rest_api_id, stageName=stage_name)
 
 
@@ -333,8 +338,7 @@ def bind_to_infra(template: dict[str, Any], stage: str) -> dict[str, Any]:
                 raise ValueError(f"{logical_id} listens to queue {queue}, which the template does not create")
             event["Properties"]["Queue"] = {"Fn::GetAtt": [queues[queue], "Arn"]}
     resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = {
-        response_type: {"responseTemplates": {"application/json": body}}
-        for response_type, body in GATEWAY_RESPONSES.items()
+        response_type: _gateway_response(status, body) for response_type, (status, body) in GATEWAY_RESPONSES.items()
     }
     template["Parameters"]["Stage"].update(Default=stage, AllowedValues=[stage])
     template["Description"] = (

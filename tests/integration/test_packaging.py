@@ -129,9 +129,12 @@ def test_each_packaged_function_is_named_for_the_log_group_its_policy_grants(pac
 def test_the_gateways_own_refusals_keep_the_apis_error_shape(packaged, stage):
     body = _template(packaged[stage])["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     responses = body["x-amazon-apigateway-gateway-responses"]
-    assert set(responses) == {"UNAUTHORIZED", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert set(responses) == {"UNAUTHORIZED", "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"}
     unauthorized = json.loads(responses["UNAUTHORIZED"]["responseTemplates"]["application/json"])
     assert unauthorized["Code"] == "UnauthorizedError" and unauthorized["Message"]
+    no_route = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert no_route["statusCode"] == "404"
+    assert json.loads(no_route["responseTemplates"]["application/json"])["Code"] == "NotFoundError"
 
 
 def test_a_stage_deployed_by_chalice_gets_the_same_gateway_responses(stack):
@@ -141,7 +144,8 @@ def test_a_stage_deployed_by_chalice_gets_the_same_gateway_responses(stack):
     apigateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
     apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
     deploy.put_gateway_responses(apigateway, api, "api")
-    for response_type, template in deploy.GATEWAY_RESPONSES.items():
+    for response_type, (status, body) in deploy.GATEWAY_RESPONSES.items():
         stored = apigateway.get_gateway_response(restApiId=api, responseType=response_type)
-        assert stored["responseTemplates"] == {"application/json": template}
+        assert stored["responseTemplates"] == {"application/json": body}
+        assert stored.get("statusCode") == status
     assert [s["stageName"] for s in apigateway.get_stages(restApiId=api)["item"]] == ["api"]
