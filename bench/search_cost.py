@@ -10,6 +10,8 @@ moto. Read amplification = index items read / listings within the radius.
 from __future__ import annotations
 
 import os
+import uuid
+from dataclasses import replace
 import statistics
 import sys
 
@@ -31,7 +33,8 @@ def main(radii: list[int]) -> None:
     with mock_aws():
         stack = provision.deploy(boto3.Session(region_name="us-east-1"), "bench")
         os.environ.update(stack.environment())
-        demo_data.seed(listings=2400, providers=400)
+        providers = [replace(p, user_id=str(uuid.uuid4())) for p in demo_data.demo_providers(400)]
+        demo_data.seed(listings=2400, providers=providers)
         caller = Caller(user_id="bench")
         print("| radius | category | centres | Queries (max) | index items read (median) | in circle (median) "
               "| read amplification (median / max) |")

@@ -3,13 +3,14 @@
 Points: most are drawn around real district centres (weighted by how busy they are, spread ~1-3 km),
 the rest uniformly over the municipality (inside its boundary polygon). Categories have skewed shares.
 Providers publish their first listing through the real use case (so privileged status is allocated as
-in production: the first PRIVILEGED_QUOTA providers), the rest in batches.
+in production: the first PRIVILEGED_QUOTA providers), the rest in batches. Each provider is a real account
+of the local user pool (made by the runner), so a person can sign in as the provider of any demo listing
+(`make token AS=provider-3`) and accept the orders placed on it.
 """
 from __future__ import annotations
 
 import math
 import random
-import uuid
 from dataclasses import dataclass
 
 from chalicelib.domain import listings as listing_rules
@@ -61,6 +62,21 @@ class DemoPoint:
 
 
 @dataclass(frozen=True)
+class DemoProvider:
+    key: str  # what `make token AS=` takes
+    email: str
+    name: str
+    user_id: str = ""  # their `sub`, once the user pool has them
+
+
+def demo_providers(count: int) -> list[DemoProvider]:
+    return [
+        DemoProvider(key=f"provider-{n}", email=f"provider-{n}@everywhere.local", name=f"Demo provider {n}")
+        for n in range(1, count + 1)
+    ]
+
+
+@dataclass(frozen=True)
 class Seeded:
     listings: int
     providers: int
@@ -91,28 +107,31 @@ def synthetic_points(count: int, seed: int = 7, uniform_share: float = UNIFORM_S
     return points
 
 
-def seed(listings: int, providers: int, rng_seed: int = 7) -> Seeded:
-    """Publish `listings` demo listings by `providers` demo providers into the configured tables."""
+def seed(listings: int, providers: list[DemoProvider], rng_seed: int = 7) -> Seeded:
+    """Publish `listings` demo listings, dealt round-robin to `providers`, into the configured tables."""
     rng = random.Random(rng_seed)
     points = synthetic_points(listings, seed=rng_seed)
-    providers = max(1, min(providers, len(points)))
-    callers = [Caller(user_id=str(uuid.uuid4()), name=f"Demo provider {i + 1}") for i in range(providers)]
+    providers = providers[: len(points)]
     privileged_of: dict[str, bool] = {}
     rest: list[listing_rules.Listing] = []
     now = now_iso()
     for index, point in enumerate(points):
-        caller = callers[index % providers]
+        provider = providers[index % len(providers)]
         title = f"{rng.choice(TITLES[point.category])} · {point.district}"
-        description = f"Demo listing near {point.district}. Ask in chat for times and details."
+        description = (
+            f"Demo listing near {point.district}. Ask in chat for times and details. Its provider is a demo "
+            f"account: to answer an order as them locally, sign in with `make token AS={provider.key}`."
+        )
         price = rng.randrange(20, 600) * 100
-        if caller.user_id not in privileged_of:
+        if provider.user_id not in privileged_of:
+            caller = Caller(user_id=provider.user_id, name=provider.name)
             first = listing_service.publish(caller, title, description, point.category, price, None, point.lat, point.lon)
-            privileged_of[caller.user_id] = first.privileged
+            privileged_of[provider.user_id] = first.privileged
             continue
         listing = listing_rules.new_listing(
-            caller.user_id, title, description, point.category, price, "CNY", point.lat, point.lon,
-            privileged=privileged_of[caller.user_id], now=now,
+            provider.user_id, title, description, point.category, price, "CNY", point.lat, point.lon,
+            privileged=privileged_of[provider.user_id], now=now,
         )
         rest.append(listing)
     listing_store.insert_many(rest)
-    return Seeded(listings=len(points), providers=providers, privileged=sum(privileged_of.values()))
+    return Seeded(listings=len(points), providers=len(providers), privileged=sum(privileged_of.values()))

@@ -3,19 +3,23 @@
 1. moto server on 127.0.0.1:$MOTO_PORT (default 5000), every request serialised (moto is not thread-safe),
    Step Functions execution switched on;
 2. infra/template.yaml deployed into moto's CloudFormation, and the Cognito pool it describes;
-3. demo users and demo listings;
-4. `chalice local --stage local` on 127.0.0.1:$API_PORT (default 8000), pointed at moto;
+3. demo users (alice, bob, olga), demo providers who can sign in (provider-1 … provider-N), their listings;
+4. the API (`chalice local --stage local`, scripts/local_api.py) on 127.0.0.1:$API_PORT (default 8000), on moto;
 5. the app's scheduled functions (e.g. expiring unanswered order requests), run every LOCAL_SCHEDULE_S,
    and the escrow token queue relayed to the `escrow_tokens` function, as Lambda would;
-6. the coordinates written to .local/stack.json. Ctrl-C stops everything this started.
+6. the coordinates written to .local/stack.json (removed again on stop), and the banner printed last
+   (`make status` prints it again). Ctrl-C stops everything this started.
 
 Settings (environment): MOTO_PORT, API_PORT, STATE_DIR (default .local), DEMO_LISTINGS (default 2400),
-DEMO_PROVIDERS (default 400), LOCAL_SCHEDULE_S (default 10), and any app setting (e.g. REQUEST_EXPIRY_S).
+DEMO_PROVIDERS (default 400), LOCAL_SCHEDULE_S (default 10), LOCAL_JOBS_LOG_LEVEL (default WARNING: what the
+schedules and the queue relay log here; the API logs every request at LOG_LEVEL, default INFO), and any app
+setting (e.g. REQUEST_EXPIRY_S).
 """
 from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import os
 import pickle
 import signal
@@ -24,7 +28,9 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -136,6 +142,15 @@ class SerialisedMotoServer(ThreadedMotoServer):
             raise SystemExit(f"moto could not listen on {self._ip_address}:{self._port}: {self._error}")
 
 
+def quiet_libraries() -> None:
+    """moto says, once per resource and deploy, that its CloudFormation skips the Cognito resources (the runner
+    makes them through the cognito-idp API instead, scripts/provision.py): nothing a user can act on."""
+    warnings.filterwarnings("ignore", message="Tried to parse AWS::Cognito", category=UserWarning)
+    logging.getLogger("moto").addFilter(
+        lambda record: not record.getMessage().startswith("No Moto CloudFormation support for AWS::Cognito::")
+    )
+
+
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -183,9 +198,9 @@ def _die_with_parent() -> None:
 
 
 def start_api(port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    chalice = Path(sys.executable).parent / "chalice"
+    """`chalice local` for the stage (scripts/local_api.py: the same server, with the deployed API's 404)."""
     return subprocess.Popen(
-        [str(chalice), "local", "--stage", STAGE, "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"],
+        [sys.executable, "-m", "scripts.local_api", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, **environment},
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
@@ -211,12 +226,11 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def main() -> int:
-    from scripts import demo_data, provision
+    from scripts import demo_data, local_state, provision
     from scripts.local_triggers import LocalQueueRelay, LocalScheduler
 
     moto_port = int(os.environ.get("MOTO_PORT", "5000"))
     api_port = int(os.environ.get("API_PORT", "8000"))
-    state_dir = Path(os.environ.get("STATE_DIR", ROOT / ".local"))
     for port in (moto_port, api_port):
         if not _port_free(port):
             print(f"port {port} is in use: stop whatever uses it (another `make run`?) or set MOTO_PORT/API_PORT")
@@ -225,10 +239,14 @@ def main() -> int:
     for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGINT may arrive ignored (e.g. `make run &`)
         signal.signal(stop_signal, _interrupt)
     started = time.monotonic()
+    quiet_libraries()
+    api_log_level = os.environ.get("LOG_LEVEL") or "INFO"
+    os.environ["LOG_LEVEL"] = os.environ.get("LOCAL_JOBS_LOG_LEVEL") or "WARNING"  # this process: seeding, jobs
     moto, endpoint = start_moto(moto_port)
     api: subprocess.Popen[bytes] | None = None
     scheduler: LocalScheduler | None = None
     relay: LocalQueueRelay | None = None
+    state = local_state.stack_file()
     try:
         os.environ.update(aws_environment(endpoint))
         os.environ.update(stage_environment())
@@ -240,11 +258,21 @@ def main() -> int:
             provision.create_user(
                 cognito, stack.user_pool_id, user["email"], DEMO_PASSWORD, name=user["name"], operator=user["operator"]
             )
-        seeded = demo_data.seed(
-            listings=int(os.environ.get("DEMO_LISTINGS", "2400")),
-            providers=int(os.environ.get("DEMO_PROVIDERS", "400")),
-        )
+        providers = [
+            replace(p, user_id=provision.create_user(cognito, stack.user_pool_id, p.email, DEMO_PASSWORD, name=p.name))
+            for p in demo_data.demo_providers(int(os.environ.get("DEMO_PROVIDERS", "400")))
+        ]
+        seeded = demo_data.seed(listings=int(os.environ.get("DEMO_LISTINGS", "2400")), providers=providers)
+
         api_url = f"http://127.0.0.1:{api_port}"
+        api = start_api(api_port, {**aws_environment(endpoint), **stack.environment(), "LOG_LEVEL": api_log_level})
+        wait_healthy(api_url, api)
+        from app import app as chalice_app
+
+        scheduler = LocalScheduler(chalice_app, REGION, float(os.environ.get("LOCAL_SCHEDULE_S", "10")))
+        scheduler.start()
+        relay = LocalQueueRelay(chalice_app, "escrow_tokens", stack.outputs["EscrowTokenQueueUrl"], REGION)
+        relay.start()
         coordinates = {
             "api_url": api_url,
             "aws_endpoint": endpoint,
@@ -255,42 +283,24 @@ def main() -> int:
             "tables": {k: v for k, v in stack.outputs.items() if k.endswith("Table")},
             "demo_password": DEMO_PASSWORD,
             "demo_users": [{"key": u["key"], "email": u["email"], "operator": u["operator"]} for u in DEMO_USERS],
+            "demo_providers": [{"key": p.key, "email": p.email, "user_id": p.user_id} for p in providers],
+            "demo": {"listings": seeded.listings, "providers": seeded.providers, "privileged": seeded.privileged},
+            "schedules": scheduler.jobs,
+            "schedule_period_s": scheduler.period_s,
+            "started_in_s": round(time.monotonic() - started, 1),
         }
-        state_dir.mkdir(parents=True, exist_ok=True)
-        (state_dir / "stack.json").write_text(json.dumps(coordinates, indent=2) + "\n")
-
-        api = start_api(api_port, {**aws_environment(endpoint), **stack.environment()})
-        wait_healthy(api_url, api)
-        from app import app as chalice_app
-
-        scheduler = LocalScheduler(chalice_app, REGION, float(os.environ.get("LOCAL_SCHEDULE_S", "10")))
-        scheduler.start()
-        relay = LocalQueueRelay(chalice_app, "escrow_tokens", stack.outputs["EscrowTokenQueueUrl"], REGION)
-        relay.start()
-        print(
-            f"""
-Everywhere is running locally ({time.monotonic() - started:.1f} s to start).
-  API             {api_url}   (try: curl {api_url}/regions)
-  AWS (moto)      {endpoint}   region {REGION}
-  user pool       {stack.user_pool_id}   app client {stack.user_pool_client_id}
-  demo data       {seeded.listings} listings by {seeded.providers} providers, {seeded.privileged} privileged
-  demo users      {", ".join(u["email"] for u in DEMO_USERS)}   password {DEMO_PASSWORD}
-                  (olga is an operator)
-  a token         make token AS=alice        a new user: make token NEW="Your Name"
-  schedules       {", ".join(scheduler.jobs)} every {scheduler.period_s:g} s (deployed: on their rate)
-  queues          escrow tokens -> escrow_tokens (as Lambda's event source mapping would)
-  coordinates     {state_dir / "stack.json"}
-Ctrl-C stops everything.""",
-            flush=True,
-        )
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps(coordinates, indent=2) + "\n")
+        print(local_state.banner(coordinates), flush=True)
         while api.poll() is None:
             time.sleep(0.5)
-        print(f"chalice local exited with code {api.returncode}")
+        print(f"the API exited with code {api.returncode}")
         return 1
     except KeyboardInterrupt:
         print("\nstopping...")
         return 0
     finally:
+        state.unlink(missing_ok=True)
         if scheduler is not None:
             scheduler.stop()
         if relay is not None:

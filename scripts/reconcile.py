@@ -5,19 +5,16 @@ AWS credentials and the table names (LEDGER_TABLE, ORDERS_TABLE, or STAGE) to ch
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scripts import local_state
 
 
 def _use_local_stack() -> None:
-    stack_file = Path(os.environ.get("STATE_DIR", ROOT / ".local")) / "stack.json"
-    if not stack_file.exists() or any(name in os.environ for name in ("AWS_ENDPOINT_URL", "STAGE", "LEDGER_TABLE")):
+    if any(name in os.environ for name in ("AWS_ENDPOINT_URL", "STAGE", "LEDGER_TABLE")):
         return  # a deployed stage (or an endpoint) was named: check that one
-    stack = json.loads(stack_file.read_text())
+    stack = local_state.running()
     os.environ.update(
         AWS_ENDPOINT_URL=stack["aws_endpoint"], AWS_REGION=stack["region"], AWS_DEFAULT_REGION=stack["region"],
         AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", STAGE=stack["stage"],
@@ -33,7 +30,7 @@ def main() -> int:
 
     report = reconcile()
     for name, cents in report.totals.items():
-        print(f"{name:>12}: {cents / 100:>14,.2f}")
+        print(f"{name:>12}: {cents:>16,} cents")  # the API's unit
     if report.clean:
         print("the books are clean")
         return 0

@@ -2,7 +2,9 @@
 over HTTP as a client would — sign in through Cognito, publish, search, see."""
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -60,6 +62,63 @@ def test_the_demo_data_is_on_the_map(running_stack):
     items = found.json()["items"]
     assert len(items) >= 10
     assert items[0]["privileged"] is True
+
+
+def test_the_start_is_quiet_and_ends_with_the_banner(running_stack):
+    """Before the banner only the API's own JSON request lines: no library warnings to scroll it away."""
+    log = (running_stack["state_dir"] / "run.log").read_text()
+    before, banner_found, _ = log.partition("Everywhere is running locally")
+    assert banner_found, log[-2000:]
+    for line in filter(str.strip, before.splitlines()):
+        assert json.loads(line)["message"], line
+
+
+def test_make_status_repeats_the_banner(running_stack):
+    env = {**os.environ, "STATE_DIR": str(running_stack["state_dir"])}
+    status = subprocess.run([sys.executable, "-m", "scripts.status"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert running_stack["api_url"] in status.stdout and "make token AS=provider-3" in status.stdout
+
+
+def test_an_unknown_route_is_not_found_in_the_apis_shape_and_the_token_is_not_quoted(running_stack):
+    api = running_stack["api_url"]
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+    for method, path in (("GET", "/nowhere"), ("POST", "/listing"), ("GET", "/orders/x/y/z")):
+        answer = requests.request(method, f"{api}{path}", headers=alice, timeout=60)
+        assert answer.status_code == 404, (path, answer.text)
+        assert answer.json()["Code"] == "NotFoundError"
+        assert alice["Authorization"].split()[1] not in answer.text
+
+
+def test_a_body_sent_without_saying_json_gets_400_naming_the_header(running_stack):
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+    answer = requests.patch(f"{running_stack['api_url']}/me", headers=alice, timeout=60,
+                            data=json.dumps({"bio": "curl -d sends this form-encoded"}))
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["Code"] == "BadRequestError" and "Content-Type" in answer.json()["Message"]
+
+
+def test_a_buyer_orders_a_demo_listing_and_its_provider_signs_in_and_accepts_it(running_stack):
+    api = running_stack["api_url"]
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+    pin = requests.get(f"{api}/search", headers=alice, timeout=60,
+                       params={"lat": 31.2304, "lon": 121.4737, "radius_m": 5000, "limit": 1}).json()["items"][0]
+    listing = requests.get(f"{api}/listings/{pin['listing_id']}", headers=alice, timeout=60).json()
+    key = re.search(r"make token AS=(provider-\d+)", listing["description"]).group(1)
+    env = {**os.environ, "STATE_DIR": str(running_stack["state_dir"])}
+    token = subprocess.run([sys.executable, "-m", "scripts.token", key], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert token.returncode == 0, token.stderr
+    provider = {"Authorization": f"Bearer {token.stdout.strip()}"}
+    assert requests.get(f"{api}/me", headers=provider, timeout=60).json()["user_id"] == listing["provider_id"]
+
+    placed = _order(api, alice, str(uuid.uuid4()), listing_id=listing["listing_id"], note="Saturday morning?")
+    assert placed.status_code == 201, placed.text
+    incoming = requests.get(f"{api}/orders", headers=provider, timeout=60, params={"role": "provider"}).json()
+    assert placed.json()["order_id"] in [o["order_id"] for o in incoming["items"]]
+    accepted = requests.post(f"{api}/orders/{placed.json()['order_id']}/accept", headers=provider, timeout=60)
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted", accepted.text
 
 
 def test_a_request_without_a_valid_token_is_refused(running_stack):
@@ -224,3 +283,4 @@ def test_ctrl_c_stops_everything_it_started(running_stack):
     time.sleep(0.5)
     assert not _port_in_use(running_stack["api_port"])
     assert not _port_in_use(running_stack["moto_port"])
+    assert not (running_stack["state_dir"] / "stack.json").exists(), "a stopped stack leaves no coordinates"

@@ -1,0 +1,79 @@
+"""The API on this machine: what `chalice local --stage local --no-autoreload` serves, with two differences.
+
+- A path that no route matches answers 404 `NotFoundError` in the API's error shape, as the deployed API does
+  (its gateway response for MISSING_AUTHENTICATION_TOKEN, scripts/deploy.py). `chalice local` answers 403 and,
+  when the request had an Authorization header, quotes the whole header back.
+- Each request is logged once, by the app (one JSON line); http.server's access line is not printed, and
+  library chatter stays below WARNING.
+
+Started by scripts.local_stack: `python -m scripts.local_api --port 8000`, with the stage's environment.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from chalice.cli.factory import CLIFactory
+from chalice.deploy.validate import validate_routes
+from chalice.local import (
+    ChaliceRequestHandler, LocalDevServer, LocalGateway, LocalGatewayException, RouteMatcher,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = "local"
+NO_ROUTE = {"Code": "NotFoundError", "Message": "no such route: the API's routes are listed at GET /openapi.json"}
+
+
+class RouteNotFound(LocalGatewayException):
+    CODE = 404
+
+
+class Gateway(LocalGateway):
+    """Chalice's local API Gateway, answering an unrouted path as the deployed one does."""
+
+    def __init__(self, app_object: Any, config: Any) -> None:
+        super().__init__(app_object, config)
+        self._routes = RouteMatcher(list(app_object.routes))
+
+    def handle_request(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
+        try:
+            self._routes.match_route(path)
+        except ValueError:
+            raise RouteNotFound({"Content-Type": "application/json"}, json.dumps(NO_ROUTE).encode()) from None
+        return super().handle_request(method, path, headers, body)
+
+
+class RequestHandler(ChaliceRequestHandler):
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
+        self.local_gateway = Gateway(app_object, config)
+        super(ChaliceRequestHandler, self).__init__(request, client_address, server)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """The app logs each request as one JSON line; http.server's own line would say it again."""
+
+
+def server(host: str, port: int) -> LocalDevServer:
+    """The server `chalice local` would make: the stage's environment variables set in this process."""
+    os.environ["AWS_CHALICE_CLI_MODE"] = "true"  # as Chalice's CLI sets it
+    config = CLIFactory(project_dir=str(ROOT), environ=os.environ).create_config_obj(chalice_stage_name=STAGE)
+    validate_routes(config.chalice_app.routes)  # as `chalice local` does: what deploy would refuse fails here too
+    return LocalDevServer(config.chalice_app, config, host, port, handler_cls=RequestHandler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(message)s")
+    server(args.host, args.port).server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
