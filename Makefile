@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench token reconcile install clean lint package deploy destroy openapi fuzz
+.PHONY: run status test bench token reconcile install clean lint package deploy destroy openapi fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 ## The whole product locally: moto (AWS) + infra + Cognito + demo data + chalice local on :8000.
 run: $(STAMP)
 	$(BIN)/python -m scripts.local_stack
+
+## The running local stack's banner again: its URLs, the demo accounts, where its coordinates are.
+status: $(STAMP)
+	@$(BIN)/python -m scripts.status
 
 ## Every test: unit, integration (moto in-process) and end-to-end (the real local stack over HTTP).
 test: $(STAMP)
@@ -32,9 +36,10 @@ $(BENCH_STAMP): bench/requirements.txt $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
-## A token for a demo user (AS=alice|bob|olga, default alice) or a new user (NEW="Their Name"), from the running stack.
+## (AS is also make's built-in name of the assembler, "as": only an AS you set counts.)
+## A token for a demo user (AS=alice|bob|olga|provider-N, default alice) or a new user (NEW="Their Name"), from the running stack.
 token: $(STAMP)
-	@$(BIN)/python -m scripts.token $(if $(NEW),--new "$(NEW)",$(or $(AS),alice))
+	@$(BIN)/python -m scripts.token $(if $(NEW),--new "$(NEW)",$(if $(filter-out default,$(origin AS)),$(AS),alice))
 
 ## Check the books of the running local stack (or of the stage the environment names); exit 1 on drift.
 reconcile: $(STAMP)
@@ -49,8 +54,10 @@ fuzz: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e/test_contract_fuzz.py
 
 ## Deploying to AWS (README, "Operating it"). Chalice takes the Lambda runtime from the Python that runs it,
-## so these run from their own venv on DEPLOY_PYTHON (3.11 or newer; python3.12 if there is one).
-DEPLOY_PYTHON ?= $(shell command -v python3.12 || command -v python3)
+## so these run from their own venv on DEPLOY_PYTHON: the first of python3.12, python3.13, python3 that really
+## runs and is 3.11 or newer (a pyenv shim of a version that is not active is on the PATH but does not run).
+DEPLOY_CANDIDATES := python3.12 python3.13 python3
+DEPLOY_PYTHON ?= $(firstword $(foreach candidate,$(DEPLOY_CANDIDATES),$(shell $(candidate) -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && command -v $(candidate))))
 DEPLOY_VENV := .venv-deploy
 DEPLOY_BIN := $(DEPLOY_VENV)/bin
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
@@ -62,6 +69,9 @@ endif
 endif
 
 $(DEPLOY_STAMP): requirements.txt requirements-dev.txt
+	@test -x $(DEPLOY_BIN)/python || test -n "$(DEPLOY_PYTHON)" \
+		|| { echo "no Python 3.11 or newer runs here (tried $(DEPLOY_CANDIDATES)): set DEPLOY_PYTHON"; exit 1; }
+	@test -x $(DEPLOY_BIN)/python || echo "creating $(DEPLOY_VENV) with $(DEPLOY_PYTHON) ($$($(DEPLOY_PYTHON) --version))"
 	test -x $(DEPLOY_BIN)/python || $(DEPLOY_PYTHON) -m venv $(DEPLOY_VENV)
 	$(DEPLOY_BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "$(DEPLOY_VENV) needs Python 3.11 or newer: rm -rf $(DEPLOY_VENV) and set DEPLOY_PYTHON"; exit 1; }
@@ -75,14 +85,17 @@ lint: $(STAMP)
 
 ## One CloudFormation (SAM) template for STAGE, app and infra together: out/<stage>/package/ (then cfn-lint).
 package: $(DEPLOY_STAMP)
+	@echo "package with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV), made from DEPLOY_PYTHON)"
 	$(DEPLOY_BIN)/python -m scripts.deploy package --stage $(STAGE)
 
 ## Deploy STAGE to the AWS account and region of your credentials: the infra stack, then the app (chalice).
 deploy: $(DEPLOY_STAMP)
+	@echo "deploy with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV), made from DEPLOY_PYTHON)"
 	$(DEPLOY_BIN)/python -m scripts.deploy deploy --stage $(STAGE)
 
 ## Delete STAGE and all its data (the app, then the infra stack); CONFIRM must repeat the stage's name.
 destroy: $(DEPLOY_STAMP)
+	@echo "destroy with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV), made from DEPLOY_PYTHON)"
 	$(DEPLOY_BIN)/python -m scripts.deploy destroy --stage $(STAGE) --confirm "$(CONFIRM)"
 
 clean:
