@@ -10,10 +10,10 @@ moto. Read amplification = index items read / listings within the radius.
 from __future__ import annotations
 
 import os
-import uuid
-from dataclasses import replace
 import statistics
 import sys
+import uuid
+from dataclasses import replace
 
 import boto3
 

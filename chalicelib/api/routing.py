@@ -252,8 +252,7 @@ def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> R
 def _error_answer(exc: domain.DomainError) -> tuple[int, dict[str, str], dict[str, str]]:
     """Chalice's error shape {"Code", "Message"} for a domain error, with its status and headers."""
     error = _HTTP_ERRORS[type(exc)]
-    retry = isinstance(exc, (domain.Busy, domain.RateLimited))
-    headers = {"Retry-After": str(exc.retry_after_s)} if retry else {}
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, (domain.Busy, domain.RateLimited)) else {}
     return error.STATUS_CODE, {"Code": error.__name__, "Message": str(exc)}, headers
 
 
