@@ -24,7 +24,7 @@ status: $(STAMP)
 
 ## Every test: unit, integration (moto in-process) and end-to-end (the real local stack over HTTP).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 ## The geo search benchmark: prints tables, writes docs/BENCHMARKS.md and docs/read_amplification.png.
 ## BENCH_QUICK=1 for the short run.
@@ -39,7 +39,7 @@ bench: $(BENCH_STAMP)
 ## (AS is also make's built-in name of the assembler, "as": only an AS you set counts.)
 ## A token for a demo user (AS=alice|bob|olga|provider-N, default alice) or a new user (NEW="Their Name"), from the running stack.
 token: $(STAMP)
-	@$(BIN)/python -m scripts.token $(if $(NEW),--new "$(NEW)",$(if $(filter-out default,$(origin AS)),$(AS),alice))
+	@$(BIN)/python -m scripts.token $(if $(NEW),--new "$(NEW)",$(if $(filter-out default,$(origin AS)),"$(AS)",alice))
 
 ## Check the books of the running local stack (or of the stage the environment names); exit 1 on drift.
 reconcile: $(STAMP)
@@ -85,17 +85,17 @@ lint: $(STAMP)
 
 ## One CloudFormation (SAM) template for STAGE, app and infra together: out/<stage>/package/ (then cfn-lint).
 package: $(DEPLOY_STAMP)
-	@echo "package with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV), made from DEPLOY_PYTHON)"
+	@echo "package with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV))"
 	$(DEPLOY_BIN)/python -m scripts.deploy package --stage $(STAGE)
 
 ## Deploy STAGE to the AWS account and region of your credentials: the infra stack, then the app (chalice).
 deploy: $(DEPLOY_STAMP)
-	@echo "deploy with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV), made from DEPLOY_PYTHON)"
+	@echo "deploy with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV))"
 	$(DEPLOY_BIN)/python -m scripts.deploy deploy --stage $(STAGE)
 
 ## Delete STAGE and all its data (the app, then the infra stack); CONFIRM must repeat the stage's name.
 destroy: $(DEPLOY_STAMP)
-	@echo "destroy with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV), made from DEPLOY_PYTHON)"
+	@echo "destroy with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV))"
 	$(DEPLOY_BIN)/python -m scripts.deploy destroy --stage $(STAGE) --confirm "$(CONFIRM)"
 
 clean:

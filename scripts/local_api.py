@@ -1,8 +1,9 @@
 """The API on this machine: what `chalice local --stage local --no-autoreload` serves, with two differences.
 
-- A path that no route matches answers 404 `NotFoundError` in the API's error shape, as the deployed API does
-  (its gateway response for MISSING_AUTHENTICATION_TOKEN, scripts/deploy.py). `chalice local` answers 403 and,
-  when the request had an Authorization header, quotes the whole header back.
+- A path that no route matches, or a method its route does not have, answers 404 `NotFoundError` in the API's
+  error shape, as the deployed API does (its gateway response for MISSING_AUTHENTICATION_TOKEN,
+  scripts/deploy.py). `chalice local` answers 403 (and, when the request had an Authorization header, quotes
+  the whole header back), or 405 for an unknown method.
 - Each request is logged once, by the app (one JSON line); http.server's access line is not printed, and
   library chatter stays below WARNING.
 
@@ -21,7 +22,8 @@ from typing import Any
 from chalice.cli.factory import CLIFactory
 from chalice.deploy.validate import validate_routes
 from chalice.local import (
-    ChaliceRequestHandler, LocalDevServer, LocalGateway, LocalGatewayException, RouteMatcher,
+    ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer, LocalGateway, LocalGatewayException,
+    RouteMatcher,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,12 +41,16 @@ class Gateway(LocalGateway):
     def __init__(self, app_object: Any, config: Any) -> None:
         super().__init__(app_object, config)
         self._routes = RouteMatcher(list(app_object.routes))
+        self._methods = {path: set(methods) for path, methods in app_object.routes.items()}
 
     def handle_request(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
         try:
-            self._routes.match_route(path)
+            route = self._routes.match_route(path).route
         except ValueError:
-            raise RouteNotFound({"Content-Type": "application/json"}, json.dumps(NO_ROUTE).encode()) from None
+            route = None
+        known = route is not None and (method in self._methods[route] or method == "OPTIONS")  # OPTIONS: CORS
+        if not known:
+            raise RouteNotFound({"Content-Type": "application/json"}, json.dumps(NO_ROUTE).encode())
         return super().handle_request(method, path, headers, body)
 
 
@@ -58,11 +64,16 @@ class RequestHandler(ChaliceRequestHandler):
 
 
 def server(host: str, port: int) -> LocalDevServer:
-    """The server `chalice local` would make: the stage's environment variables set in this process."""
+    """The server `chalice local` would make (chalice.local.create_local_server): the stage's environment
+    variables set in this process, and the app made a LocalChalice, whose current request is per thread (the
+    server answers each request on its own thread; a plain Chalice app would share one current request)."""
     os.environ["AWS_CHALICE_CLI_MODE"] = "true"  # as Chalice's CLI sets it
     config = CLIFactory(project_dir=str(ROOT), environ=os.environ).create_config_obj(chalice_stage_name=STAGE)
-    validate_routes(config.chalice_app.routes)  # as `chalice local` does: what deploy would refuse fails here too
-    return LocalDevServer(config.chalice_app, config, host, port, handler_cls=RequestHandler)
+    app = config.chalice_app
+    validate_routes(app.routes)  # as `chalice local` does: what deploy would refuse fails here too
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, config, host, port, handler_cls=RequestHandler)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -260,7 +260,7 @@ def main() -> int:
             )
         providers = [
             replace(p, user_id=provision.create_user(cognito, stack.user_pool_id, p.email, DEMO_PASSWORD, name=p.name))
-            for p in demo_data.demo_providers(int(os.environ.get("DEMO_PROVIDERS", "400")))
+            for p in demo_data.demo_providers(max(1, int(os.environ.get("DEMO_PROVIDERS", "400"))))
         ]
         seeded = demo_data.seed(listings=int(os.environ.get("DEMO_LISTINGS", "2400")), providers=providers)
 

@@ -182,8 +182,9 @@ def describe(error: ValidationError, where: str) -> str:
 
 
 def _require_json(request: Request) -> None:
-    """A body is JSON, and says so: a form-encoded or text body (curl -d without -H) is refused by name."""
-    content_type = (request.headers or {}).get("content-type", "")
+    """A body is JSON: one that says it is something else (curl -d without -H sends a form) is refused by
+    name. No Content-Type at all counts as JSON, as Chalice and API Gateway take it."""
+    content_type = (request.headers or {}).get("content-type", JSON)
     if content_type.split(";")[0].strip().lower() != JSON:
         raise domain.InvalidInput(
             f"Content-Type: send the body as JSON with 'Content-Type: {JSON}' (got {content_type or 'none'!r})"

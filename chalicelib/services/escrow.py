@@ -80,21 +80,25 @@ def pay(caller: Caller, order_id: str) -> tuple[Order, bool]:
     return _after_workflow(order_id, orders.PAYING, SETTLE_WAIT_S)
 
 
-def _token(order: Order) -> str:
-    """The token of the workflow's wait for this status, to decide with.
+def _claim(order: Order) -> str:
+    """Take the token of the workflow's wait for this status off the order, to send one decision with it.
 
-    It reaches the order a moment after the status. A decision that loses a race gets a definite answer
-    as soon as there is one: 409 once the status moved or another decision was taken in this wait (the
-    workflow is carrying it out), the token if the other decision could not be sent and gave it back.
-    Only while none of that is known after DECISION_WAIT_S: 429, retry."""
+    The token reaches the order a moment after the status. A decision that loses a race gets a definite
+    answer as soon as there is one: 409 once the status moved or another decision was taken in this wait
+    (Step Functions accepted it: the workflow is carrying it out); the token, if the other decision could
+    not be sent and gave it back. Only while none of that is known after DECISION_WAIT_S: 429, retry."""
     deadline = time.monotonic() + DECISION_WAIT_S
     current: Order | None = order
     while current is not None and current.status == order.status:
-        if current.task_token and current.token_status == current.status:
-            return current.task_token
-        taken = current.decision_in_flight()
-        if taken:
-            raise Conflict(f"the order was already decided ({taken}) and is being settled; read it again")
+        token = current.task_token
+        if token and current.token_status == current.status:
+            if order_store.claim_decision(order.order_id, order.status, token):
+                return token
+        else:
+            taken = current.decision_in_flight()
+            if taken:
+                raise Conflict(f"another decision ({taken}) was taken on this order and the escrow is carrying it "
+                               "out; read the order again")
         if time.monotonic() >= deadline:
             raise Busy("the escrow is still settling this order; try again in a moment", retry_after_s=RETRY_AFTER_S)
         time.sleep(POLL_S)
@@ -104,13 +108,20 @@ def _token(order: Order) -> str:
     raise Conflict(f"the order changed meanwhile and is now {current.status}")
 
 
+def _record_sent(order: Order, token: str, action: str) -> None:
+    """Mark the decision as taken, for the decisions that lost the race (best effort: it was taken already)."""
+    try:
+        order_store.mark_decision_sent(order.order_id, order.status, token, action)
+    except Exception:
+        logger.warning("escrow decision sent but not recorded: a decision racing it waits for the status instead",
+                       order_id=order.order_id, action=action, exc_info=True)
+
+
 def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] | None = None) -> tuple[Order, bool]:
     """Take an escrow action (deliver, confirm, refund, dispute, resolve) as the caller."""
     order = _load(caller, order_id)
     orders.check_action(order, action, caller, now())
-    token = _token(order)
-    if not order_store.claim_decision(order_id, order.status, token):
-        raise Conflict("the order changed meanwhile; read it again")
+    token = _claim(order)
     try:
         # `from`: the status the decision was taken in, so a step that fails can return to that status's wait.
         sent = workflow.send_decision(token, {"action": action, "from": order.status, **(decision or {})})
@@ -123,7 +134,7 @@ def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] 
         logger.info("escrow decision refused: the workflow's wait was over", order_id=order_id, action=action,
                     from_status=order.status)
         raise Conflict("the order changed meanwhile; read it again")
-    order_store.mark_decision_sent(order_id, order.status, token, action)
+    _record_sent(order, token, action)
     logger.info("escrow decision sent", order_id=order_id, action=action, from_status=order.status)
     return _after_workflow(order_id, order.status, SETTLE_WAIT_S)
 

@@ -54,7 +54,9 @@ def decide(client: Any, user: Any, order_id: str, action: str, body: dict[str, A
 
 def wait_for(client: Any, user: Any, order_id: str, status: str, timeout_s: float = SETTLE_TIMEOUT_S) -> dict:
     """The order once it has reached `status` (its timeline holds it: a short timer may already have moved it
-    on, however slowly this machine polls); fails with the order as it is if it does not in time."""
+    on, however slowly this machine polls); fails with the order as it is if it does not in time. A status the
+    order was in before (a step that failed and returned to it) counts too: wait for the wait's token
+    (`waiting`) when that matters."""
     deadline = time.monotonic() + timeout_s
     while True:
         order = client.get(f"/orders/{order_id}", user).body

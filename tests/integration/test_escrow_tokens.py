@@ -119,7 +119,7 @@ def test_a_decision_after_another_was_taken_in_this_wait_is_told_409_at_once(cha
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
     assert order_store.claim_decision(funded.order_id, "funded", "token-1")
     assert order_store.mark_decision_sent(funded.order_id, "funded", "token-1", "confirm")
-    with pytest.raises(Conflict, match="already decided"):
+    with pytest.raises(Conflict, match="another decision"):
         escrow.cancel(Caller(user_id=funded.buyer_id), funded.order_id)
     assert order_store.get(funded.order_id).status == "funded"  # the workflow carries the confirm out
 
@@ -140,6 +140,7 @@ def test_a_decision_waits_for_one_in_flight_that_gives_its_token_back_and_then_g
     assert order_store.claim_decision(funded.order_id, "funded", "token-1")
     sent: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(escrow, "SETTLE_WAIT_S", 0.0)  # the workflow is not executing here: answer at once
+    monkeypatch.setattr(escrow, "DECISION_WAIT_S", 120.0)  # however slowly the token comes back
     monkeypatch.setattr(workflow, "send_decision", lambda token, decision: sent.append((token, decision)) or True)
     giving_back = threading.Timer(0.3, order_store.return_token, (funded.order_id, "funded", "token-1"))
     giving_back.start()
