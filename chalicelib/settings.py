@@ -47,6 +47,10 @@ class Settings:
     cursor_secret: bytes  # optional override; otherwise a key generated once per stage (store/keys.py)
     message_rate_limit: int  # messages one user may send per window
     message_rate_window_s: int
+    search_rate_limit: int  # searches one user may make per window
+    search_rate_window_s: int
+    search_cache_s: float  # how long an instance keeps hot cells of the search indexes (0: off)
+    cell_counts_cache_s: float  # how long an instance keeps the search indexes' cell counts
     request_expiry_s: int  # an order request nobody accepts lapses after this long
     fee_bps: int  # the platform's fee, basis points of the price
     payment_rail: str  # "simulated" (deposits and withdrawals just happen) or "none" (refused)
@@ -91,6 +95,10 @@ def get_settings() -> Settings:
         cursor_secret=os.environ.get("CURSOR_SECRET", "").encode(),
         message_rate_limit=_int("MESSAGE_RATE_LIMIT", 30),
         message_rate_window_s=max(1, _int("MESSAGE_RATE_WINDOW_S", 60)),
+        search_rate_limit=_int("SEARCH_RATE_LIMIT", 120),
+        search_rate_window_s=max(1, _int("SEARCH_RATE_WINDOW_S", 60)),
+        search_cache_s=max(0, _int("SEARCH_CACHE_S", 0)),
+        cell_counts_cache_s=max(0, _int("CELL_COUNTS_CACHE_S", 60)),
         request_expiry_s=_int("REQUEST_EXPIRY_S", 48 * 3600),
         fee_bps=_int("FEE_BPS", 0),
         payment_rail=os.environ.get("PAYMENT_RAIL", "none" if stage == "prod" else "simulated"),

@@ -129,7 +129,9 @@ class SearchQuery(PageQuery):
     lon: Longitude
     radius_m: Annotated[int, Field(ge=1, le=20_000)] = 2000
     category: CategoryId | None = None
-    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    q: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_single_line)
+    ] | None = None
 
 
 class ConversationCreate(Body):
@@ -243,7 +245,18 @@ class ListingPage(BaseModel):
     next_cursor: str | None
 
 
-class SearchItemOut(ListingOut):
+class SearchItemOut(BaseModel):
+    """A pin on the map: what the search index holds; GET /listings/{id} gives the rest."""
+
+    listing_id: str
+    provider_id: str
+    title: str
+    category: str
+    price_cents: int
+    currency: str
+    lat: float
+    lon: float
+    privileged: bool
     distance_m: int
 
 

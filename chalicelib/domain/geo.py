@@ -400,3 +400,70 @@ def plan_cover(lat: float, lon: float, radius_m: float, max_ranges: int = 12) ->
             raise ValueError("radius too large for the Query budget")
         return _build_cover(c, coarse, parts, max_ranges)
     return _build_cover(c, fine, parts, max_ranges)
+
+
+# Cells for the nearest-first scan (domain/nearest.py): a cell is a geohash bit prefix, i.e. one
+# contiguous range of 12-character geohash keys, and a lat/lon box. Distances to a box are exact on the
+# sphere, widened by the 1 cm margin, so a cell is never thought farther (or nearer) than it is.
+
+TOTAL_BITS: int = _TOTAL_BITS
+Box = tuple[float, float, float, float]  # lat_lo, lat_hi, lon_lo, lon_hi
+
+
+def cell_box(prefix: int, depth: int) -> Box:
+    """The closed lat/lon box of the cell with `depth` leading geohash bits `prefix`."""
+    return _cell_bounds(prefix, depth)
+
+
+def cell_keys(prefix: int, depth: int) -> tuple[str, str]:
+    """The inclusive range of 12-character geohashes in the cell."""
+    shift = _TOTAL_BITS - depth
+    return _to_str(prefix << shift, GEOHASH_CHARS), _to_str(((prefix + 1) << shift) - 1, GEOHASH_CHARS)
+
+
+def key_value(geohash: str) -> int:
+    """A 12-character geohash as its 60-bit integer (its position in key order)."""
+    return _to_int(geohash[:GEOHASH_CHARS].ljust(GEOHASH_CHARS, "0"))
+
+
+def aligned_cells(low: int, high: int) -> list[tuple[int, int]]:
+    """The fewest aligned cells (prefix, depth) that exactly tile the key range [low, high]."""
+    return list(_aligned_blocks(low, high))
+
+
+def min_distance_m(lat: float, lon: float, box: Box) -> float:
+    """Least great-circle distance from the point to any point of the box, less 1 cm (never too far)."""
+    lat_lo, lat_hi, lon_lo, lon_hi = box
+    if lon_lo <= lon <= lon_hi:
+        if lat < lat_lo:
+            nearest = (lat_lo, lon)
+        elif lat > lat_hi:
+            nearest = (lat_hi, lon)
+        else:
+            return 0.0
+    else:
+        edge = lon_lo if lon < lon_lo else lon_hi
+        dlon = (edge - lon) * _DEG
+        cos_dlon = math.cos(dlon)
+        if cos_dlon <= 0.0:
+            foot = lat_lo if lat < 0 else lat_hi
+        else:
+            foot = math.atan(math.tan(lat * _DEG) / cos_dlon) / _DEG
+        nearest = (min(max(foot, lat_lo), lat_hi), edge)
+    return max(0.0, haversine_m(lat, lon, *nearest) - _MARGIN_M)
+
+
+def max_distance_m(lat: float, lon: float, box: Box) -> float:
+    """Greatest great-circle distance from the point to any point of the box (a corner), plus 1 cm."""
+    lat_lo, lat_hi, lon_lo, lon_hi = box
+    far_lon = lon_hi if lon - lon_lo < lon_hi - lon else lon_lo
+    return max(haversine_m(lat, lon, lat_lo, far_lon), haversine_m(lat, lon, lat_hi, far_lon)) + _MARGIN_M
+
+
+def partition_cells(lat: float, lon: float, radius_m: float, partition_chars: int) -> list[tuple[int, int]]:
+    """The cells (prefix, depth) of `partition_chars`-character geohash partitions that meet the circle.
+
+    Raises ValueError if the circle's bounding box reaches a pole or the antimeridian.
+    """
+    circle = _Circle(lat, lon, radius_m)
+    return [(cell[0], cell[1]) for cell in _partition_cells(circle, partition_chars, 5 * partition_chars)]

@@ -22,3 +22,11 @@ def matches_keyword(keyword: str, *texts: str) -> bool:
     """Case-insensitive substring match of the keyword in any of the texts."""
     needle = keyword.casefold()
     return any(needle in text.casefold() for text in texts)
+
+
+def keyword_text(title: str, description: str) -> str:
+    """What a keyword is matched against, kept in the keyword index: both texts casefolded, one per line.
+
+    A keyword has no line break (the API refuses control characters in it), so a match never spans both.
+    """
+    return f"{title.casefold()}\n{description.casefold()}"

@@ -108,13 +108,13 @@ def edit(caller: Caller, listing_id: str, changes: dict[str, Any]) -> Listing:
         raise InvalidInput("status: must be 'active' or 'paused'")
     if not changes:
         return listing
-    return listing_store.save(listings.with_changes(listing, changes, now_iso()))
+    return listing_store.save(listings.with_changes(listing, changes, now_iso()), listing)
 
 
 def delete(caller: Caller, listing_id: str) -> None:
     """Delete for good as far as clients can tell; the record stays for orders and chats that cite it."""
     listing = _get_owned(caller, listing_id)
-    listing_store.save(listings.with_changes(listing, {"status": listings.DELETED}, now_iso()))
+    listing_store.save(listings.with_changes(listing, {"status": listings.DELETED}, now_iso()), listing)
 
 
 def provider_listings(caller: Caller, provider_id: str, limit: int, cursor: str | None) -> Page:

@@ -7,14 +7,17 @@ from chalicelib.domain.errors import RateLimited
 from chalicelib.store import rate_limits as counter_store
 
 
-def check(user_id: str, action: str, limit: int, window_s: int, now: datetime) -> None:
-    """Count one `action` by the user in the current fixed window; RateLimited (429) once over `limit`."""
+def check(user_id: str, action: str, limit: int, window_s: int, now: datetime, plural: str | None = None) -> None:
+    """Count one `action` by the user in the current fixed window; RateLimited (429) once over `limit`.
+
+    `plural` names the action in the message (default: the action's name with an "s").
+    """
     window = int(now.timestamp()) // window_s
     window_ends = datetime.fromtimestamp((window + 1) * window_s, tz=timezone.utc)
     allowed = counter_store.hit(action, user_id, window, limit, expires_at=window_ends + timedelta(seconds=window_s))
     if not allowed:
         retry_after = max(1, int((window_ends - now).total_seconds() + 0.999))
         raise RateLimited(
-            f"too many {action.replace('_', ' ')}s: at most {limit} per {window_s} s; try again in {retry_after} s",
+            f"too many {plural or action.replace('_', ' ') + 's'}: at most {limit} per {window_s} s; try again in {retry_after} s",
             retry_after,
         )

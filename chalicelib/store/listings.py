@@ -1,44 +1,26 @@
 """Listings in DynamoDB: reads, conditional writes, the geo index Queries and first-listing grants."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Callable, Iterable
 
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import geo
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import Listing
-from chalicelib.store import tables
+from chalicelib.store import search_index, tables
 from chalicelib.store.models import CounterModel, ListingModel, ProfileModel
 from chalicelib.store.pages import one_page
 
 PRIVILEGED_COUNTER = "privileged_providers"
-BATCH_GET_SIZE = 100
-# botocore keeps 10 connections per client by default; one Query per connection.
-_query_pool = ThreadPoolExecutor(max_workers=10, thread_name_prefix="geo-query")
+# (table, quota) pairs whose counter this instance saw full: privileged status is for good and the quota
+# only fills, so once full the counter item (a single write hot spot) is never touched again.
+_quota_full: set[tuple[str, int]] = set()
 
 
 class AlreadyProvider(Exception):
     """The user published a first listing concurrently; publish again as an existing provider."""
-
-
-@dataclass(frozen=True)
-class GeoHit:
-    """What the thin geo index returns for one listing."""
-
-    listing_id: str
-    lat: float
-    lon: float
-    privileged: bool
-
-
-@dataclass(frozen=True)
-class GeoRead:
-    hits: list[GeoHit]
-    queries: int
 
 
 def _to_model(listing: Listing) -> ListingModel:
@@ -61,46 +43,11 @@ def _to_model(listing: Listing) -> ListingModel:
     if listing.version:
         model.version = listing.version
     if listing.is_active:
-        for attribute, value in geo_index_keys(listing).items():
+        for attribute, value in search_index.index_attributes(listing).items():
             setattr(model, attribute, value)
         model.provider_active = listing.provider_id
         model.provider_sk = f"{listing.created_at}#{listing.listing_id}"
     return model
-
-
-def geo_index_keys(listing: Listing) -> dict[str, str]:
-    """The key attributes of the four geo indexes for an active listing (see store/models.py)."""
-    cell5, cell4 = listing.geohash[:5], listing.geohash[:4]
-    return {
-        "g5": cell5,
-        "g5c": f"{listing.category}#{cell5}",
-        "g4": cell4,
-        "g4c": f"{listing.category}#{cell4}",
-    }
-
-
-@dataclass(frozen=True)
-class IndexQuery:
-    """One Query of a search: an index, a partition key value, and inclusive sort-key bounds."""
-
-    index_name: str
-    partition: str
-    low: str
-    high: str
-
-
-def plan_queries(cover: geo.Cover, category: str | None) -> list[IndexQuery]:
-    """The Queries that read a cover: the category's index when there is one, at the cover's partition size."""
-    index_name = f"geo{cover.partition_chars}" + ("_cat" if category else "")
-    return [
-        IndexQuery(
-            index_name=index_name,
-            partition=f"{category}#{key_range.partition}" if category else key_range.partition,
-            low=key_range.low,
-            high=key_range.high,
-        )
-        for key_range in cover.ranges
-    ]
 
 
 def stored_item(listing: Listing) -> dict[str, dict[str, Any]]:
@@ -136,19 +83,8 @@ def get(listing_id: str) -> Listing | None:
         return None
 
 
-def get_many(listing_ids: Iterable[str]) -> dict[str, Listing]:
-    """Full listings by id (missing ones are left out); BatchGetItem in chunks of 100."""
-    tables.bind()
-    ids = list(dict.fromkeys(listing_ids))
-    chunks = [ids[start : start + BATCH_GET_SIZE] for start in range(0, len(ids), BATCH_GET_SIZE)]
-    if len(chunks) > 1:
-        ListingModel._get_connection().connection.client  # create the shared client before fanning out
-    results = _query_pool.map(lambda chunk: [_from_model(m) for m in ListingModel.batch_get(chunk)], chunks)
-    return {listing.listing_id: listing for chunk in results for listing in chunk}
-
-
-def save(listing: Listing) -> Listing:
-    """Write a changed listing; refused (409) if someone else changed it since it was read."""
+def save(listing: Listing, before: Listing | None) -> Listing:
+    """Write a changed listing (`before` as it was read); refused (409) if someone else changed it since."""
     tables.bind()
     model = _to_model(listing)
     try:
@@ -157,20 +93,26 @@ def save(listing: Listing) -> Listing:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise Conflict("the listing was changed by another request; read it again") from exc
         raise
+    search_index.adjust_counts(before, listing)
     return replace(listing, version=int(model.version))
 
 
 def insert(listing: Listing) -> Listing:
     """Store a new listing of an existing provider."""
-    return save(listing)
+    return save(listing, None)
 
 
 def insert_many(listings: Iterable[Listing]) -> None:
-    """Bulk-load new listings (demo data, benchmarks): BatchWriteItem, no conditions."""
+    """Bulk-load new listings (demo data, benchmarks, reindexing): BatchWriteItem, no conditions."""
     tables.bind()
+    changes: dict[str, dict[str, int]] = {}
     with ListingModel.batch_write() as batch:
         for listing in listings:
             batch.save(_to_model(replace(listing, version=listing.version or 1)))
+            for name, deltas in search_index.count_changes(None, listing).items():
+                for attribute, delta in deltas.items():
+                    changes.setdefault(name, {})[attribute] = changes.get(name, {}).get(attribute, 0) + delta
+    search_index.apply_count_changes(changes)
 
 
 def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now: str) -> Listing:
@@ -183,7 +125,8 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
     """
     connection = tables.bind()
     profile = ProfileModel(user_id=user_id)
-    if quota > 0:
+    full_key = (CounterModel.Meta.table_name, quota)
+    if quota > 0 and full_key not in _quota_full:
         listing = make(True)
         try:
             with TransactWrite(connection=connection) as tx:
@@ -199,6 +142,7 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
                     condition=ProfileModel.user_id.exists() & ProfileModel.provider_since.does_not_exist(),
                 )
                 tx.save(_to_model(listing), condition=ListingModel.listing_id.does_not_exist())
+            search_index.adjust_counts(None, listing)
             return replace(listing, version=1)
         except TransactWriteError as exc:
             # PynamoDB sends puts before updates: [listing put, counter update, profile update].
@@ -206,6 +150,7 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
                 raise AlreadyProvider() from exc
             if not _condition_failed(exc, 1):
                 raise
+            _quota_full.add(full_key)
     listing = make(False)
     try:
         with TransactWrite(connection=connection) as tx:
@@ -219,6 +164,7 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
         if _condition_failed(exc, 1):  # [listing put, profile update]
             raise AlreadyProvider() from exc
         raise
+    search_index.adjust_counts(None, listing)
     return replace(listing, version=1)
 
 
@@ -253,20 +199,3 @@ def page_by_provider(
         },
     )
     return [_from_model(model) for model in page], next_key
-
-
-def _run_query(query: IndexQuery) -> list[GeoHit]:
-    index = getattr(ListingModel, query.index_name)
-    return [
-        GeoHit(model.listing_id, float(model.lat), float(model.lon), bool(model.privileged))
-        for model in index.query(query.partition, ListingModel.geohash.between(query.low, query.high))
-    ]
-
-
-def read_cover(cover: geo.Cover, category: str | None) -> GeoRead:
-    """Every active listing in the cover's key ranges: one Query per range, all under way at once."""
-    tables.bind()
-    ListingModel._get_connection().connection.client  # create the shared client before fanning out
-    futures = [_query_pool.submit(_run_query, query) for query in plan_queries(cover, category)]
-    hits = [hit for future in futures for hit in future.result()]
-    return GeoRead(hits=hits, queries=len(futures))

@@ -1,29 +1,34 @@
 """PynamoDB models: the only place that knows the tables' key layouts.
 
 Listings table — one item per listing, keyed by `id` (the listing id). While a listing is active it also
-carries the partition attributes of five sparse global secondary indexes (paused and deleted listings
-drop them, so they can never be found):
+carries the partition attributes of the search indexes of its tier (paused and deleted listings drop them,
+so they can never be found): privileged providers' listings in the `v…` indexes, the others in the `o…`:
 
-| index        | partition key                  | sort key                  | used by                      |
-|--------------|--------------------------------|---------------------------|------------------------------|
-| geo5         | `g5`  = geohash[:5]            | `gh` = geohash (12 chars) | search, radius <= a few km   |
-| geo5_cat     | `g5c` = category#geohash[:5]   | `gh`                      | search with a category       |
-| geo4         | `g4`  = geohash[:4]            | `gh`                      | search, large radius         |
-| geo4_cat     | `g4c` = category#geohash[:4]   | `gh`                      | search with a category       |
-| by_provider  | `provider_active`=provider_id  | `provider_sk`=created#id  | a user's active listings     |
+| index      | partition key                   | sort key                  | projects     | used by                    |
+|------------|---------------------------------|---------------------------|--------------|----------------------------|
+| vip3       | `v3`  = geohash[:3]             | `gh` = geohash (12 chars) | pin          | search, privileged tier    |
+| vip3_cat   | `v3c` = category#geohash[:3]    | `gh`                      | pin          | ... with a category        |
+| vtext3     | `v3`                            | `gh`                      | pin + `kw`   | ... with a keyword         |
+| pins4      | `o4`  = geohash[:4]             | `gh`                      | pin          | search, ordinary tier      |
+| pins4_cat  | `o4c` = category#geohash[:4]    | `gh`                      | pin          | ... with a category        |
+| text4      | `o4`                            | `gh`                      | pin + `kw`   | ... with a keyword         |
+| by_provider| `provider_active`=provider_id   | `provider_sk`=created#id  | all          | a user's active listings   |
 
-Why: a Query reads one partition key, and what it reads it pays for, filtered or not. Putting the
-category in the key means a category search reads only that category. The full 12-character geohash is
-the sort key (a GSI's keys need not be unique), so any geohash cell (down to ~4 cm) is one contiguous
-`BETWEEN` range: the search covers the circle with cells and reads ranges, not whole partitions (see
-chalicelib/domain/geo.py). Two partition sizes (geohash-5 cells are ~4.9 x 4.2 km at Shanghai, geohash-4
-~39 x 20 km) keep small searches spread over many keys (hot spots) while a 10-20 km search still needs
-only a few Queries.
+Why: a Query reads one partition key, and what it reads it pays for, filtered or not. The ranking puts
+privileged providers first at any distance, so they are a tier of their own, read first (domain/nearest.py):
+a sparse index (at most PRIVILEGED_QUOTA providers) in coarse geohash-3 partitions. The others are in
+geohash-4 partitions (~39 x 20 km at Shanghai): a search reads few partition keys, and the full 12-character
+geohash as sort key (a GSI's keys need not be unique) makes any geohash cell one contiguous `BETWEEN`
+range, so the scan reads the nearest cells first and stops when the page is certain. Putting the category
+in the key means a category search reads only that category.
 
-Read cost is item size, so the geo index entries are kept small: they project only the position and the
-privileged flag, the attributes they carry are stored under short names (`id`, `gh`, `la`, `lo`, `pv`),
-and listing ids are 26-character ULIDs — an entry is ~75 bytes, about a ninth of a full listing.
-bench/ measures what that buys.
+The entries project what a map pin needs (`PIN_PROJECTION`), so a page is read from the index alone, with
+no BatchGetItem of full listings; a pin entry is ~200 bytes. The keyword indexes add `kw`, the casefolded
+title and description, which a Query's filter matches (`contains`): a keyword search pays for what it
+reads within its budget, and parses only the matches. bench/ measures what that buys.
+
+How many entries each geohash-6 cell holds, per index partition, is kept in the system table
+(store/search_index.py): the scan sizes its reads with it.
 """
 from __future__ import annotations
 
@@ -39,12 +44,13 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
-GEO_PROJECTION = ["la", "lo", "pv"]  # stored names of lat, lon, privileged
+PIN_PROJECTION = ["la", "lo", "provider_id", "title", "category", "price_cents", "currency"]  # stored names
+KEYWORD_PROJECTION = [*PIN_PROJECTION, "kw"]
 
 
-def _geo_index(index_name: str, partition_attribute: str) -> GlobalSecondaryIndex["ListingModel"]:
-    """A thin geo index: `partition_attribute` (a geohash prefix, maybe behind the category) + `geohash`."""
-    meta = type("Meta", (), {"index_name": index_name, "projection": IncludeProjection(GEO_PROJECTION)})
+def _geo_index(index_name: str, partition_attribute: str, projected: list[str]) -> GlobalSecondaryIndex["ListingModel"]:
+    """A search index: `partition_attribute` (a geohash prefix, maybe behind the category) + `geohash`."""
+    meta = type("Meta", (), {"index_name": index_name, "projection": IncludeProjection(projected)})
     attributes = {
         "Meta": meta,
         partition_attribute: UnicodeAttribute(hash_key=True),
@@ -82,17 +88,20 @@ class ListingModel(Model):
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
-    g5 = UnicodeAttribute(null=True)
-    g5c = UnicodeAttribute(null=True)
-    g4 = UnicodeAttribute(null=True)
-    g4c = UnicodeAttribute(null=True)
+    v3 = UnicodeAttribute(null=True)
+    v3c = UnicodeAttribute(null=True)
+    o4 = UnicodeAttribute(null=True)
+    o4c = UnicodeAttribute(null=True)
+    kw = UnicodeAttribute(null=True)
     provider_active = UnicodeAttribute(null=True)
     provider_sk = UnicodeAttribute(null=True)
 
-    geo5 = _geo_index("geo5", "g5")
-    geo5_cat = _geo_index("geo5_cat", "g5c")
-    geo4 = _geo_index("geo4", "g4")
-    geo4_cat = _geo_index("geo4_cat", "g4c")
+    vip3 = _geo_index("vip3", "v3", PIN_PROJECTION)
+    vip3_cat = _geo_index("vip3_cat", "v3c", PIN_PROJECTION)
+    vtext3 = _geo_index("vtext3", "v3", KEYWORD_PROJECTION)
+    pins4 = _geo_index("pins4", "o4", PIN_PROJECTION)
+    pins4_cat = _geo_index("pins4_cat", "o4c", PIN_PROJECTION)
+    text4 = _geo_index("text4", "o4", KEYWORD_PROJECTION)
     by_provider = ProviderIndex()
 
 

@@ -1,0 +1,351 @@
+"""Nearest-first reading of a circle, one page at a time, within a fixed read budget.
+
+The map shows privileged providers first, then the nearest (domain/ranking.py). So the listings are read
+as tiers (privileged, then ordinary), each from its own geo index, nearest first:
+
+- Cells are geohash bit prefixes: each is one contiguous key range of its tier's index (a Query) and a
+  lat/lon box with an exact minimum and maximum distance to the centre (domain/geo.py).
+- A queue holds the unread cells of the circle by minimum distance. A wave pops the nearest ones, splits a
+  cell in two while it is estimated to hold more than SPLIT_AT entries (the per-cell counts the store keeps),
+  until the wave is expected to hold the rest of the page, then reads them all at once (contiguous cells
+  become one Query).
+- A hit is certain once its rounded distance is below the rounded minimum distance of every unread cell:
+  nothing unread can rank before it. Certain hits are emitted in rank order; the page stops at `limit`.
+- The budget (Queries, entries read, sequential waves) bounds every request. When it runs out, the page
+  returns what is certain, maybe nothing, and the position still advances to the frontier.
+
+A position is a rank key: everything ranking at or before it was on earlier pages. The next page skips the
+cells wholly before it (their rounded maximum distance is below its distance) and the hits at or before it,
+so it continues from the frontier instead of reading the circle again. Pages are exact: their union is
+every entry in the circle, in rank order, none twice, whatever the budget and however wrong the counts.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from chalicelib.domain import geo
+
+SPLIT_AT = 24.0  # entries: about 5 KB of pins, where one Query of half the cell beats reading it whole
+STRADDLE_SPLIT_AT = 12.0  # a cell across the position is split finer: what lies before it is read for nothing
+MAX_DEPTH = 40  # geohash-8 (~38 x 19 m): finer cells only add Queries
+MAX_WAVE_READS = 10  # Queries in flight at once (botocore's connection pool)
+WAVE_MARGIN = 1.3  # read ~30 % more than the page needs, so one wave usually makes the page certain
+MIN_CELL_LIMIT = 8  # entries a Query may return for a cell estimated (near) empty
+READ_LIMIT_FACTOR = 3.0  # ... or this many times its estimate: a wrong count costs a split, not the budget
+MAX_BOOST = 2  # a page that could not move gets twice the budget, up to 4 x
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one request may read: Queries, entries evaluated, sequential round trips."""
+
+    queries: int = 10
+    entries: int = 160
+    waves: int = 3
+
+    def times(self, factor: int) -> Budget:
+        return Budget(self.queries * factor, self.entries * factor, self.waves * factor)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One tier of the ranking and the geo index it is read from (partitions of `partition_chars`)."""
+
+    rank: int  # 0 ranks before 1 (domain/ranking.py)
+    name: str
+    partition_chars: int
+
+
+@dataclass(frozen=True)
+class Pin:
+    """What the map needs of a listing; the geo index entries carry exactly this."""
+
+    listing_id: str
+    provider_id: str
+    title: str
+    category: str
+    price_cents: int
+    currency: str
+    lat: float
+    lon: float
+    geohash: str
+    privileged: bool
+
+
+@dataclass(frozen=True)
+class Read:
+    """One Query: a tier's partition, an inclusive key range, where to resume, and at most `limit` entries."""
+
+    tier: Tier
+    partition: str
+    low: str
+    high: str
+    start_after: tuple[str, str] | None  # (geohash, listing_id) of the last entry read before
+    limit: int
+    cells: tuple[tuple[int, int], ...]  # the whole cells (prefix, depth) it reads, e.g. for a cache
+
+
+@dataclass
+class ReadResult:
+    pins: list[Pin]
+    resume: tuple[str, str] | None  # set when `limit` stopped the Query: the last entry it evaluated
+    evaluated: int  # entries read (a filtered Query reads more than it returns)
+    queries: int = 1  # 0 when answered without DynamoDB (a cache)
+
+
+Reader = Callable[[list[Read]], list[ReadResult]]  # runs one wave's reads concurrently
+Estimate = Callable[[Tier, int, int], float]  # tier, cell prefix, depth -> estimated entries
+
+
+@dataclass(frozen=True)
+class Position:
+    """Everything ranking at or before (tier, distance_m, listing_id) was on earlier pages.
+
+    `boost` counts the pages in a row that could not move (their budget ran out first): the next one
+    gets 2**boost times the budget, so no density makes the walk stall.
+    """
+
+    tier: int
+    distance_m: int
+    listing_id: str
+    boost: int = 0
+
+    def as_list(self) -> list[int | str]:
+        return [self.tier, self.distance_m, self.listing_id, self.boost]
+
+    @classmethod
+    def from_list(cls, raw: object) -> Position:
+        if not (isinstance(raw, list) and len(raw) == 4):
+            raise ValueError("not a position")
+        tier, distance_m, listing_id, boost = raw
+        if not (isinstance(tier, int) and isinstance(distance_m, int) and isinstance(listing_id, str)
+                and isinstance(boost, int) and 0 <= boost <= MAX_BOOST):
+            raise ValueError("not a position")
+        return cls(tier, distance_m, listing_id, boost)
+
+
+@dataclass(frozen=True)
+class Found:
+    pin: Pin
+    distance_m: int
+
+
+@dataclass
+class ScanPage:
+    found: list[Found]
+    next: Position | None
+    queries: int = 0
+    entries: int = 0
+    waves: int = 0
+    reads: list[Read] = field(default_factory=list)
+
+
+@dataclass(order=True)
+class _Queued:
+    min_m: float
+    seq: int
+    prefix: int = field(compare=False)
+    depth: int = field(compare=False)
+    max_m: float = field(compare=False)
+    start_after: tuple[str, str] | None = field(compare=False, default=None)
+    estimate: float | None = field(compare=False, default=None)  # known better than the counts say
+    straddles: bool = field(compare=False, default=False)  # holds entries on both sides of the position
+
+
+class _TierScan:
+    """The nearest-first scan of one tier, from a position, until the page is full or the budget is spent."""
+
+    def __init__(self, tier: Tier, lat: float, lon: float, radius_m: float, after: tuple[int, str] | None,
+                 estimate: Estimate, keyword: bool) -> None:
+        self.tier, self.lat, self.lon, self.radius_m = tier, lat, lon, radius_m
+        self.after = after
+        self.estimate = estimate
+        self.keyword = keyword
+        self.queue: list[_Queued] = []
+        self.held: list[tuple[int, str, Pin]] = []
+        self.seen: set[str] = set()
+        self._seq = 0
+        for prefix, depth in geo.partition_cells(lat, lon, radius_m, tier.partition_chars):
+            self._push(prefix, depth)
+
+    def _push(self, prefix: int, depth: int, start_after: tuple[str, str] | None = None,
+              estimate: float | None = None) -> None:
+        box = geo.cell_box(prefix, depth)
+        min_m = geo.min_distance_m(self.lat, self.lon, box)
+        if min_m > self.radius_m:
+            return
+        max_m = geo.max_distance_m(self.lat, self.lon, box)
+        straddles = False
+        if self.after is not None:
+            if round(max_m) < self.after[0]:
+                return  # every entry in it ranks before the position: it was on an earlier page
+            straddles = round(min_m) <= self.after[0]
+        self._seq += 1
+        heapq.heappush(self.queue, _Queued(min_m, self._seq, prefix, depth, max_m, start_after, estimate, straddles))
+
+    def _estimate(self, cell: _Queued) -> float:
+        return cell.estimate if cell.estimate is not None else self.estimate(self.tier, cell.prefix, cell.depth)
+
+    @property
+    def frontier_m(self) -> float:
+        """No unread entry is nearer than this."""
+        return self.queue[0].min_m if self.queue else math.inf
+
+    @property
+    def exhausted(self) -> bool:
+        return not self.queue and not self.held
+
+    def emit(self, room: int) -> list[Found]:
+        """The held hits that are certain, in rank order, at most `room`."""
+        out: list[Found] = []
+        bound = math.inf if not self.queue else round(self.frontier_m)
+        while self.held and len(out) < room and self.held[0][0] < bound:
+            distance_m, _listing_id, pin = heapq.heappop(self.held)
+            out.append(Found(pin, distance_m))
+        return out
+
+    def plan_wave(self, wanted: float, budget_queries: int, budget_entries: int) -> list[Read]:
+        """Pop the nearest cells (splitting dense ones) until they should hold `wanted` entries.
+
+        Each cell may return up to READ_LIMIT_FACTOR x its estimate (at least MIN_CELL_LIMIT); the wave
+        takes no more cells than the entry budget allows those limits, and at least one.
+        """
+        cells: list[tuple[_Queued, int]] = []
+        expected, limits = 0.0, 0
+        max_cells = min(MAX_WAVE_READS, budget_queries)
+        while self.queue and len(cells) < max_cells and (expected < wanted or not cells):
+            cell = self.queue[0]
+            estimate = self._estimate(cell)
+            split_at = STRADDLE_SPLIT_AT if cell.straddles else SPLIT_AT
+            if estimate > split_at and cell.depth < MAX_DEPTH and cell.start_after is None:
+                heapq.heappop(self.queue)
+                half = None if cell.estimate is None else cell.estimate / 2
+                self._push(cell.prefix << 1, cell.depth + 1, estimate=half)
+                self._push((cell.prefix << 1) | 1, cell.depth + 1, estimate=half)
+                continue
+            limit = max(MIN_CELL_LIMIT, math.ceil(READ_LIMIT_FACTOR * estimate))
+            if cells and limits + limit > budget_entries:
+                break
+            heapq.heappop(self.queue)
+            limit = min(limit, budget_entries - limits)
+            cells.append((cell, limit))
+            expected += estimate
+            limits += limit
+        return self._reads(cells)
+
+    def _reads(self, cells: list[tuple[_Queued, int]]) -> list[Read]:
+        """Contiguous cells of one partition become one Query, whose limit is the sum of theirs."""
+        cells.sort(key=lambda pair: (pair[0].prefix << (geo.TOTAL_BITS - pair[0].depth)))
+        groups: list[list[tuple[_Queued, int]]] = []
+        for cell, limit in cells:
+            if groups and self._joins(groups[-1][-1][0], cell):
+                groups[-1].append((cell, limit))
+            else:
+                groups.append([(cell, limit)])
+        reads = []
+        for group in groups:
+            first, last = group[0][0], group[-1][0]
+            low = geo.cell_keys(first.prefix, first.depth)[0]
+            high = geo.cell_keys(last.prefix, last.depth)[1]
+            whole = tuple((cell.prefix, cell.depth) for cell, _ in group if cell.start_after is None)
+            reads.append(Read(self.tier, low[: self.tier.partition_chars], low, high, first.start_after,
+                              sum(limit for _, limit in group), whole))
+        return reads
+
+    def _joins(self, before: _Queued, cell: _Queued) -> bool:
+        end = (before.prefix + 1) << (geo.TOTAL_BITS - before.depth)
+        start = cell.prefix << (geo.TOTAL_BITS - cell.depth)
+        same_partition = (before.prefix >> (before.depth - 5 * self.tier.partition_chars)) == (
+            cell.prefix >> (cell.depth - 5 * self.tier.partition_chars)
+        )
+        return end == start and same_partition and cell.start_after is None
+
+    def take(self, read: Read, result: ReadResult) -> None:
+        """Hold the hits of a read; queue what a limit left unread of its range."""
+        for pin in result.pins:
+            if pin.listing_id in self.seen:
+                continue
+            distance = geo.haversine_m(self.lat, self.lon, pin.lat, pin.lon)
+            if distance > self.radius_m:
+                continue
+            rounded = round(distance)
+            if self.after is not None and (rounded, pin.listing_id) <= self.after:
+                continue
+            self.seen.add(pin.listing_id)
+            heapq.heappush(self.held, (rounded, pin.listing_id, pin))
+        if result.resume is None:
+            return
+        resume_at, high = geo.key_value(result.resume[0]), geo.key_value(read.high)
+        low = geo.key_value(read.low)
+        read_share = max(1e-9, (resume_at - low + 1) / (high - low + 1))
+        density = result.evaluated / read_share  # entries the whole range seems to hold
+        for index, (prefix, depth) in enumerate(geo.aligned_cells(resume_at, high)):
+            share = (1 << (geo.TOTAL_BITS - depth)) / (high - low + 1)
+            self._push(prefix, depth, start_after=result.resume if index == 0 else None, estimate=density * share)
+
+
+def scan_page(lat: float, lon: float, radius_m: float, tiers: Sequence[Tier], after: Position | None, limit: int,
+              budget: Budget, read: Reader, estimate: Estimate, keyword: bool = False) -> ScanPage:
+    """One page of the circle's entries in rank order, after `after`, reading at most `budget`.
+
+    `keyword` says the reads are filtered (few of the entries read are returned): waves then read as much
+    of the budget as they may instead of sizing themselves to the page.
+    """
+    page = ScanPage(found=[], next=None)
+    if after is not None and after.boost:
+        budget = budget.times(2 ** after.boost)
+    first_tier = after.tier if after is not None else 0
+    for tier_index in range(first_tier, len(tiers)):
+        tier = tiers[tier_index]
+        start = (after.distance_m, after.listing_id) if after is not None and after.tier == tier_index else None
+        scan = _TierScan(tier, lat, lon, radius_m, start, estimate, keyword)
+        emitted: list[Found] = []
+        while True:
+            emitted.extend(scan.emit(limit - len(page.found) - len(emitted)))
+            if len(page.found) + len(emitted) >= limit or not scan.queue:
+                break
+            queries_left, entries_left = budget.queries - page.queries, budget.entries - page.entries
+            if page.waves >= budget.waves or queries_left <= 0 or entries_left <= 0:
+                page.found.extend(emitted)
+                page.next = _stopped_at(tier_index, emitted, scan, after)
+                return page
+            need = limit - len(page.found) - len(emitted)
+            wanted = entries_left / 2 if keyword else max(1.0, WAVE_MARGIN * need - len(scan.held))
+            reads = scan.plan_wave(wanted, queries_left, entries_left)
+            if not reads:
+                continue
+            results = read(reads)
+            page.waves += 1
+            page.reads.extend(reads)
+            for one, result in zip(reads, results):
+                page.queries += result.queries
+                page.entries += result.evaluated
+                scan.take(one, result)
+        page.found.extend(emitted)
+        if len(page.found) >= limit:
+            if not scan.exhausted:
+                last = page.found[-1]
+                page.next = Position(tier_index, last.distance_m, last.pin.listing_id)
+            elif tier_index + 1 < len(tiers):
+                page.next = Position(tier_index + 1, -1, "")
+            return page
+    return page
+
+
+def _stopped_at(tier_index: int, emitted: list[Found], scan: _TierScan, after: Position | None) -> Position:
+    """Where a page cut short by its budget leaves off: after what it emitted, and after the frontier.
+
+    Every hit rounding below the frontier was certain and emitted (the page had room), so the position may
+    move up to (rounded frontier, "") even when the page emitted nothing. A page that could not move at all
+    passes a bigger budget to the next.
+    """
+    candidates = [(round(scan.frontier_m), "")]
+    if emitted:
+        candidates.append((emitted[-1].distance_m, emitted[-1].pin.listing_id))
+    distance_m, listing_id = max(candidates)
+    if after is None or after.tier != tier_index or (distance_m, listing_id) > (after.distance_m, after.listing_id):
+        return Position(tier_index, distance_m, listing_id)
+    return Position(tier_index, after.distance_m, after.listing_id, min(MAX_BOOST, after.boost + 1))
