@@ -1,24 +1,28 @@
 """The search indexes of the nearest-first scan as a DynamoDB cost model, to run the real scan over 200,000 listings.
 
 Each index partition is a list sorted by (geohash, listing id), the order a Query returns entries with equal
-sort keys in is by table key, as DynamoDB keeps them); a Read is answered by bisection with its Limit and
-ExclusiveStartKey, and costs what DynamoDB charges: the entries' total size rounded up to 4 KB, half a unit
-per 4 KB (eventually consistent), at least half a unit per Query (bench/dynamo_model.py). Entry sizes are
-the real projected entries (table key, index keys, projected attributes) as the store writes them.
-bench/model_check.py checks the answers against moto.
+sort keys in (by table key, as DynamoDB keeps them); a Read is answered by bisection with its Limit and
+ExclusiveStartKey, stops at the Limit or at 1 MB of entries read as DynamoDB does (returning where it stopped
+even when nothing follows), and costs what DynamoDB charges: the
+entries' total size rounded up to 4 KB, half a unit per 4 KB (eventually consistent), at least half a unit
+per Query (bench/dynamo_model.py). A keyword is matched by the Query's filter: the entries it does not match
+are read (and paid for) but not returned. Entry sizes are the real projected entries (table key, index keys,
+projected attributes) as the store writes them. The cell counts are those the store keeps (one item per index
+partition in the system table). bench/model_check.py checks the answers against moto.
 """
 from __future__ import annotations
 
 import bisect
 import math
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Hashable
+from typing import Any
 
-from bench.dynamo_model import UNIT_BYTES, item_size
+from bench.dynamo_model import EVENTUALLY_CONSISTENT, PAGE_BYTES, UNIT_BYTES, item_size
 from chalicelib.domain.cell_counts import COUNT_CHARS, CellCounts
 from chalicelib.domain.listings import Listing
-from chalicelib.domain.nearest import Pin, Read, ReadResult, Tier
+from chalicelib.domain.nearest import Estimate, Pin, Read, Reader, ReadResult, Tier
 from chalicelib.store import search_index
 from chalicelib.store.listings import stored_item
 from chalicelib.store.models import KEYWORD_PROJECTION, PIN_PROJECTION
@@ -40,6 +44,18 @@ class Ledger:
     queries: int = 0
     entries: int = 0
     by_partition: dict[Hashable, float] = field(default_factory=lambda: defaultdict(float))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One Query's answer as DynamoDB gives it: the items returned, in order, and where it stopped."""
+
+    pins: list[Pin]
+    evaluated: int
+    resume: tuple[str, str] | None
+    units: float
+    partition_value: str
+    index_name: str
 
 
 class ScanIndexes:
@@ -74,32 +90,65 @@ class ScanIndexes:
             partition.rows = [partition.rows[i] for i in order]
         self._cell_counts = {key: CellCounts(counts) for key, counts in self.counts.items()}
 
-    def estimate(self, category: str | None) -> "callable":
+    def estimate(self, category: str | None) -> Estimate:
+        """The scan's estimate as services/search.run builds it: the counts of the plain or category index."""
         def estimate(tier: Tier, prefix: int, depth: int) -> float:
-            return self._cell_counts[(tier.name, category)].estimate(prefix, depth)
+            counts = self._cell_counts.get((tier.name, category))
+            return counts.estimate(prefix, depth) if counts is not None else 0.0
         return estimate
 
-    def reader(self, category: str | None, keyword: str | None, ledger: Ledger) -> "callable":
+    def reader(self, category: str | None, keyword: str | None, ledger: Ledger) -> Reader:
+        """Answers a wave of Reads as store/search_index.read_wave would (without its hot-cell cache)."""
         def read(reads: list[Read]) -> list[ReadResult]:
-            return [self._query(one, category, keyword, ledger) for one in reads]
+            return [self.result(self.query(one, category, keyword), ledger) for one in reads]
         return read
 
-    def _query(self, read: Read, category: str | None, keyword: str | None, ledger: Ledger) -> ReadResult:
+    @staticmethod
+    def result(answer: Answer, ledger: Ledger) -> ReadResult:
+        ledger.units += answer.units
+        ledger.queries += 1
+        ledger.entries += answer.evaluated
+        ledger.by_partition[(answer.index_name, answer.partition_value)] += answer.units
+        return ReadResult(pins=answer.pins, resume=answer.resume, evaluated=answer.evaluated)
+
+    def query(self, read: Read, category: str | None, keyword: str | None) -> Answer:
+        """One Query of a Read, as store/search_index._query sends it (`keyword` casefolded)."""
         choice = search_index.index_for(read.tier, category, keyword is not None)
         partition_value = f"{category}#{read.partition}" if choice.category_in_key else read.partition
         partition = self.partitions.get((choice.index_name, partition_value), _Partition())
         start = (bisect.bisect_right(partition.keys, read.start_after) if read.start_after is not None
                  else bisect.bisect_left(partition.keys, (read.low, "")))
         stop = bisect.bisect_right(partition.keys, (read.high, "\uffff"))
-        end = min(stop, start + read.limit)
+        end, size = start, 0
+        while end < min(stop, start + read.limit) and size + partition.rows[end][0] <= PAGE_BYTES:
+            size += partition.rows[end][0]
+            end += 1
         rows = partition.rows[start:end]
-        size = sum(row[0] for row in rows)
-        units = max(1, math.ceil(size / UNIT_BYTES)) * 0.5
-        ledger.units += units
-        ledger.queries += 1
-        ledger.entries += len(rows)
-        ledger.by_partition[(choice.index_name, partition_value)] += units
         pins = [row[1] for row in rows
                 if keyword is None or (keyword in row[3] and (category is None or row[2] == category))]
-        resume = partition.keys[end - 1] if end < stop and rows else None
-        return ReadResult(pins=pins, resume=resume, evaluated=len(rows))
+        return Answer(
+            pins=pins,
+            evaluated=len(rows),
+            # DynamoDB stops at the Limit or at 1 MB without looking further: it returns where it stopped even
+            # when nothing follows in the range.
+            resume=partition.keys[end - 1] if rows and (end < stop or len(rows) == read.limit) else None,
+            units=max(1, math.ceil(size / UNIT_BYTES)) * EVENTUALLY_CONSISTENT,
+            partition_value=partition_value,
+            index_name=choice.index_name,
+        )
+
+    def count_items(self) -> dict[str, dict[str, Any]]:
+        """The cell counts as the system table holds them: name -> item (wire form)."""
+        items: dict[str, dict[str, Any]] = {}
+        for tier in search_index.TIERS:
+            for (tier_name, category), counts in self.counts.items():
+                if tier_name != tier.name:
+                    continue
+                choice = search_index.index_for(tier, category, False)
+                for cell, count in counts.items():
+                    partition = cell[: tier.partition_chars]
+                    value = f"{category}#{partition}" if category else partition
+                    name = f"{search_index.COUNTS_PREFIX}#{choice.index_name}#{value}"
+                    item = items.setdefault(name, {"name": {"S": name}})
+                    item["c" + cell[tier.partition_chars:]] = {"N": str(count)}
+        return items

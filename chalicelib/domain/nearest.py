@@ -26,16 +26,18 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from chalicelib.domain import geo
+from chalicelib.domain import frontier, geo
+from chalicelib.domain.frontier import Leaf
 
-SPLIT_AT = 24.0  # entries: about 5 KB of pins, where one Query of half the cell beats reading it whole
+SPLIT_AT = 16.0  # entries: about 3 KB of pins; measured in bench/ against 12-32
 STRADDLE_SPLIT_AT = 12.0  # a cell across the position is split finer: what lies before it is read for nothing
-MAX_DEPTH = 40  # geohash-8 (~38 x 19 m): finer cells only add Queries
+MAX_DEPTH = 60  # a whole 12-character geohash: counts stop splits long before, learned densities may not
 MAX_WAVE_READS = 10  # Queries in flight at once (botocore's connection pool)
 WAVE_MARGIN = 1.3  # read ~30 % more than the page needs, so one wave usually makes the page certain
 MIN_CELL_LIMIT = 8  # entries a Query may return for a cell estimated (near) empty
 READ_LIMIT_FACTOR = 3.0  # ... or this many times its estimate: a wrong count costs a split, not the budget
 MAX_BOOST = 2  # a page that could not move gets twice the budget, up to 4 x
+MAX_FRONTIER_CHARS = 1100  # what the unread cells may take in a cursor (API cursors are at most 2,048 characters)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,12 @@ class Read:
     high: str
     start_after: tuple[str, str] | None  # (geohash, listing_id) of the last entry read before
     limit: int
-    cells: tuple[tuple[int, int], ...]  # the whole cells (prefix, depth) it reads, e.g. for a cache
+    parts: tuple[tuple[int, int], ...]  # the cells (prefix, depth) it reads, in key order; the first from start_after
+
+    @property
+    def cells(self) -> tuple[tuple[int, int], ...]:
+        """The cells it reads whole (e.g. for a cache)."""
+        return self.parts[1:] if self.start_after is not None else self.parts
 
 
 @dataclass
@@ -102,29 +109,34 @@ Estimate = Callable[[Tier, int, int], float]  # tier, cell prefix, depth -> esti
 
 @dataclass(frozen=True)
 class Position:
-    """Everything ranking at or before (tier, distance_m, listing_id) was on earlier pages.
+    """Where a walk stands: everything ranking at or before (tier, distance_m, listing_id) was on earlier
+    pages, and in that tier only the cells in `unread` (domain/frontier.py; "" = all of them) are left.
 
-    `boost` counts the pages in a row that could not move (their budget ran out first): the next one
-    gets 2**boost times the budget, so no density makes the walk stall.
+    `boost` counts the pages in a row that emitted nothing (their budget ran out first): the next one gets
+    2**boost times the budget.
     """
 
     tier: int
     distance_m: int
     listing_id: str
     boost: int = 0
+    unread: str = ""
+    resumes: tuple[frontier.Resume, ...] = ()
 
-    def as_list(self) -> list[int | str]:
-        return [self.tier, self.distance_m, self.listing_id, self.boost]
+    def as_list(self) -> list[object]:
+        return [self.tier, self.distance_m, self.listing_id, self.boost, self.unread, [list(r) for r in self.resumes]]
 
     @classmethod
     def from_list(cls, raw: object) -> Position:
-        if not (isinstance(raw, list) and len(raw) == 4):
+        if not (isinstance(raw, list) and len(raw) == 6):
             raise ValueError("not a position")
-        tier, distance_m, listing_id, boost = raw
+        tier, distance_m, listing_id, boost, unread, resumes = raw
         if not (isinstance(tier, int) and isinstance(distance_m, int) and isinstance(listing_id, str)
-                and isinstance(boost, int) and 0 <= boost <= MAX_BOOST):
+                and isinstance(boost, int) and 0 <= boost <= MAX_BOOST and isinstance(unread, str)
+                and isinstance(resumes, list)
+                and all(isinstance(r, list) and len(r) == 2 and all(isinstance(x, str) for x in r) for r in resumes)):
             raise ValueError("not a position")
-        return cls(tier, distance_m, listing_id, boost)
+        return cls(tier, distance_m, listing_id, boost, unread, tuple((r[0], r[1]) for r in resumes))
 
 
 @dataclass(frozen=True)
@@ -159,17 +171,20 @@ class _TierScan:
     """The nearest-first scan of one tier, from a position, until the page is full or the budget is spent."""
 
     def __init__(self, tier: Tier, lat: float, lon: float, radius_m: float, after: tuple[int, str] | None,
-                 estimate: Estimate, keyword: bool) -> None:
+                 unread: list[Leaf] | None, estimate: Estimate) -> None:
         self.tier, self.lat, self.lon, self.radius_m = tier, lat, lon, radius_m
         self.after = after
         self.estimate = estimate
-        self.keyword = keyword
         self.queue: list[_Queued] = []
         self.held: list[tuple[int, str, Pin]] = []
         self.seen: set[str] = set()
+        self.done: list[tuple[Read, ReadResult, set[str]]] = []  # every read of this page, and the hits it gave
         self._seq = 0
-        for prefix, depth in geo.partition_cells(lat, lon, radius_m, tier.partition_chars):
-            self._push(prefix, depth)
+        self.partitions = geo.partition_cells(lat, lon, radius_m, tier.partition_chars)
+        if unread is None:
+            unread = [Leaf(prefix, depth) for prefix, depth in self.partitions]
+        for leaf in unread:
+            self._push(leaf.prefix, leaf.depth, start_after=leaf.start_after)
 
     def _push(self, prefix: int, depth: int, start_after: tuple[str, str] | None = None,
               estimate: float | None = None) -> None:
@@ -250,9 +265,9 @@ class _TierScan:
             first, last = group[0][0], group[-1][0]
             low = geo.cell_keys(first.prefix, first.depth)[0]
             high = geo.cell_keys(last.prefix, last.depth)[1]
-            whole = tuple((cell.prefix, cell.depth) for cell, _ in group if cell.start_after is None)
+            parts = tuple((cell.prefix, cell.depth) for cell, _ in group)
             reads.append(Read(self.tier, low[: self.tier.partition_chars], low, high, first.start_after,
-                              sum(limit for _, limit in group), whole))
+                              sum(limit for _, limit in group), parts))
         return reads
 
     def _joins(self, before: _Queued, cell: _Queued) -> bool:
@@ -265,6 +280,8 @@ class _TierScan:
 
     def take(self, read: Read, result: ReadResult) -> None:
         """Hold the hits of a read; queue what a limit left unread of its range."""
+        hits: set[str] = set()
+        self.done.append((read, result, hits))
         for pin in result.pins:
             if pin.listing_id in self.seen:
                 continue
@@ -275,6 +292,7 @@ class _TierScan:
             if self.after is not None and (rounded, pin.listing_id) <= self.after:
                 continue
             self.seen.add(pin.listing_id)
+            hits.add(pin.listing_id)
             heapq.heappush(self.held, (rounded, pin.listing_id, pin))
         if result.resume is None:
             return
@@ -286,13 +304,61 @@ class _TierScan:
             share = (1 << (geo.TOTAL_BITS - depth)) / (high - low + 1)
             self._push(prefix, depth, start_after=result.resume if index == 0 else None, estimate=density * share)
 
+    def unread(self) -> list[Leaf]:
+        """The cells the next page must read: the queue, and again each read cell whose hits are still held.
+
+        A read cell is whole, or its first part resumes after an entry, or it ends where a limit stopped the
+        read (the rest is queued). A held hit no leaf covers (an entry read before a resume point) makes the
+        cell holding it be read again from its start.
+        """
+        held = {listing_id: pin for _, listing_id, pin in self.held}
+        leaves: list[Leaf] = [Leaf(cell.prefix, cell.depth, cell.start_after) for cell in self.queue]
+        for read, result, hits in self.done:
+            mine = [held[listing_id] for listing_id in hits if listing_id in held]
+            if not mine:
+                continue
+            low = geo.key_value(read.low)
+            end = geo.key_value(result.resume[0]) - 1 if result.resume is not None else geo.key_value(read.high)
+            keys = {geo.key_value(pin.geohash) for pin in mine}
+            for prefix, depth in geo.aligned_cells(low, end):
+                first, last = prefix << (geo.TOTAL_BITS - depth), ((prefix + 1) << (geo.TOTAL_BITS - depth)) - 1
+                if any(first <= key <= last for key in keys):
+                    resumes = read.start_after is not None and first <= geo.key_value(read.start_after[0]) <= last
+                    leaves.append(Leaf(prefix, depth, read.start_after if resumes else None))
+        for pin in held.values():
+            key = geo.key_value(pin.geohash)
+            index = next((i for i, leaf in enumerate(leaves) if _holds(leaf, key)), None)
+            if index is None:
+                leaves.append(Leaf(key, geo.TOTAL_BITS))
+            elif leaves[index].start_after is not None and pin.geohash <= leaves[index].start_after[0]:
+                # DynamoDB does not say how entries with one geohash are ordered: read the cell again whole
+                leaves[index] = Leaf(leaves[index].prefix, leaves[index].depth)
+        return leaves
+
+    def position(self, tier_index: int, last: tuple[int, str], boost: int) -> Position:
+        """The position after `last`, with this scan's unread cells, coarsened until they fit a cursor."""
+        leaves = self.unread()
+        while True:
+            packed, resumes = frontier.encode(self.partitions, leaves)
+            if len(packed) + 48 * len(resumes) <= MAX_FRONTIER_CHARS:
+                return Position(tier_index, last[0], last[1], boost, packed, tuple(resumes))
+            coarser = frontier.coarsen(self.partitions, leaves)
+            if coarser == leaves:
+                return Position(tier_index, last[0], last[1], boost)
+            leaves = coarser
+
+
+def _holds(leaf: Leaf, key: int) -> bool:
+    return (key >> (geo.TOTAL_BITS - leaf.depth)) == leaf.prefix
+
 
 def scan_page(lat: float, lon: float, radius_m: float, tiers: Sequence[Tier], after: Position | None, limit: int,
               budget: Budget, read: Reader, estimate: Estimate, keyword: bool = False) -> ScanPage:
     """One page of the circle's entries in rank order, after `after`, reading at most `budget`.
 
     `keyword` says the reads are filtered (few of the entries read are returned): waves then read as much
-    of the budget as they may instead of sizing themselves to the page.
+    of the budget as they may instead of sizing themselves to the page. Raises ValueError for a position
+    whose unread cells do not fit this circle.
     """
     page = ScanPage(found=[], next=None)
     if after is not None and after.boost:
@@ -300,8 +366,13 @@ def scan_page(lat: float, lon: float, radius_m: float, tiers: Sequence[Tier], af
     first_tier = after.tier if after is not None else 0
     for tier_index in range(first_tier, len(tiers)):
         tier = tiers[tier_index]
-        start = (after.distance_m, after.listing_id) if after is not None and after.tier == tier_index else None
-        scan = _TierScan(tier, lat, lon, radius_m, start, estimate, keyword)
+        start, unread = None, None
+        if after is not None and after.tier == tier_index:
+            start = (after.distance_m, after.listing_id)
+            if after.unread:
+                partitions = geo.partition_cells(lat, lon, radius_m, tier.partition_chars)
+                unread = frontier.decode(partitions, after.unread, list(after.resumes))
+        scan = _TierScan(tier, lat, lon, radius_m, start, unread, estimate)
         emitted: list[Found] = []
         while True:
             emitted.extend(scan.emit(limit - len(page.found) - len(emitted)))
@@ -328,7 +399,7 @@ def scan_page(lat: float, lon: float, radius_m: float, tiers: Sequence[Tier], af
         if len(page.found) >= limit:
             if not scan.exhausted:
                 last = page.found[-1]
-                page.next = Position(tier_index, last.distance_m, last.pin.listing_id)
+                page.next = scan.position(tier_index, (last.distance_m, last.pin.listing_id), 0)
             elif tier_index + 1 < len(tiers):
                 page.next = Position(tier_index + 1, -1, "")
             return page
@@ -339,13 +410,13 @@ def _stopped_at(tier_index: int, emitted: list[Found], scan: _TierScan, after: P
     """Where a page cut short by its budget leaves off: after what it emitted, and after the frontier.
 
     Every hit rounding below the frontier was certain and emitted (the page had room), so the position may
-    move up to (rounded frontier, "") even when the page emitted nothing. A page that could not move at all
+    move up to (rounded frontier, "") even when the page emitted nothing. A page that emitted nothing
     passes a bigger budget to the next.
     """
     candidates = [(round(scan.frontier_m), "")]
     if emitted:
         candidates.append((emitted[-1].distance_m, emitted[-1].pin.listing_id))
-    distance_m, listing_id = max(candidates)
-    if after is None or after.tier != tier_index or (distance_m, listing_id) > (after.distance_m, after.listing_id):
-        return Position(tier_index, distance_m, listing_id)
-    return Position(tier_index, after.distance_m, after.listing_id, min(MAX_BOOST, after.boost + 1))
+    if after is not None and after.tier == tier_index:
+        candidates.append((after.distance_m, after.listing_id))
+    boost = 0 if emitted or after is None else min(MAX_BOOST, after.boost + 1)
+    return scan.position(tier_index, max(candidates), boost)

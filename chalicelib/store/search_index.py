@@ -276,15 +276,16 @@ def adjust_counts(before: Listing | None, after: Listing | None) -> None:
 _counts_cache: dict[tuple[str, str], tuple[float, dict[str, int]]] = {}
 
 
-def cell_counts(tier: Tier, category: str | None, partitions: Iterable[str]) -> CellCounts:
-    """The counts of a tier's index (plain or by category) in these partitions, through the instance cache."""
+def cell_counts(tier: Tier, category: str | None, partitions: Iterable[str], fresh: bool = False) -> CellCounts:
+    """The counts of a tier's index (plain or by category) in these partitions, through the instance cache
+    (`fresh` reads them again)."""
     choice = index_for(tier, category, False)
     partitions = list(partitions)
     settings = get_settings()
     now, ttl_s = time.monotonic(), settings.cell_counts_cache_s
     names = [_counts_name(choice.index_name, _partition_value(choice, p)) for p in partitions]
     wanted = [name for name in names
-              if (kept := _counts_cache.get((settings.system_table, name))) is None or now - kept[0] > ttl_s]
+              if fresh or (kept := _counts_cache.get((settings.system_table, name))) is None or now - kept[0] > ttl_s]
     for start in range(0, len(wanted), 100):
         keys = [{"name": {"S": name}} for name in wanted[start: start + 100]]
         found: dict[str, dict[str, int]] = {name: {} for name in wanted[start: start + 100]}
