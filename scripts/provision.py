@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from chalicelib.store import caches
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
 OPERATORS_GROUP = "operators"
@@ -78,7 +80,11 @@ class Stack:
 
 
 def deploy(session: Any, stage: str) -> Stack:
-    """Deploy the infra template as stack `everywhere-<stage>` and create the user pool; wait for both."""
+    """Deploy the infra template as stack `everywhere-<stage>` and create the user pool; wait for both.
+
+    The tables are new: this process forgets what it cached about any earlier ones (store/caches.py).
+    """
+    caches.forget_all()
     cfn = session.client("cloudformation")
     name = f"everywhere-{stage}"
     cfn.create_stack(

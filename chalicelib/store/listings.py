@@ -55,7 +55,7 @@ def stored_item(listing: Listing) -> dict[str, dict[str, Any]]:
     return _to_model(listing).serialize()
 
 
-def _from_model(model: ListingModel) -> Listing:
+def from_model(model: ListingModel) -> Listing:
     return Listing(
         listing_id=model.listing_id,
         provider_id=model.provider_id,
@@ -78,7 +78,7 @@ def _from_model(model: ListingModel) -> Listing:
 def get(listing_id: str) -> Listing | None:
     tables.bind()
     try:
-        return _from_model(ListingModel.get(listing_id, consistent_read=True))
+        return from_model(ListingModel.get(listing_id, consistent_read=True))
     except ListingModel.DoesNotExist:
         return None
 
@@ -168,6 +168,11 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
     return replace(listing, version=1)
 
 
+def forget_quota_full() -> None:
+    """Forget that the quota was seen full (store/caches.py)."""
+    _quota_full.clear()
+
+
 def _condition_failed(exc: TransactWriteError, index: int) -> bool:
     reasons = exc.cancellation_reasons
     return index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"
@@ -198,4 +203,4 @@ def page_by_provider(
             "provider_sk": {"S": last.provider_sk},
         },
     )
-    return [_from_model(model) for model in page], next_key
+    return [from_model(model) for model in page], next_key

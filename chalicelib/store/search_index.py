@@ -269,6 +269,14 @@ def _add(client: Any, table: str, name: str, deltas: dict[str, int]) -> None:
         logger.warning("could not adjust search cell counts", counts=name, error=str(exc))
 
 
+def replace_counts(counts: dict[str, dict[str, int]]) -> None:
+    """Write whole counts items (a rebuild from a tally), replacing what they held."""
+    client, table = _client(), get_settings().system_table
+    for name, cells in counts.items():
+        item = {"name": {"S": name}, **{attribute: {"N": str(n)} for attribute, n in cells.items() if n > 0}}
+        client.put_item(TableName=table, Item=item)
+
+
 def adjust_counts(before: Listing | None, after: Listing | None) -> None:
     apply_count_changes(count_changes(before, after))
 
@@ -304,3 +312,10 @@ def cell_counts(tier: Tier, category: str | None, partitions: Iterable[str], fre
         for suffix, count in _counts_cache[(settings.system_table, name)][1].items():
             merged[partition + suffix] = count
     return CellCounts(merged)
+
+
+def forget_cached() -> None:
+    """Drop this instance's cell counts and hot cells (store/caches.py)."""
+    global _hot
+    _counts_cache.clear()
+    _hot = None

@@ -5,6 +5,7 @@ in-process moto is not thread-safe, and real DynamoDB gives the isolation in pro
 """
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ from chalicelib.domain.identity import Caller
 from chalicelib.services import listings as listing_service
 from chalicelib.services import profiles as profile_service
 from chalicelib.store import listings as listing_store
+from chalicelib.store import tables
 from tests.conftest import PEOPLES_SQUARE
 
 
@@ -57,3 +59,27 @@ def test_privileged_status_is_kept_when_the_quota_later_shrinks(served_stack, mo
     assert profile_service.public_profile(early.user_id).privileged
     monkeypatch.setenv("PRIVILEGED_QUOTA", "10")
     assert not listing_service.publish(late, "D", "", "tech", 100, None, lat, lon).privileged
+
+
+def test_once_the_quota_is_full_first_listings_no_longer_touch_the_counter(served_stack, monkeypatch):
+    """The counter is one item, a write hot spot: once an instance saw it full it leaves it alone."""
+    monkeypatch.setenv("PRIVILEGED_QUOTA", "1")
+    lat, lon = PEOPLES_SQUARE
+    assert listing_service.publish(Caller(user_id=str(uuid.uuid4())), "A", "", "tech", 100, None, lat, lon).privileged
+    assert not listing_service.publish(Caller(user_id=str(uuid.uuid4())), "B", "", "tech", 100, None, lat, lon).privileged
+    writes: list[str] = []
+
+    def record(params, **_):
+        writes.append(json.dumps(params["TransactItems"]))
+
+    client = tables.bind().client
+    client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", record)
+    try:
+        for title in ("C", "D", "E"):
+            caller = Caller(user_id=str(uuid.uuid4()))
+            assert not listing_service.publish(caller, title, "", "tech", 100, None, lat, lon).privileged
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", record)
+    assert len(writes) == 3
+    assert not any(listing_store.PRIVILEGED_COUNTER in write for write in writes)
+    assert listing_store.privileged_count() == 1

@@ -1,0 +1,65 @@
+"""Put every listing into the search indexes of the current layout, and rebuild the cell counts.
+
+A deployed stage moving to a new search key layout (README, "Moving a deployed stage to new search
+indexes") runs this after the new indexes exist: each listing gets the index attributes the current
+code writes (an UpdateItem that leaves the listing itself and its old attributes alone, so the app still
+deployed keeps searching the old indexes until it is replaced), then the counts of every index partition
+are written from the tally. `drop` removes attributes of an old layout once its indexes are gone.
+Idempotent: run it again after the new app is deployed to catch listings the old one wrote meanwhile.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.operand import Path
+
+from chalicelib.domain.listings import Listing
+from chalicelib.store import search_index, tables
+from chalicelib.store.listings import from_model
+from chalicelib.store.models import ListingModel
+
+
+@dataclass(frozen=True)
+class Report:
+    listings: int
+    searchable: int
+    count_items: int
+    changed_meanwhile: int
+
+
+def _set(model: ListingModel, listing: Listing, drop: tuple[str, ...]) -> bool:
+    """Write the listing's search attributes; False if it changed since it was read (nothing written)."""
+    wanted = search_index.index_attributes(listing)
+    actions = [getattr(ListingModel, name).set(value) for name, value in wanted.items()]
+    actions += [getattr(ListingModel, name).remove() for name in search_index.SEARCH_ATTRIBUTES if name not in wanted]
+    actions += [Path(name).remove() for name in drop]
+    try:
+        model.update(actions=actions)  # only if nobody changed it since it was read (its version)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def reindex_listings(drop: tuple[str, ...] = ()) -> Report:
+    """Every listing through `_set` (reading again whatever changed meanwhile), then fresh cell counts."""
+    tables.bind()
+    changes: dict[str, dict[str, int]] = defaultdict(dict)
+    listings = searchable = changed = 0
+    for model in ListingModel.scan():
+        while True:
+            listing = from_model(model)
+            if _set(model, listing, drop):
+                break
+            changed += 1
+            model = ListingModel.get(model.listing_id, consistent_read=True)
+        listings += 1
+        searchable += listing.is_active
+        for name, deltas in search_index.count_changes(None, listing).items():
+            for attribute, delta in deltas.items():
+                changes[name][attribute] = changes[name].get(attribute, 0) + delta
+    search_index.replace_counts(changes)
+    return Report(listings=listings, searchable=searchable, count_items=len(changes), changed_meanwhile=changed)

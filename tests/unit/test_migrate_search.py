@@ -1,0 +1,50 @@
+"""Moving a deployed stage to new search indexes: one index created or deleted per stack update."""
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from scripts import migrate_search, provision
+
+TARGET = yaml.load(provision.packaged_template(), Loader=provision._CfnLoader)  # noqa: S506
+NEW = migrate_search._indexes(TARGET)
+OLD = [
+    {"IndexName": name, "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}, {"AttributeName": "gh", "KeyType": "RANGE"}],
+     "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["la", "lo", "pv"]}}
+    for name, key in (("geo5", "g5"), ("geo5_cat", "g5c"), ("geo4", "g4"), ("geo4_cat", "g4c"))
+] + [index for index in NEW if index["IndexName"] == "by_provider"]
+
+
+def names(indexes):
+    return {index["IndexName"] for index in indexes}
+
+
+def test_adding_creates_the_new_indexes_one_per_step_and_keeps_the_old():
+    planned = migrate_search.steps(OLD, NEW, "add")
+    assert len(planned) == len(names(NEW) - names(OLD))
+    previous = names(OLD)
+    for indexes in planned:
+        assert len(names(indexes) - previous) == 1 and previous <= names(indexes)
+        previous = names(indexes)
+    assert previous == names(OLD) | names(NEW)
+
+
+def test_dropping_deletes_the_old_indexes_one_per_step_and_ends_at_the_template():
+    everything = migrate_search.steps(OLD, NEW, "add")[-1]
+    planned = migrate_search.steps(everything, NEW, "drop")
+    assert len(planned) == 4
+    assert all(len(names(a) - names(b)) == 1 for a, b in zip([everything, *planned], planned))
+    assert names(planned[-1]) == names(NEW)
+
+
+def test_a_step_defines_exactly_the_key_attributes_its_indexes_use():
+    everything = migrate_search.steps(OLD, NEW, "add")[-1]
+    table = migrate_search.with_indexes(TARGET, everything)["Resources"]["ListingsTable"]["Properties"]
+    defined = {d["AttributeName"] for d in table["AttributeDefinitions"]}
+    assert defined == {"id", "gh", "g5", "g5c", "g4", "g4c", "v3", "v3c", "o4", "o4c", "provider_active", "provider_sk"}
+    json.dumps(table)  # deployable as a JSON template
+
+
+def test_when_the_stage_already_has_the_template_indexes_there_is_nothing_to_do():
+    assert migrate_search.steps(NEW, NEW, "add") == [] and migrate_search.steps(NEW, NEW, "drop") == []
