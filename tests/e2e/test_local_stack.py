@@ -3,6 +3,7 @@ over HTTP as a client would — sign in through Cognito, publish, search, see.""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import boto3
 import pytest
 import requests
 
@@ -53,15 +55,50 @@ def test_a_provider_signs_in_publishes_and_a_buyer_finds_the_listing(running_sta
     assert found.json()["items"][0]["distance_m"] == 0
 
 
+def walk_search(running_stack, headers, **params) -> list[dict]:
+    """Every page of a search over HTTP, following next_cursor as a client does."""
+    items, cursor = [], None
+    for _ in range(10_000):
+        answer = requests.get(f"{running_stack['api_url']}/search", headers=headers, timeout=60,
+                              params={**params, **({"cursor": cursor} if cursor else {})})
+        assert answer.status_code == 200, answer.text
+        items += answer.json()["items"]
+        cursor = answer.json()["next_cursor"]
+        if cursor is None:
+            return items
+    raise AssertionError("the pages do not end")
+
+
+def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(a)))
+
+
 def test_the_demo_data_is_on_the_map(running_stack):
-    api = running_stack["api_url"]
     alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
-    found = requests.get(f"{api}/search", headers=alice, timeout=60,
-                         params={"lat": 31.2304, "lon": 121.4737, "radius_m": 2000, "limit": 100})
-    assert found.status_code == 200
-    items = found.json()["items"]
+    items = walk_search(running_stack, alice, lat=31.2304, lon=121.4737, radius_m=2000, limit=100)
     assert len(items) >= 10
     assert items[0]["privileged"] is True
+
+
+def test_walking_every_page_of_a_20_km_search_shows_exactly_the_listings_in_the_circle(running_stack):
+    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+    centre = (31.2304, 121.4737)
+    items = walk_search(running_stack, alice, lat=centre[0], lon=centre[1], radius_m=20_000, limit=20)
+    dynamodb = boto3.client("dynamodb", endpoint_url=running_stack["aws_endpoint"], region_name=running_stack["region"],
+                            aws_access_key_id="x", aws_secret_access_key="x")
+    table = next(name for name in dynamodb.list_tables()["TableNames"] if name.endswith("-listings"))
+    truth = set()
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+        for item in page["Items"]:
+            lat, lon = float(item["la"]["N"]), float(item["lo"]["N"])
+            if item["status"]["S"] == "active" and great_circle_m(*centre, lat, lon) <= 20_000:
+                truth.add(item["id"]["S"])
+    ids = [item["listing_id"] for item in items]
+    assert len(ids) == len(set(ids)) and set(ids) == truth and len(truth) > 100
+    keys = [(not item["privileged"], item["distance_m"], item["listing_id"]) for item in items]
+    assert keys == sorted(keys)
 
 
 def test_the_start_is_quiet_and_ends_with_the_banner(running_stack):
