@@ -131,8 +131,9 @@ class Position:
         if not (isinstance(raw, list) and len(raw) == 6):
             raise ValueError("not a position")
         tier, distance_m, listing_id, boost, unread, resumes = raw
-        if not (isinstance(tier, int) and isinstance(distance_m, int) and isinstance(listing_id, str)
-                and isinstance(boost, int) and 0 <= boost <= MAX_BOOST and isinstance(unread, str)
+        numbers = (tier, distance_m, boost)
+        if not (all(isinstance(n, int) and not isinstance(n, bool) for n in numbers) and isinstance(listing_id, str)
+                and tier >= 0 and distance_m >= -1 and 0 <= boost <= MAX_BOOST and isinstance(unread, str)
                 and isinstance(resumes, list)
                 and all(isinstance(r, list) and len(r) == 2 and all(isinstance(x, str) for x in r) for r in resumes)):
             raise ValueError("not a position")
@@ -364,6 +365,8 @@ def scan_page(lat: float, lon: float, radius_m: float, tiers: Sequence[Tier], af
     if after is not None and after.boost:
         budget = budget.times(2 ** after.boost)
     first_tier = after.tier if after is not None else 0
+    if first_tier >= len(tiers):
+        raise ValueError("position past the last tier")
     for tier_index in range(first_tier, len(tiers)):
         tier = tiers[tier_index]
         start, unread = None, None

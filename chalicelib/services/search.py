@@ -68,13 +68,16 @@ def run(query: SearchQuery, after: Position | None) -> nearest.ScanPage:
             raise InvalidInput(f"lat/lon: cannot search around this point ({exc})") from exc
         names = [geo.cell_keys(prefix, depth)[0][: tier.partition_chars] for prefix, depth in partitions]
         counts[tier.name] = search_index.cell_counts(tier, query.category, names)
-    return nearest.scan_page(
-        query.lat, query.lon, query.radius_m, search_index.TIERS, after, query.limit,
-        KEYWORD_BUDGET if keyword else BUDGET,
-        lambda reads: search_index.read_wave(reads, query.category, keyword),
-        lambda tier, prefix, depth: counts[tier.name].estimate(prefix, depth),
-        keyword=keyword is not None,
-    )
+    try:
+        return nearest.scan_page(
+            query.lat, query.lon, query.radius_m, search_index.TIERS, after, query.limit,
+            KEYWORD_BUDGET if keyword else BUDGET,
+            lambda reads: search_index.read_wave(reads, query.category, keyword),
+            lambda tier, prefix, depth: counts[tier.name].estimate(prefix, depth),
+            keyword=keyword is not None,
+        )
+    except ValueError as exc:  # a position whose unread cells do not fit this circle (signed, so ours, but old)
+        raise InvalidInput("cursor: not a valid cursor for this caller and query") from exc
 
 
 def search(caller: Caller, query: SearchQuery, now: datetime | None = None) -> SearchPage:
