@@ -82,13 +82,13 @@ def _deployed_template(cloudformation: Any, stage: str) -> dict[str, Any]:
     body = cloudformation.get_template(StackName=deploy.stack_name(stage), TemplateStage="Original")["TemplateBody"]
     if isinstance(body, dict):
         return body
-    return yaml.load(body, Loader=provision._CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return yaml.load(body, Loader=provision._CfnLoader)
 
 
 def run_phase(stage: str, phase: str, dry_run: bool) -> None:
     session = boto3.Session()
     cloudformation = session.client("cloudformation")
-    target = yaml.load(provision.packaged_template(), Loader=provision._CfnLoader)  # noqa: S506
+    target = yaml.load(provision.packaged_template(), Loader=provision._CfnLoader)
     deployed = _deployed_template(cloudformation, stage)
     planned = steps(_indexes(deployed), _indexes(target), phase)
     if not planned:

@@ -7,8 +7,8 @@ entries were spread evenly inside it. The counts are an estimate: a wrong one co
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from itertools import accumulate
-from typing import Mapping
 
 from chalicelib.domain import geo
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from chalicelib.domain import frontier, geo
 from chalicelib.domain.frontier import Leaf
@@ -331,7 +331,7 @@ class _TierScan:
             index = next((i for i, leaf in enumerate(leaves) if _holds(leaf, key)), None)
             if index is None:
                 leaves.append(Leaf(key, geo.TOTAL_BITS))
-            elif leaves[index].start_after is not None and pin.geohash <= leaves[index].start_after[0]:
+            elif (resume := leaves[index].start_after) is not None and pin.geohash <= resume[0]:
                 # DynamoDB does not say how entries with one geohash are ordered: read the cell again whole
                 leaves[index] = Leaf(leaves[index].prefix, leaves[index].depth)
         return leaves

@@ -7,7 +7,7 @@ import yaml
 
 from scripts import migrate_search, provision
 
-TARGET = yaml.load(provision.packaged_template(), Loader=provision._CfnLoader)  # noqa: S506
+TARGET = yaml.load(provision.packaged_template(), Loader=provision._CfnLoader)
 NEW = migrate_search._indexes(TARGET)
 OLD = [
     {"IndexName": name, "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}, {"AttributeName": "gh", "KeyType": "RANGE"}],
