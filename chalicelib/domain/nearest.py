@@ -44,12 +44,14 @@ MAX_FRONTIER_CHARS = 1100  # what the unread cells may take in a cursor (API cur
 class Budget:
     """What one request may read: Queries, entries evaluated, sequential round trips."""
 
-    queries: int = 10
+    queries: int = 20
     entries: int = 160
-    waves: int = 3
+    waves: int = 6
+    boost_entries: bool = True  # False when an entry can be large (keyword entries hold the description)
 
     def times(self, factor: int) -> Budget:
-        return Budget(self.queries * factor, self.entries * factor, self.waves * factor)
+        entries = self.entries * factor if self.boost_entries else self.entries
+        return Budget(self.queries * factor, entries, self.waves * factor, self.boost_entries)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from chalicelib.settings import get_settings
 from chalicelib.store import keys, search_index
 
 SEARCH = "search"
-BUDGET = Budget(queries=12, entries=160, waves=6)
-KEYWORD_BUDGET = Budget(queries=12, entries=64, waves=6)  # keyword entries hold the description: up to ~9 KB
+BUDGET = Budget(queries=20, entries=160, waves=6)
+# keyword entries hold the description (up to ~9 KB): their number is not boosted
+KEYWORD_BUDGET = Budget(queries=12, entries=64, waves=6, boost_entries=False)
 
 
 @dataclass(frozen=True)
