@@ -234,7 +234,7 @@ class _TierScan:
         cells: list[tuple[_Queued, int]] = []
         expected, limits = 0.0, 0
         max_cells = min(MAX_WAVE_READS, budget_queries)
-        while self.queue and len(cells) < max_cells and (expected < wanted or not cells):
+        while self.queue and len(cells) < max_cells and (expected < wanted or not cells or self._blocks()):
             cell = self.queue[0]
             estimate = self._estimate(cell)
             split_at = STRADDLE_SPLIT_AT if cell.straddles else SPLIT_AT
@@ -253,6 +253,11 @@ class _TierScan:
             expected += estimate
             limits += limit
         return self._reads(cells)
+
+    def _blocks(self) -> bool:
+        """True if the nearest unread cell keeps the nearest held hit from being certain: read it now, or a
+        ring of small cells around the held hits could take one wave each and never end within a page."""
+        return bool(self.held) and round(self.queue[0].min_m) <= self.held[0][0]
 
     def _reads(self, cells: list[tuple[_Queued, int]]) -> list[Read]:
         """Contiguous cells of one partition become one Query, whose limit is the sum of theirs."""
