@@ -124,22 +124,26 @@ class Position:
     boost: int = 0
     unread: str = ""
     resumes: tuple[frontier.Resume, ...] = ()
+    floors: tuple[int, ...] = ()  # per unread cell in key order: its held hits' least rounded distance, or -1
 
     def as_list(self) -> list[object]:
-        return [self.tier, self.distance_m, self.listing_id, self.boost, self.unread, [list(r) for r in self.resumes]]
+        return [self.tier, self.distance_m, self.listing_id, self.boost, self.unread, [list(r) for r in self.resumes],
+                list(self.floors)]
 
     @classmethod
     def from_list(cls, raw: object) -> Position:
-        if not (isinstance(raw, list) and len(raw) == 6):
+        if not (isinstance(raw, list) and len(raw) == 7):
             raise ValueError("not a position")
-        tier, distance_m, listing_id, boost, unread, resumes = raw
+        tier, distance_m, listing_id, boost, unread, resumes, floors = raw
         numbers = (tier, distance_m, boost)
         if not (all(isinstance(n, int) and not isinstance(n, bool) for n in numbers) and isinstance(listing_id, str)
                 and tier >= 0 and distance_m >= -1 and 0 <= boost <= MAX_BOOST and isinstance(unread, str)
                 and isinstance(resumes, list)
-                and all(isinstance(r, list) and len(r) == 2 and all(isinstance(x, str) for x in r) for r in resumes)):
+                and all(isinstance(r, list) and len(r) == 2 and all(isinstance(x, str) for x in r) for r in resumes)
+                and isinstance(floors, list)
+                and all(isinstance(f, int) and not isinstance(f, bool) and f >= -1 for f in floors)):
             raise ValueError("not a position")
-        return cls(tier, distance_m, listing_id, boost, unread, tuple((r[0], r[1]) for r in resumes))
+        return cls(tier, distance_m, listing_id, boost, unread, tuple((r[0], r[1]) for r in resumes), tuple(floors))
 
 
 @dataclass(frozen=True)
@@ -168,13 +172,15 @@ class _Queued:
     start_after: tuple[str, str] | None = field(compare=False, default=None)
     estimate: float | None = field(compare=False, default=None)  # known better than the counts say
     straddles: bool = field(compare=False, default=False)  # holds entries on both sides of the position
+    floor: int | None = field(compare=False, default=None)  # its entries not yet emitted all round to >= floor
 
 
 class _TierScan:
     """The nearest-first scan of one tier, from a position, until the page is full or the budget is spent."""
 
     def __init__(self, tier: Tier, lat: float, lon: float, radius_m: float, after: tuple[int, str] | None,
-                 unread: list[Leaf] | None, estimate: Estimate) -> None:
+                 unread: list[Leaf] | None, estimate: Estimate,
+                 floors: dict[tuple[int, int], int] | None = None) -> None:
         self.tier, self.lat, self.lon, self.radius_m = tier, lat, lon, radius_m
         self.after = after
         self.estimate = estimate
@@ -186,15 +192,20 @@ class _TierScan:
         self.partitions = geo.partition_cells(lat, lon, radius_m, tier.partition_chars)
         if unread is None:
             unread = [Leaf(prefix, depth) for prefix, depth in self.partitions]
+        self.read_floor: dict[int, int | None] = {}  # per read (id): the floor of the cells it re-reads
+        self.floors: dict[tuple[int, int], int] = {}
+        floors = floors or {}
         for leaf in unread:
-            self._push(leaf.prefix, leaf.depth, start_after=leaf.start_after)
+            self._push(leaf.prefix, leaf.depth, start_after=leaf.start_after, floor=floors.get((leaf.prefix, leaf.depth)))
 
     def _push(self, prefix: int, depth: int, start_after: tuple[str, str] | None = None,
-              estimate: float | None = None) -> None:
+              estimate: float | None = None, floor: int | None = None) -> None:
         box = geo.cell_box(prefix, depth)
         min_m = geo.min_distance_m(self.lat, self.lon, box)
         if min_m > self.radius_m:
             return
+        if floor is not None:
+            min_m = max(min_m, floor - 0.5 + 1e-6)  # round(min_m) == floor: nothing in it ranks before
         max_m = geo.max_distance_m(self.lat, self.lon, box)
         straddles = False
         if self.after is not None:
@@ -202,7 +213,8 @@ class _TierScan:
                 return  # every entry in it ranks before the position: it was on an earlier page
             straddles = round(min_m) <= self.after[0]
         self._seq += 1
-        heapq.heappush(self.queue, _Queued(min_m, self._seq, prefix, depth, max_m, start_after, estimate, straddles))
+        heapq.heappush(self.queue, _Queued(min_m, self._seq, prefix, depth, max_m, start_after, estimate, straddles,
+                                           floor))
 
     def _estimate(self, cell: _Queued) -> float:
         return cell.estimate if cell.estimate is not None else self.estimate(self.tier, cell.prefix, cell.depth)
@@ -241,8 +253,8 @@ class _TierScan:
             if estimate > split_at and cell.depth < MAX_DEPTH and cell.start_after is None:
                 heapq.heappop(self.queue)
                 half = None if cell.estimate is None else cell.estimate / 2
-                self._push(cell.prefix << 1, cell.depth + 1, estimate=half)
-                self._push((cell.prefix << 1) | 1, cell.depth + 1, estimate=half)
+                self._push(cell.prefix << 1, cell.depth + 1, estimate=half, floor=cell.floor)
+                self._push((cell.prefix << 1) | 1, cell.depth + 1, estimate=half, floor=cell.floor)
                 continue
             limit = max(MIN_CELL_LIMIT, math.ceil(READ_LIMIT_FACTOR * estimate))
             if cells and limits + limit > budget_entries:
@@ -276,6 +288,8 @@ class _TierScan:
             parts = tuple((cell.prefix, cell.depth) for cell, _ in group)
             reads.append(Read(self.tier, low[: self.tier.partition_chars], low, high, first.start_after,
                               sum(limit for _, limit in group), parts))
+            floors = [cell.floor for cell, _ in group]
+            self.read_floor[id(reads[-1])] = None if None in floors else min(floors)
         return reads
 
     def _joins(self, before: _Queued, cell: _Queued) -> bool:
@@ -310,7 +324,8 @@ class _TierScan:
         density = result.evaluated / read_share  # entries the whole range seems to hold
         for index, (prefix, depth) in enumerate(geo.aligned_cells(resume_at, high)):
             share = (1 << (geo.TOTAL_BITS - depth)) / (high - low + 1)
-            self._push(prefix, depth, start_after=result.resume if index == 0 else None, estimate=density * share)
+            self._push(prefix, depth, start_after=result.resume if index == 0 else None, estimate=density * share,
+                       floor=self.read_floor.get(id(read)))
 
     def unread(self) -> list[Leaf]:
         """The cells the next page must read: the queue, and again each read cell whose hits are still held.
@@ -320,6 +335,8 @@ class _TierScan:
         cell holding it be read again from its start.
         """
         held = {listing_id: pin for _, listing_id, pin in self.held}
+        held_m = {listing_id: rounded for rounded, listing_id, _ in self.held}
+        self.floors = {(cell.prefix, cell.depth): cell.floor for cell in self.queue if cell.floor is not None}
         leaves: list[Leaf] = [Leaf(cell.prefix, cell.depth, cell.start_after) for cell in self.queue]
         for read, result, hits in self.done:
             mine = [held[listing_id] for listing_id in hits if listing_id in held]
@@ -333,14 +350,18 @@ class _TierScan:
                 if any(first <= key <= last for key in keys):
                     resumes = read.start_after is not None and first <= geo.key_value(read.start_after[0]) <= last
                     leaves.append(Leaf(prefix, depth, read.start_after if resumes else None))
+                    self.floors[(prefix, depth)] = min(held_m[pin.listing_id] for pin in mine
+                                                       if first <= geo.key_value(pin.geohash) <= last)
         for pin in held.values():
             key = geo.key_value(pin.geohash)
             index = next((i for i, leaf in enumerate(leaves) if _holds(leaf, key)), None)
             if index is None:
                 leaves.append(Leaf(key, geo.TOTAL_BITS))
+                self.floors.pop((key, geo.TOTAL_BITS), None)
             elif (resume := leaves[index].start_after) is not None and pin.geohash <= resume[0]:
                 # DynamoDB does not say how entries with one geohash are ordered: read the cell again whole
                 leaves[index] = Leaf(leaves[index].prefix, leaves[index].depth)
+                self.floors.pop((leaves[index].prefix, leaves[index].depth), None)
         return leaves
 
     def position(self, tier_index: int, last: tuple[int, str], boost: int) -> Position:
@@ -348,8 +369,12 @@ class _TierScan:
         leaves = self.unread()
         while True:
             packed, resumes = frontier.encode(self.partitions, leaves)
-            if len(packed) + 48 * len(resumes) <= MAX_FRONTIER_CHARS:
-                return Position(tier_index, last[0], last[1], boost, packed, tuple(resumes))
+            in_order = sorted(leaves, key=lambda leaf: leaf.prefix << (geo.TOTAL_BITS - leaf.depth))
+            floors = tuple(self.floors.get((leaf.prefix, leaf.depth), -1) for leaf in in_order)
+            if all(floor == -1 for floor in floors):
+                floors = ()
+            if len(packed) + 48 * len(resumes) + 7 * len(floors) <= MAX_FRONTIER_CHARS:
+                return Position(tier_index, last[0], last[1], boost, packed, tuple(resumes), floors)
             coarser = frontier.coarsen(self.partitions, leaves)
             if coarser == leaves:
                 return Position(tier_index, last[0], last[1], boost)
@@ -376,13 +401,16 @@ def scan_page(lat: float, lon: float, radius_m: float, tiers: Sequence[Tier], af
         raise ValueError("position past the last tier")
     for tier_index in range(first_tier, len(tiers)):
         tier = tiers[tier_index]
-        start, unread = None, None
+        start, unread, floors = None, None, None
         if after is not None and after.tier == tier_index:
             start = (after.distance_m, after.listing_id)
             if after.unread:
                 partitions = geo.partition_cells(lat, lon, radius_m, tier.partition_chars)
-                unread = frontier.decode(partitions, after.unread, list(after.resumes))
-        scan = _TierScan(tier, lat, lon, radius_m, start, unread, estimate)
+                unread = frontier.decode(partitions, after.unread, list(after.resumes))  # in key order
+                if after.floors and len(after.floors) != len(unread):
+                    raise ValueError("a floor for each unread cell, or none")
+                floors = {(leaf.prefix, leaf.depth): f for leaf, f in zip(unread, after.floors) if f >= 0}
+        scan = _TierScan(tier, lat, lon, radius_m, start, unread, estimate, floors)
         emitted: list[Found] = []
         while True:
             emitted.extend(scan.emit(limit - len(page.found) - len(emitted)))
