@@ -26,8 +26,8 @@ status: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
-## The geo search benchmark: prints tables, writes docs/BENCHMARKS.md and docs/read_amplification.png.
-## BENCH_QUICK=1 for the short run.
+## The map search benchmark (ours before and after the nearest-first scan, dynamodb-geo): prints its progress
+## and targets, writes docs/BENCHMARKS.md and docs/search_rcu.png (~15 minutes; BENCH_QUICK=1: ~5).
 BENCH_STAMP := $(VENV)/.bench-$(shell cat bench/requirements.txt | cksum | cut -d' ' -f1)
 $(BENCH_STAMP): bench/requirements.txt $(STAMP)
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt

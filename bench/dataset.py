@@ -4,6 +4,8 @@ Points come from the same generator as make run's demo data (scripts/demo_data.p
 real district centres (People's Square, Lujiazui, Xujiahui, Jing'an, Wujiaochang, Hongqiao, ...) plus a
 uniform background over the municipality's boundary; categories have Zipf-like shares. About 5% of
 providers are privileged. Titles and descriptions have realistic lengths, since item size is read cost.
+Keyword searches use a word of most descriptions and the rarest word of the titles (`keyword_share`
+measures both).
 """
 from __future__ import annotations
 
@@ -16,11 +18,15 @@ from ulid import ULID
 from chalicelib.domain import geo
 from chalicelib.domain.categories import CATEGORIES
 from chalicelib.domain.listings import ACTIVE, Listing
+from chalicelib.domain.text import keyword_text
 from scripts.demo_data import TITLES, synthetic_points
 
 PRIVILEGED_SHARE = 0.05
 LISTINGS_PER_PROVIDER = 4
-RADII_M = (500, 1000, 2000, 5000, 10000)
+RADII_M = (500, 1000, 2000, 5000, 10000, 20000)
+COMMON_KEYWORD = "bilingual"  # in ~89% of the descriptions
+RARE_KEYWORD = "translation"  # the rarest word of the titles (~1.1%: no single title word is rarer)
+KEYWORDS = (COMMON_KEYWORD, RARE_KEYWORD)
 CREATED_AT = "2026-11-25T00:00:00.000Z"
 
 
@@ -30,6 +36,7 @@ class Search:
     lon: float
     radius_m: int
     category: str | None
+    q: str | None = None  # a keyword
 
 
 def listings(count: int, seed: int = 2026) -> list[Listing]:
@@ -77,3 +84,9 @@ def searches(centres: int, seed: int = 99) -> list[Search]:
             made.append(Search(point.lat, point.lon, radius, None))
             made.append(Search(point.lat, point.lon, radius, category))
     return made
+
+
+def keyword_share(listings: list[Listing], keyword: str) -> float:
+    """The share of listings a keyword matches (as the search matches it: a substring of title or description)."""
+    needle = keyword.casefold()
+    return sum(needle in keyword_text(x.title, x.description) for x in listings) / max(1, len(listings))

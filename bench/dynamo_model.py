@@ -18,8 +18,9 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any, Hashable
+from typing import Any
 
 PAGE_BYTES = 1024 * 1024
 UNIT_BYTES = 4096
