@@ -109,9 +109,7 @@ def insert_many(listings: Iterable[Listing]) -> None:
     with ListingModel.batch_write() as batch:
         for listing in listings:
             batch.save(_to_model(replace(listing, version=listing.version or 1)))
-            for name, deltas in search_index.count_changes(None, listing).items():
-                for attribute, delta in deltas.items():
-                    changes.setdefault(name, {})[attribute] = changes.get(name, {}).get(attribute, 0) + delta
+            search_index.add_count_changes(changes, search_index.count_changes(None, listing))
     search_index.apply_count_changes(changes)
 
 

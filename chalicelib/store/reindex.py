@@ -9,7 +9,6 @@ Idempotent: run it again after the new app is deployed to catch listings the old
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from pynamodb.exceptions import UpdateError
@@ -47,7 +46,7 @@ def _set(model: ListingModel, listing: Listing, drop: tuple[str, ...]) -> bool:
 def reindex_listings(drop: tuple[str, ...] = ()) -> Report:
     """Every listing through `_set` (reading again whatever changed meanwhile), then fresh cell counts."""
     tables.bind()
-    changes: dict[str, dict[str, int]] = defaultdict(dict)
+    changes: dict[str, dict[str, int]] = {}
     listings = searchable = changed = 0
     for model in ListingModel.scan():
         while True:
@@ -58,8 +57,6 @@ def reindex_listings(drop: tuple[str, ...] = ()) -> Report:
             model = ListingModel.get(model.listing_id, consistent_read=True)
         listings += 1
         searchable += listing.is_active
-        for name, deltas in search_index.count_changes(None, listing).items():
-            for attribute, delta in deltas.items():
-                changes[name][attribute] = changes[name].get(attribute, 0) + delta
+        search_index.add_count_changes(changes, search_index.count_changes(None, listing))
     search_index.replace_counts(changes)
     return Report(listings=listings, searchable=searchable, count_items=len(changes), changed_meanwhile=changed)

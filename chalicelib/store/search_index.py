@@ -244,6 +244,13 @@ def count_changes(before: Listing | None, after: Listing | None) -> dict[str, di
     return changes
 
 
+def add_count_changes(total: dict[str, dict[str, int]], changes: dict[str, dict[str, int]]) -> None:
+    """Sum `changes` into `total` (a bulk load or a rebuild writes the sum once)."""
+    for name, deltas in changes.items():
+        for attribute, delta in deltas.items():
+            total.setdefault(name, {})[attribute] = total.get(name, {}).get(attribute, 0) + delta
+
+
 def apply_count_changes(changes: dict[str, dict[str, int]]) -> None:
     """Write count changes (best effort: a count is an estimate; scripts/reindex_search.py rebuilds them)."""
     if not changes:
