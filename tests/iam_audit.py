@@ -30,11 +30,12 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 from botocore.client import BaseClient

@@ -5,8 +5,8 @@ client the store uses, exactly where DynamoDB's answer would arrive.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from botocore.exceptions import ClientError
 

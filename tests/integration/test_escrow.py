@@ -21,8 +21,20 @@ from chalicelib.workflows import escrow as workflow
 from tests.conftest import ROOT, listing_body
 from tests.integration.conftest import Fault
 from tests.integration.escrow_kit import (
-    Edge, accepted_order, assert_books_clean, decide, deposit, execution_outcome, executions_edges, funded_order, pay,
-    statuses, wait_for, waiting, wallet, workflow_edges,
+    Edge,
+    accepted_order,
+    assert_books_clean,
+    decide,
+    deposit,
+    execution_outcome,
+    executions_edges,
+    funded_order,
+    pay,
+    statuses,
+    wait_for,
+    waiting,
+    wallet,
+    workflow_edges,
 )
 
 ASL = json.loads((ROOT / "chalicelib" / "workflows" / "escrow.asl.json").read_text())

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -30,7 +31,14 @@ from chalicelib.store import orders as order_store
 from tests.conftest import PASSWORD, REGION, ROOT, Answer, Api, User, listing_body
 from tests.integration.conftest import escrow_deployment
 from tests.integration.escrow_kit import (
-    accepted_order, assert_books_clean, deposit, funded_order, key, wait_for, waiting, wallet,
+    accepted_order,
+    assert_books_clean,
+    deposit,
+    funded_order,
+    key,
+    wait_for,
+    waiting,
+    wallet,
 )
 
 PRICE = 6_000

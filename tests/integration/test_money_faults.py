@@ -3,8 +3,8 @@ not a cent. Injected with botocore hooks on the client the ledger uses, where Dy
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from botocore.exceptions import ClientError, ConnectionClosedError
 

@@ -16,7 +16,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -232,7 +232,7 @@ ROLE_MAY = {  # which of buyer / provider may take an action of each actor kind
     domain.BUYER: {domain.BUYER}, domain.PROVIDER: {domain.PROVIDER},
     domain.PARTICIPANT: {domain.BUYER, domain.PROVIDER}, domain.OPERATOR: set(), domain.PLATFORM: set(),
 }
-NOW = datetime(2030, 1, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
 
 
 def test_the_domain_allows_exactly_the_expected_moves_by_the_expected_actors():
@@ -284,7 +284,7 @@ def test_an_operator_sees_an_order_but_cannot_act_on_it_except_resolving_a_dispu
 
 def test_an_overdue_request_takes_no_answer_and_is_seen_expired_at_its_expiry_time():
     order = domain.new_order("o1", "l1", "buyer", "provider", 1000, "CNY", "", 0, 60, NOW)
-    later = datetime(2030, 1, 1, 12, 1, tzinfo=timezone.utc)
+    later = datetime(2030, 1, 1, 12, 1, tzinfo=UTC)
     with pytest.raises(Conflict):
         domain.check_action(order, "accept", Caller("provider"), later)
     seen = domain.as_seen(order, later)
@@ -294,7 +294,7 @@ def test_an_overdue_request_takes_no_answer_and_is_seen_expired_at_its_expiry_ti
 
 def test_a_move_appends_to_the_timeline_and_stamps_updated_at():
     order = domain.new_order("o1", "l1", "buyer", "provider", 1000, "CNY", "", 0, 3600, NOW)
-    later = datetime(2030, 1, 1, 12, 0, 5, tzinfo=timezone.utc)
+    later = datetime(2030, 1, 1, 12, 0, 5, tzinfo=UTC)
     moved = domain.after(order, domain.ACCEPTED, later)
     assert moved.status == domain.ACCEPTED
     assert [e.status for e in moved.timeline] == ["requested", "accepted"]

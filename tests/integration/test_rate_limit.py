@@ -10,7 +10,6 @@ from chalicelib.services import conversations as chat_service
 from chalicelib.store.models import RateCounterModel
 from tests.conftest import listing_body
 
-
 WINDOW_S = 60
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import random
 import string
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest

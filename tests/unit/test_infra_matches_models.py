@@ -5,13 +5,13 @@ import pytest
 
 from chalicelib.store.models import (
     BalanceModel,
-    EntryModel,
-    LineModel,
     ConversationMemberModel,
     ConversationPairModel,
     CounterModel,
+    EntryModel,
     IdempotencyModel,
     KeyModel,
+    LineModel,
     ListingModel,
     MessageModel,
     OrderModel,

@@ -358,7 +358,7 @@ def make_points(rnd: random.Random, lat: float, lon: float, radius_m: float, n: 
     clusters = [destination(lat, lon, rnd.uniform(0, 2 * math.pi), radius_m * rnd.random()) for _ in range(3)]
     for _ in range(n):
         kind = rnd.randrange(7)
-        if kind == 0 or not coords and kind == 2:
+        if kind == 0 or (not coords and kind == 2):
             coords.append(destination(lat, lon, rnd.uniform(0, 2 * math.pi), radius_m * 1.3 * math.sqrt(rnd.random())))
         elif kind == 1:
             c_lat, c_lon = rnd.choice(clusters)
