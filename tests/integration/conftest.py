@@ -1,6 +1,9 @@
-"""Fixtures for concurrency tests: the moto *server* with requests serialised, as `make run` runs it.
+"""Fixtures of the integration tests.
 
-In-process moto is not thread-safe; real DynamoDB gives the isolation in production.
+- For concurrency and the escrow: the moto *server* with requests serialised, as `make run` runs it (in-process
+  moto is not thread-safe; real DynamoDB gives the isolation in production), able to inject AWS faults.
+- For table-driven modules: one stack shared by all of a module's cases (`shared_app`), on which each module
+  builds its own `world`.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import requests
 
 from scripts import provision
 from scripts.local_stack import SerialisedMotoServer
-from tests.conftest import REGION, listing_body
+from tests.conftest import PASSWORD, REGION, ROOT, Api, User, listing_body
 
 
 @dataclass
@@ -153,6 +156,54 @@ def escrow_stack(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """The escrow deployment, fresh for one test."""
     with escrow_deployment(moto_server, monkeypatch) as deployed:
         yield deployed
+
+
+@pytest.fixture(scope="module")
+def shared_stack() -> Iterator[Any]:
+    """The stack in in-process moto, shared by all of a module's cases, with the app's environment pointing at
+    it. A module whose cases need the escrow really executing overrides it with `escrow_shared_stack`."""
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        deployed = provision.deploy(boto3.Session(region_name=REGION), "test")
+        for key, value in deployed.environment().items():
+            env.setenv(key, value)
+        yield deployed
+
+
+@pytest.fixture(scope="module")
+def escrow_shared_stack(moto_server: str) -> Iterator[Any]:
+    """The escrow deployment (`escrow_deployment`), shared by all of a module's cases."""
+    with pytest.MonkeyPatch.context() as env, escrow_deployment(moto_server, env) as deployed:
+        yield deployed
+
+
+@dataclass
+class SharedApp:
+    """The app behind its local gateway on a module's shared stack, and a way to sign users up on it."""
+
+    client: Api
+    stack: Any
+    cognito: Any
+
+    def user(self, email: str, name: str | None = None, operator: bool = False) -> User:
+        """A confirmed Cognito user, signed in: their id and a real token."""
+        user_id = provision.create_user(self.cognito, self.stack.user_pool_id, email, PASSWORD, name=name,
+                                        operator=operator)
+        token = provision.sign_in(self.cognito, self.stack.user_pool_client_id, email, PASSWORD)
+        return User(email, user_id, token)
+
+
+@pytest.fixture(scope="module")
+def shared_app(shared_stack: Any) -> Iterator[SharedApp]:
+    """The Chalice test client (stage `local`) on `shared_stack`, for a whole module."""
+    from chalice.test import Client
+
+    from app import app
+
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    with Client(app, stage_name="local", project_dir=str(ROOT)) as chalice_client:
+        yield SharedApp(Api(chalice_client.http), shared_stack, cognito)
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.conftest import PASSWORD, PEOPLES_SQUARE, REGION, ROOT, Answer, Api, User, listing_body
+from tests.conftest import PEOPLES_SQUARE, ROOT, Answer, Api, User, listing_body
+from tests.integration.conftest import SharedApp
 
 LAT, LON = PEOPLES_SQUARE
 NEAR = (31.2330, 121.4760), (31.2280, 121.4700), (31.2350, 121.4800)
@@ -67,42 +67,25 @@ def checked(answer: Answer) -> Answer:
 
 
 @pytest.fixture(scope="module")
-def world() -> Iterator[World]:
-    from chalice.test import Client
-    from moto import mock_aws
-
-    from app import app
-    from scripts import provision
-
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        deployed = provision.deploy(boto3.Session(region_name=REGION), "test")
-        for key, value in deployed.environment().items():
-            env.setenv(key, value)
-        cognito = boto3.client("cognito-idp", region_name=REGION)
-
-        def user(email: str) -> User:
-            user_id = provision.create_user(cognito, deployed.user_pool_id, email, PASSWORD)
-            return User(email, user_id, provision.sign_in(cognito, deployed.user_pool_client_id, email, PASSWORD))
-
-        owner, other, creator = user("owner@example.com"), user("other@example.com"), user("creator@example.com")
-        with Client(app, stage_name="local", project_dir=str(ROOT)) as chalice_client:
-            client = Api(chalice_client.http)
-            listings = []
-            for index, (lat, lon) in enumerate(NEAR):
-                created = client.post("/listings", owner, listing_body(title=f"Repair {index}", lat=lat, lon=lon))
-                assert created.status == 201, created
-                listings.append(created.body)
-            other_listing = client.post("/listings", other, listing_body(title="Tutoring", category="education"))
-            assert other_listing.status == 201, other_listing
-            page = client.get(SEARCH + "&limit=1", owner)
-            assert page.status == 200 and page.body["next_cursor"], page
-            own = client.get(f"/users/{owner.user_id}/listings?limit=1", owner)
-            assert own.status == 200 and own.body["next_cursor"], own
-            assert client.get("/me", creator).status == 200
-            yield World(
-                client, owner, other, creator, listings[0], other_listing.body,
-                page.body["next_cursor"], own.body["next_cursor"],
-            )
+def world(shared_app: SharedApp) -> World:
+    client, user = shared_app.client, shared_app.user
+    owner, other, creator = user("owner@example.com"), user("other@example.com"), user("creator@example.com")
+    listings = []
+    for index, (lat, lon) in enumerate(NEAR):
+        created = client.post("/listings", owner, listing_body(title=f"Repair {index}", lat=lat, lon=lon))
+        assert created.status == 201, created
+        listings.append(created.body)
+    other_listing = client.post("/listings", other, listing_body(title="Tutoring", category="education"))
+    assert other_listing.status == 201, other_listing
+    page = client.get(SEARCH + "&limit=1", owner)
+    assert page.status == 200 and page.body["next_cursor"], page
+    own = client.get(f"/users/{owner.user_id}/listings?limit=1", owner)
+    assert own.status == 200 and own.body["next_cursor"], own
+    assert client.get("/me", creator).status == 200
+    return World(
+        client, owner, other, creator, listings[0], other_listing.body,
+        page.body["next_cursor"], own.body["next_cursor"],
+    )
 
 
 def state(world: World) -> list[Any]:

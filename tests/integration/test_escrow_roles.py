@@ -24,12 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.store import orders as order_store
-from tests.conftest import PASSWORD, REGION, ROOT, Answer, Api, User, listing_body
-from tests.integration.conftest import escrow_deployment
+from tests.conftest import Answer, Api, User, listing_body
+from tests.integration.conftest import SharedApp
 from tests.integration.escrow_kit import (
     accepted_order,
     assert_books_clean,
@@ -136,33 +135,27 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(moto_server: str) -> Iterator[World]:
-    """One stack on the served moto that executes the escrow (conftest.escrow_deployment, but for
-    the whole module), four users with real tokens, and Bob's listing."""
-    from chalice.test import Client
+def shared_stack(escrow_shared_stack: Any) -> Any:
+    """This module's stack is on the served moto that executes the escrow."""
+    return escrow_shared_stack
 
-    from app import app
-    from scripts import provision
 
-    with pytest.MonkeyPatch.context() as env, escrow_deployment(moto_server, env) as deployed:
-        cognito = boto3.client("cognito-idp", region_name=REGION)
+@pytest.fixture(scope="module")
+def world(shared_app: SharedApp) -> World:
+    """Four users with real tokens, and Bob's listing."""
+    client = shared_app.client
 
-        def user(name: str, operator: bool = False) -> User:
-            email = f"{name.lower()}@example.com"
-            user_id = provision.create_user(cognito, deployed.user_pool_id, email, PASSWORD, name=name,
-                                            operator=operator)
-            return User(email, user_id, provision.sign_in(cognito, deployed.user_pool_client_id, email, PASSWORD))
+    def user(name: str, operator: bool = False) -> User:
+        return shared_app.user(f"{name.lower()}@example.com", name=name, operator=operator)
 
-        with Client(app, stage_name="local", project_dir=str(ROOT)) as chalice_client:
-            client = Api(chalice_client.http)
-            alice, bob, sam, olga = user("Alice"), user("Bob"), user("Sam"), user("Olga", operator=True)
-            listing = client.post("/listings", bob, listing_body(price_cents=PRICE))
-            assert listing.status == 201, listing
-            deposit(client, alice, 100_000)
-            deposit(client, sam, 10_000)
-            world = World(client, alice, bob, sam, olga, listing.body)
-            funded_order(client, {"alice": sam, "bob": bob, "listing": listing.body})  # Sam's own deal
-            yield world
+    alice, bob, sam, olga = user("Alice"), user("Bob"), user("Sam"), user("Olga", operator=True)
+    listing = client.post("/listings", bob, listing_body(price_cents=PRICE))
+    assert listing.status == 201, listing
+    deposit(client, alice, 100_000)
+    deposit(client, sam, 10_000)
+    world = World(client, alice, bob, sam, olga, listing.body)
+    funded_order(client, {"alice": sam, "bob": bob, "listing": listing.body})  # Sam's own deal
+    return world
 
 
 # ---- checks ----

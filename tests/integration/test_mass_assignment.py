@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.conftest import PASSWORD, REGION, ROOT, Answer, Api, User, listing_body
+from tests.conftest import Answer, Api, User, listing_body
+from tests.integration.conftest import SharedApp
 
 AT = "2020-01-01T00:00:00Z"
 
@@ -39,34 +39,17 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world() -> Iterator[World]:
-    from chalice.test import Client
-    from moto import mock_aws
-
-    from app import app
-    from scripts import provision
-
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        deployed = provision.deploy(boto3.Session(region_name=REGION), "test")
-        for key, value in deployed.environment().items():
-            env.setenv(key, value)
-        cognito = boto3.client("cognito-idp", region_name=REGION)
-
-        def user(email: str) -> User:
-            user_id = provision.create_user(cognito, deployed.user_pool_id, email, PASSWORD)
-            return User(email, user_id, provision.sign_in(cognito, deployed.user_pool_client_id, email, PASSWORD))
-
-        provider, buyer, creator = user("provider@example.com"), user("buyer@example.com"), user("creator@example.com")
-        with Client(app, stage_name="local", project_dir=str(ROOT)) as chalice_client:
-            client = Api(chalice_client.http)
-            listing = client.post("/listings", provider, listing_body())
-            assert listing.status == 201, listing
-            conversation = client.post("/conversations", buyer, {"listing_id": listing.body["listing_id"]})
-            assert conversation.status == 201, conversation
-            order = client.post("/orders", buyer, {"listing_id": listing.body["listing_id"]},
-                                headers={"Idempotency-Key": str(uuid.uuid4())})
-            assert order.status == 201 and order.body["status"] == "requested", order
-            yield World(client, provider, buyer, creator, listing.body, conversation.body, order.body)
+def world(shared_app: SharedApp) -> World:
+    client, user = shared_app.client, shared_app.user
+    provider, buyer, creator = user("provider@example.com"), user("buyer@example.com"), user("creator@example.com")
+    listing = client.post("/listings", provider, listing_body())
+    assert listing.status == 201, listing
+    conversation = client.post("/conversations", buyer, {"listing_id": listing.body["listing_id"]})
+    assert conversation.status == 201, conversation
+    order = client.post("/orders", buyer, {"listing_id": listing.body["listing_id"]},
+                        headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert order.status == 201 and order.body["status"] == "requested", order
+    return World(client, provider, buyer, creator, listing.body, conversation.body, order.body)
 
 
 def state(world: World) -> dict[str, Any]:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import random
 import string
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.conftest import PASSWORD, REGION, ROOT, Answer, Api, User, listing_body
+from tests.conftest import Answer, Api, User, listing_body
+from tests.integration.conftest import SharedApp
 
 CALLERS = ("buyer", "provider", "stranger", "operator", "nobody")
 
@@ -79,46 +78,29 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world() -> Iterator[World]:
-    from chalice.test import Client
-    from moto import mock_aws
-
-    from app import app
-    from scripts import provision
-
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        deployed = provision.deploy(boto3.Session(region_name=REGION), "test")
-        for key, value in deployed.environment().items():
-            env.setenv(key, value)
-        cognito = boto3.client("cognito-idp", region_name=REGION)
-
-        def user(email: str, operator: bool = False) -> User:
-            user_id = provision.create_user(cognito, deployed.user_pool_id, email, PASSWORD, operator=operator)
-            return User(email, user_id, provision.sign_in(cognito, deployed.user_pool_client_id, email, PASSWORD))
-
-        provider, buyer = user("provider@example.com"), user("buyer@example.com")
-        stranger, operator = user("stranger@example.com"), user("operator@example.com", operator=True)
-        with Client(app, stage_name="local", project_dir=str(ROOT)) as chalice_client:
-            client = Api(chalice_client.http)
-            listing = client.post("/listings", provider, listing_body())
-            assert listing.status == 201, listing
-            listing_id = listing.body["listing_id"]
-            conversation = client.post("/conversations", buyer, {"listing_id": listing_id})
-            assert conversation.status == 201, conversation
-            path = f"/conversations/{conversation.body['conversation_id']}/messages"
-            first = client.post(path, buyer, {"text": "Can you fix a flat tyre today?"})
-            second = client.post(path, provider, {"text": "Yes, after 5 pm."})
-            assert (first.status, second.status) == (201, 201), (first, second)
-            # The stranger is no outsider to the listing: they talk to the same provider and ordered too.
-            own_chat = client.post("/conversations", stranger, {"listing_id": listing_id})
-            assert own_chat.status == 201, own_chat
-            own_order = client.post("/orders", stranger, {"listing_id": listing_id},
-                                    headers={"Idempotency-Key": str(uuid.uuid4())})
-            assert own_order.status == 201, own_order
-            world = World(client, provider, buyer, stranger, operator, listing.body, conversation.body,
-                          first.body, second.body, order=None)  # type: ignore[arg-type]
-            world.order = world.place_order()
-            yield world
+def world(shared_app: SharedApp) -> World:
+    client, user = shared_app.client, shared_app.user
+    provider, buyer = user("provider@example.com"), user("buyer@example.com")
+    stranger, operator = user("stranger@example.com"), user("operator@example.com", operator=True)
+    listing = client.post("/listings", provider, listing_body())
+    assert listing.status == 201, listing
+    listing_id = listing.body["listing_id"]
+    conversation = client.post("/conversations", buyer, {"listing_id": listing_id})
+    assert conversation.status == 201, conversation
+    path = f"/conversations/{conversation.body['conversation_id']}/messages"
+    first = client.post(path, buyer, {"text": "Can you fix a flat tyre today?"})
+    second = client.post(path, provider, {"text": "Yes, after 5 pm."})
+    assert (first.status, second.status) == (201, 201), (first, second)
+    # The stranger is no outsider to the listing: they talk to the same provider and ordered too.
+    own_chat = client.post("/conversations", stranger, {"listing_id": listing_id})
+    assert own_chat.status == 201, own_chat
+    own_order = client.post("/orders", stranger, {"listing_id": listing_id},
+                            headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert own_order.status == 201, own_order
+    world = World(client, provider, buyer, stranger, operator, listing.body, conversation.body,
+                  first.body, second.body, order=None)  # type: ignore[arg-type]
+    world.order = world.place_order()
+    return world
 
 
 def assert_error(answer: Answer, status: int, code: str) -> None:
