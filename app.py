@@ -15,7 +15,9 @@ from chalicelib.api.wallet import wallet_bp
 from chalicelib.jobs.escrow_tokens import escrow_tokens_bp
 from chalicelib.jobs.schedules import jobs_bp
 from chalicelib.observability import log_invocation
+from chalicelib.settings import check_at_cold_start
 
+check_at_cold_start()
 app = Chalice(app_name="everywhere", configure_logs=False)  # app.log is observability's JSON logger
 app.register_middleware(log_request, "http")
 app.register_middleware(log_invocation, "scheduled")

@@ -1,110 +1,127 @@
-"""Typed settings, read from the environment when asked for.
+"""Typed settings from the environment, validated once per environment.
 
-Chalice sets a stage's `environment_variables` in the Lambda environment; `chalice local` and the test
-client set them around each call. So settings are read lazily, at request time, never at import.
+Chalice sets a stage's `environment_variables` in the Lambda environment, so a Lambda instance validates them
+once, at cold start (app.py), and fails there with a message naming the variable. `chalice local` and the test
+client set them around each call, so `get_settings()` reads the variables it knows (a few dictionary look-ups)
+and validates each distinct set once; it never reads the environment at import.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_REGION = "us-east-1"
+SIMULATED_RAIL = "simulated"  # deposits and withdrawals just happen: for stages that ask for it by name
+NO_RAIL = "none"  # deposits and withdrawals are refused: the default, so no stage gets play money by accident
+
+Count = Annotated[int, Field(ge=0)]
+Positive = Annotated[int, Field(gt=0)]
+Seconds = Annotated[float, Field(ge=0)]
+Required = Annotated[str, Field(min_length=1)]
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise RuntimeError(f"setting {name} must be an integer, got {raw!r}") from exc
+class SettingsError(RuntimeError):
+    """A setting is missing or out of range; the message names the variable."""
 
 
-def _ids(name: str) -> frozenset[str] | None:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return None
-    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+class Settings(BaseModel):
+    """Every setting, under the name of its environment variable (the alias)."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-@dataclass(frozen=True)
-class Settings:
-    stage: str
-    region: str
-    listings_table: str
-    profiles_table: str
-    system_table: str
-    chat_table: str
-    orders_table: str
-    idempotency_table: str
-    ledger_table: str
-    privileged_quota: int
-    open_regions: frozenset[str] | None
-    user_pool_id: str
-    user_pool_client_id: str
-    jwks_url: str
-    cursor_secret: bytes  # optional override; otherwise a key generated once per stage (store/keys.py)
-    message_rate_limit: int  # messages one user may send per window
-    message_rate_window_s: int
-    search_rate_limit: int  # searches one user may make per window
-    search_rate_window_s: int
-    search_cache_s: float  # how long an instance keeps hot cells of the search indexes (0: off)
-    cell_counts_cache_s: float  # how long an instance keeps the search indexes' cell counts
-    request_expiry_s: int  # an order request nobody accepts lapses after this long
-    fee_bps: int  # the platform's fee, basis points of the price
-    payment_rail: str  # "simulated" (deposits and withdrawals just happen) or "none" (refused)
-    escrow_state_machine_arn: str
-    escrow_token_queue_url: str
-    auto_release_after_delivery_s: int
-    service_deadline_s: int
-    dispute_timeout_s: int
+    stage: Required = Field(alias="STAGE")
+    region: Required = Field(alias="AWS_REGION")
+    listings_table: Required = Field(alias="LISTINGS_TABLE")
+    profiles_table: Required = Field(alias="PROFILES_TABLE")
+    system_table: Required = Field(alias="SYSTEM_TABLE")
+    chat_table: Required = Field(alias="CHAT_TABLE")
+    orders_table: Required = Field(alias="ORDERS_TABLE")
+    idempotency_table: Required = Field(alias="IDEMPOTENCY_TABLE")
+    ledger_table: Required = Field(alias="LEDGER_TABLE")
+    privileged_quota: Count = Field(10_000, alias="PRIVILEGED_QUOTA")
+    open_regions: frozenset[str] | None = Field(None, alias="OPEN_REGIONS")  # None: every region in regions.json
+    user_pool_id: Required = Field(alias="COGNITO_USER_POOL_ID")
+    user_pool_client_id: Required = Field(alias="COGNITO_APP_CLIENT_ID")
+    jwks_url: Required = Field(alias="COGNITO_JWKS_URL")
+    cursor_secret: bytes = Field(b"", alias="CURSOR_SECRET")  # optional: else a key made once per stage (store/keys.py)
+    message_rate_limit: Count = Field(30, alias="MESSAGE_RATE_LIMIT")  # messages one user may send per window
+    message_rate_window_s: Positive = Field(60, alias="MESSAGE_RATE_WINDOW_S")
+    search_rate_limit: Count = Field(120, alias="SEARCH_RATE_LIMIT")  # searches one user may make per window
+    search_rate_window_s: Positive = Field(60, alias="SEARCH_RATE_WINDOW_S")
+    search_cache_s: Seconds = Field(0, alias="SEARCH_CACHE_S")  # how long an instance keeps hot cells (0: off)
+    cell_counts_cache_s: Seconds = Field(60, alias="CELL_COUNTS_CACHE_S")  # how long it keeps the cell counts
+    request_expiry_s: Count = Field(48 * 3600, alias="REQUEST_EXPIRY_S")  # 0: a request lapses at once
+    fee_bps: int = Field(0, ge=0, le=10_000, alias="FEE_BPS")  # the platform's fee, basis points of the price
+    payment_rail: Literal["simulated", "none"] = Field(NO_RAIL, alias="PAYMENT_RAIL")
+    escrow_state_machine_arn: Required = Field(alias="ESCROW_STATE_MACHINE_ARN")
+    escrow_token_queue_url: Required = Field(alias="ESCROW_TOKEN_QUEUE_URL")
+    auto_release_after_delivery_s: Positive = Field(7 * 86400, alias="AUTO_RELEASE_AFTER_DELIVERY_S")
+    service_deadline_s: Positive = Field(14 * 86400, alias="SERVICE_DEADLINE_S")
+    dispute_timeout_s: Positive = Field(60 * 86400, alias="DISPUTE_TIMEOUT_S")
+
+    @field_validator("open_regions", mode="before")
+    @classmethod
+    def _id_list(cls, raw: object) -> object:
+        if not isinstance(raw, str):
+            return raw
+        ids = frozenset(part.strip() for part in raw.split(",") if part.strip())
+        return ids or None
+
+    @field_validator("cursor_secret", mode="before")
+    @classmethod
+    def _encoded(cls, raw: object) -> object:
+        return raw.encode() if isinstance(raw, str) else raw
 
     @property
     def token_issuer(self) -> str:
         return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
 
 
+NAMES = tuple(field.alias for field in Settings.model_fields.values() if field.alias)
+# Read besides the settings' own names: they only shape defaults.
+CONTEXT = ("AWS_DEFAULT_REGION", "TABLE_PREFIX", "AWS_ENDPOINT_URL")
+
+
+def _with_defaults(given: Mapping[str, str]) -> dict[str, str]:
+    """The variables set (blank ones count as unset), plus the defaults that derive from others."""
+    env = {name: value.strip() for name, value in given.items() if value.strip()}
+    env.setdefault("STAGE", "local")
+    env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION", DEFAULT_REGION))
+    prefix = env.get("TABLE_PREFIX", f"everywhere-{env['STAGE']}")
+    for table in ("LISTINGS", "PROFILES", "SYSTEM", "CHAT", "ORDERS", "IDEMPOTENCY", "LEDGER"):
+        env.setdefault(f"{table}_TABLE", f"{prefix}-{table.lower()}")
+    pool_id = env.get("COGNITO_USER_POOL_ID", "")
+    endpoint = env.get("AWS_ENDPOINT_URL", "").rstrip("/")
+    issuer_base = endpoint or f"https://cognito-idp.{env['AWS_REGION']}.amazonaws.com"
+    env.setdefault("COGNITO_JWKS_URL", f"{issuer_base}/{pool_id}/.well-known/jwks.json")
+    return {name: env[name] for name in NAMES if name in env}
+
+
+def validate(environment: Mapping[str, str]) -> Settings:
+    """The settings an environment gives, or SettingsError naming every variable that is missing or wrong."""
+    try:
+        return Settings.model_validate(_with_defaults(environment))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors())
+        raise SettingsError(f"bad settings for stage {environment.get('STAGE', 'local')!r}: {problems}") from None
+
+
+@lru_cache(maxsize=8)
+def _validated(environment: tuple[tuple[str, str], ...]) -> Settings:
+    return validate(dict(environment))
+
+
 def get_settings() -> Settings:
-    """The settings in force now (cheap: a handful of environment look-ups)."""
-    stage = os.environ.get("STAGE", "local")
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    prefix = os.environ.get("TABLE_PREFIX", f"everywhere-{stage}")
-    pool_id = os.environ.get("COGNITO_USER_POOL_ID", "")
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/")
-    default_jwks = (
-        f"{endpoint}/{pool_id}/.well-known/jwks.json"
-        if endpoint
-        else f"https://cognito-idp.{region}.amazonaws.com/{pool_id}/.well-known/jwks.json"
-    )
-    return Settings(
-        stage=stage,
-        region=region,
-        listings_table=os.environ.get("LISTINGS_TABLE", f"{prefix}-listings"),
-        profiles_table=os.environ.get("PROFILES_TABLE", f"{prefix}-profiles"),
-        system_table=os.environ.get("SYSTEM_TABLE", f"{prefix}-system"),
-        chat_table=os.environ.get("CHAT_TABLE", f"{prefix}-chat"),
-        orders_table=os.environ.get("ORDERS_TABLE", f"{prefix}-orders"),
-        idempotency_table=os.environ.get("IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
-        ledger_table=os.environ.get("LEDGER_TABLE", f"{prefix}-ledger"),
-        privileged_quota=_int("PRIVILEGED_QUOTA", 10_000),
-        open_regions=_ids("OPEN_REGIONS"),
-        user_pool_id=pool_id,
-        user_pool_client_id=os.environ.get("COGNITO_APP_CLIENT_ID", ""),
-        jwks_url=os.environ.get("COGNITO_JWKS_URL", default_jwks),
-        cursor_secret=os.environ.get("CURSOR_SECRET", "").encode(),
-        message_rate_limit=_int("MESSAGE_RATE_LIMIT", 30),
-        message_rate_window_s=max(1, _int("MESSAGE_RATE_WINDOW_S", 60)),
-        search_rate_limit=_int("SEARCH_RATE_LIMIT", 120),
-        search_rate_window_s=max(1, _int("SEARCH_RATE_WINDOW_S", 60)),
-        search_cache_s=max(0, _int("SEARCH_CACHE_S", 0)),
-        cell_counts_cache_s=max(0, _int("CELL_COUNTS_CACHE_S", 60)),
-        request_expiry_s=_int("REQUEST_EXPIRY_S", 48 * 3600),
-        fee_bps=_int("FEE_BPS", 0),
-        payment_rail=os.environ.get("PAYMENT_RAIL", "none" if stage == "prod" else "simulated"),
-        escrow_state_machine_arn=os.environ.get("ESCROW_STATE_MACHINE_ARN", ""),
-        escrow_token_queue_url=os.environ.get("ESCROW_TOKEN_QUEUE_URL", ""),
-        auto_release_after_delivery_s=_int("AUTO_RELEASE_AFTER_DELIVERY_S", 7 * 86400),
-        service_deadline_s=_int("SERVICE_DEADLINE_S", 14 * 86400),
-        dispute_timeout_s=_int("DISPUTE_TIMEOUT_S", 60 * 86400),
-    )
+    """The settings in force now: validated the first time this environment is seen, then cached."""
+    return _validated(tuple((name, os.environ[name]) for name in NAMES + CONTEXT if name in os.environ))
+
+
+def check_at_cold_start() -> None:
+    """In Lambda (not under `chalice local` or the tests, which set the stage's variables per call), validate
+    the settings as the instance starts: a bad one fails the cold start, and every call, naming the variable."""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        get_settings()

@@ -29,6 +29,7 @@ os.environ.update(
     AWS_SESSION_TOKEN="testing",
     AWS_DEFAULT_REGION=REGION,
     AWS_REGION=REGION,
+    PAYMENT_RAIL="simulated",  # the stacks the tests deploy ask for play money by name, as the local stage does
 )
 
 

@@ -9,13 +9,12 @@ from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.identity import Caller
 from chalicelib.observability import logger
 from chalicelib.services.listings import Page
-from chalicelib.settings import get_settings
+from chalicelib.settings import SIMULATED_RAIL, get_settings
 from chalicelib.store import keys
 from chalicelib.store import ledger as ledger_store
 from chalicelib.store.contention import retrying
 
 CURRENCY = "CNY"  # wallets are kept in the currency of the open regions (Shanghai first)
-SIMULATED_RAIL = "simulated"
 
 
 @dataclass(frozen=True)
