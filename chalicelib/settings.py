@@ -106,7 +106,7 @@ def validate(environment: Mapping[str, str]) -> Settings:
     try:
         return Settings.model_validate(_with_defaults(environment))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors())
+        problems = "; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors())
         raise SettingsError(f"bad settings for stage {environment.get('STAGE', 'local')!r}: {problems}") from None
 
 
