@@ -22,7 +22,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 from bench.dataset import Search
-from bench.dynamo_model import EVENTUALLY_CONSISTENT, UNIT_BYTES, IndexModel, item_size
+from bench.dynamo_model import IndexModel, batch_get_read_units, item_size
 from chalicelib.domain import geo
 from chalicelib.domain.listings import Listing
 from chalicelib.domain.ranking import RankKey, rank_key
@@ -102,11 +102,6 @@ def old_item(listing: Listing) -> dict[str, dict[str, object]]:
     return {**item, **{name: {"S": value} for name, value in keys.items()}}
 
 
-def batch_get_units(sizes: Iterable[int]) -> float:
-    """BatchGetItem charges each item its own size rounded up to 4 KB (eventually consistent: half)."""
-    return sum(max(1, math.ceil(size / UNIT_BYTES)) * EVENTUALLY_CONSISTENT for size in sizes)
-
-
 @dataclass
 class CircleRead:
     """What one request of the old design read of the circle, and everything in it, ranked."""
@@ -179,7 +174,7 @@ class Before:
         page = ranked[(number - 1) * limit: number * limit]
         if keyword is None:
             fetched = [key[2] for key in page]
-        batch = batch_get_units(self.full_size[listing_id] for listing_id in fetched)
+        batch = batch_get_read_units(self.full_size[listing_id] for listing_id in fetched)
         calls = math.ceil(len(fetched) / BATCH_GET_SIZE)
         return PageCost(
             found=[key[2] for key in page],

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,20 +46,26 @@ def item_size(item: dict[str, dict[str, Any]]) -> int:
     return sum(len(name.encode()) + value_size(value) for name, value in item.items())
 
 
+def read_units(size_bytes: int) -> float:
+    """What one eventually consistent read of this many bytes costs: whole 4 KB units, at least one, halved."""
+    return max(1, math.ceil(size_bytes / UNIT_BYTES)) * EVENTUALLY_CONSISTENT
+
+
 def query_read_units(sizes: list[int]) -> tuple[float, int]:
     """Read units of one Query (eventually consistent) that returns items of these sizes, and its pages."""
     units, pages, page_bytes = 0.0, 0, 0
     for size in sizes:
         if page_bytes and page_bytes + size > PAGE_BYTES:
-            units += max(1, math.ceil(page_bytes / UNIT_BYTES)) * EVENTUALLY_CONSISTENT
+            units += read_units(page_bytes)
             pages, page_bytes = pages + 1, 0
         page_bytes += size
-    units += max(1, math.ceil(page_bytes / UNIT_BYTES)) * EVENTUALLY_CONSISTENT
+    units += read_units(page_bytes)
     return units, pages + 1
 
 
-def batch_get_read_units(sizes: list[int]) -> float:
-    return sum(max(1, math.ceil(size / UNIT_BYTES)) * EVENTUALLY_CONSISTENT for size in sizes)
+def batch_get_read_units(sizes: Iterable[int]) -> float:
+    """BatchGetItem charges each item its own size rounded up to 4 KB (eventually consistent: half)."""
+    return sum(read_units(size) for size in sizes)
 
 
 @dataclass

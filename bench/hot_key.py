@@ -27,7 +27,7 @@ from unittest import mock
 from bench.after import After
 from bench.before import Before
 from bench.dataset import RADII_M, Search
-from bench.dynamo_model import EVENTUALLY_CONSISTENT, UNIT_BYTES, item_size
+from bench.dynamo_model import item_size, read_units
 from bench.dynamodb_geo import DynamoGeo
 from bench.scan_model import Ledger
 from chalicelib.domain.categories import CATEGORIES
@@ -147,5 +147,5 @@ def cached_ceiling(after: After, searches: Callable[[int], list[Search]], ttl_s:
 def counts_load(count_items: dict[str, dict[str, object]], instances: float) -> tuple[str, float]:
     """The busiest cell-counts item and its RCU/s when `instances` instances each read it once a minute."""
     name, item = max(count_items.items(), key=lambda pair: item_size(pair[1]))  # type: ignore[arg-type]
-    units = max(1, math.ceil(item_size(item) / UNIT_BYTES)) * EVENTUALLY_CONSISTENT  # type: ignore[arg-type]
+    units = read_units(item_size(item))  # type: ignore[arg-type]
     return name, instances * units / COUNTS_CACHE_S

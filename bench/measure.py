@@ -1,11 +1,11 @@
 """The main pass: every search, as every variant, priced for every contender, one row per request.
 
 Variants of a search (a centre, a radius, with or without a category): no keyword at limit 20 and at limit
-100, and (for the searches of the first centres) a common and a rare keyword at limit 20. For ours-after, pages 1 to 5 are walked through `next` (a
-walk may end sooner); with a keyword it goes on until 20 results are found or the circle is done, and the
-pages and read units that took are kept too. Ours-before and dynamodb-geo read the same thing for every page
-(the whole circle), so their pages 1, 2 and 5 are priced from one read each. A walk to 20 results stops
-after MAX_PAGES_TO_RESULTS pages.
+100, and (for the searches of the first centres) a common and a rare keyword at limit 20. For ours-after,
+pages 1 to 5 are walked through `next` (a walk may end sooner); with a keyword it goes on until 20 results
+are found or the circle is done, and the pages and read units that took are kept too. Ours-before and
+dynamodb-geo read the same thing for every page (the whole circle), so their pages 1, 2 and 5 are priced
+from one read each. A walk to 20 results stops after MAX_PAGES_TO_RESULTS pages.
 """
 from __future__ import annotations
 
@@ -92,8 +92,8 @@ class Pass:
 
     def _row(self, contender: str, variant: str, search: Search, limit: int, page: int, units: float, queries: int,
              round_trips: int, found: int, entries: int) -> None:
-        self.rows.append(Row(self._search, contender, variant, search.radius_m, search.category is not None, limit, page, units,
-                             queries, round_trips, found, entries))
+        self.rows.append(Row(self._search, contender, variant, search.radius_m, search.category is not None, limit,
+                             page, units, queries, round_trips, found, entries))
 
     def _after(self, variant: str, search: Search, limit: int) -> None:
         results, units, max_units = 0, 0.0, 0.0

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -154,9 +154,13 @@ def _check_whole_partitions(report: Report, indexes: ScanIndexes, sample: Read) 
                        limit=WHOLE, parts=())
         choice = search_index.index_for(tier, category, text)
         sides: list[tuple[list[str], list[int]]] = []
-        on_moto: Callable[[Read], ReadResult] = lambda r, c=choice, k=category: search_index._query(r, c, k, None)
-        on_model: Callable[[Read], ReadResult] = lambda r, k=category, t=text: ScanIndexes.result(
-            indexes.query(r, k, "" if t else None), Ledger())
+
+        def on_moto(r: Read, c: Any = choice, k: str | None = category) -> ReadResult:
+            return search_index._query(r, c, k, None)
+
+        def on_model(r: Read, k: str | None = category, t: bool = text) -> ReadResult:
+            return ScanIndexes.result(indexes.query(r, k, "" if t else None), Ledger())
+
         for answer in (on_moto, on_model):
             ids: list[str] = []
             pages: list[int] = []

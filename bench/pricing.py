@@ -9,7 +9,8 @@ from __future__ import annotations
 READ_PER_MILLION_UNITS = 0.125  # USD per million read request units
 WRITE_PER_MILLION_UNITS = 0.625  # USD per million write request units
 RATE_LIMIT_WRITE_UNITS = 1.0
-SOURCE = "us-east-1 on-demand, after the 2024-11 price cut: $0.125 per million read and $0.625 per million write request units"
+SOURCE = ("us-east-1 on-demand, after the 2024-11 price cut: $0.125 per million read and $0.625 per million write "
+          "request units")
 
 
 def reads_per_million(read_units_per_search: float) -> float:

@@ -1,6 +1,7 @@
 """docs/BENCHMARKS.md and docs/search_rcu.png from what the benchmark measured."""
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
@@ -222,8 +223,8 @@ def recall_table(walks: list[WalkCheck]) -> list[str]:
     lines = []
     for radius, with_category in _cases():
         for variant in (None, COMMON_KEYWORD, RARE_KEYWORD):
-            chosen = [w for w in walks if w.search.radius_m == radius and (w.search.category is not None) == with_category
-                      and w.search.q == variant]
+            chosen = [w for w in walks if w.search.radius_m == radius
+                      and (w.search.category is not None) == with_category and w.search.q == variant]
             if not chosen:
                 continue
             ended = [w for w in chosen if not w.cut and not w.stalled]
@@ -245,8 +246,8 @@ def recall_table(walks: list[WalkCheck]) -> list[str]:
 
 
 def hot_table(ceilings: list[Ceiling]) -> list[str]:
-    return _table(["contender", "busiest partition key", "its RCU per search", "searches/s before it passes 3,000 RCU/s",
-                   "model"],
+    return _table(["contender", "busiest partition key", "its RCU per search",
+                   "searches/s before it passes 3,000 RCU/s", "model"],
                   ([c.contender, f"`{c.key}`", num(c.rcu_per_search, 3), num(c.searches_per_s, 0), c.note]
                    for c in ceilings))
 
@@ -334,12 +335,11 @@ def targets(results: Results) -> list[str]:
 
 def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
-    try:
+    with contextlib.suppress(OSError, StopIteration):
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}")
 
 
 def plot(rows: list[Row], path: Path) -> None:
@@ -401,10 +401,11 @@ def render(results: Results) -> str:
         "  privileged; realistic titles and descriptions (entry size is read cost).",
         (f"- **Searches**: {setup.centres} centres drawn from the same mix, each at radii "
         f"{', '.join(f'{r / 1000:g}' for r in RADII_M)} km, without a category and with one (drawn by share); each as"),
-        (f"  a page of 20 and of 100 without a keyword; the searches of the first {setup.keyword_centres} centres also as a "
-         f"page of 20 with `q={COMMON_KEYWORD}` (in "
-        f"{results.keyword_shares[COMMON_KEYWORD]:.0%} of the listings' texts) and `q={RARE_KEYWORD}` (in "
-        f"{results.keyword_shares[RARE_KEYWORD]:.1%}: the rarest word of the titles; no single title word is under 1%)."),
+        (f"  a page of 20 and of 100 without a keyword; the searches of the first {setup.keyword_centres} centres "
+         f"also as a page of 20 with `q={COMMON_KEYWORD}` (in "
+         f"{results.keyword_shares[COMMON_KEYWORD]:.0%} of the listings' texts) and `q={RARE_KEYWORD}` (in "
+         f"{results.keyword_shares[RARE_KEYWORD]:.1%}: the rarest word of the titles; no single title word is "
+         "under 1%)."),
         "  Pages 1 to 5 are walked through each page's `next`.",
         "- **Contenders**, on the same data and searches:",
         "  - *ours, after* (`bench/after.py`): the search as it is now: `nearest.scan_page` over the two tiers with",
@@ -556,14 +557,16 @@ def render(results: Results) -> str:
         "Items per 1 MB page of those partitions: moto "
         + "; ".join(str(p) for p in model.pages_moto) + ", the model " + "; ".join(str(p) for p in model.pages_model)
         + ". moto cuts a page at 1,000,000 bytes of the table's whole items, DynamoDB at 1 MB of the index",
-        (f"entries read (a keyword entry here is {num(entry.get('ours, after: text4', math.nan), 0)} bytes on average): the "
-        f"items agree, the boundaries are moto's approximation. ({model.items_compared:,} items compared in all.)"),
+        (f"entries read (a keyword entry here is {num(entry.get('ours, after: text4', math.nan), 0)} bytes on "
+         f"average): the items agree, the boundaries are moto's approximation. ({model.items_compared:,} items "
+         "compared in all.)"),
         "",
         *(["Differences:", "", *(f"- {d}" for d in model.scan_differences[:10]), ""] if model.scan_differences else []),
         "## Cold start",
         "",
         f"Median wall time over {results.cold['runs']:.0f} fresh interpreters of importing the Lambda handler module",
-        f"(`import app`): **{results.cold['app_ms']:.0f} ms**, against **{results.cold['baseline_ms']:.0f} ms** for the",
+        f"(`import app`): **{results.cold['app_ms']:.0f} ms**, against **{results.cold['baseline_ms']:.0f} ms** "
+        "for the",
         f"floor every Python Lambda pays (a botocore session and a DynamoDB client): **{results.cold['ratio']:.2f}x**.",
         "",
     ]) + "\n"

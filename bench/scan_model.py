@@ -13,13 +13,12 @@ partition in the system table). bench/model_check.py checks the answers against 
 from __future__ import annotations
 
 import bisect
-import math
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.dynamo_model import EVENTUALLY_CONSISTENT, PAGE_BYTES, UNIT_BYTES, item_size
+from bench.dynamo_model import PAGE_BYTES, item_size, read_units
 from chalicelib.domain.cell_counts import COUNT_CHARS, CellCounts
 from chalicelib.domain.listings import Listing
 from chalicelib.domain.nearest import Estimate, Pin, Read, Reader, ReadResult, Tier
@@ -132,7 +131,7 @@ class ScanIndexes:
             # DynamoDB stops at the Limit or at 1 MB without looking further: it returns where it stopped even
             # when nothing follows in the range.
             resume=partition.keys[end - 1] if rows and (end < stop or len(rows) == read.limit) else None,
-            units=max(1, math.ceil(size / UNIT_BYTES)) * EVENTUALLY_CONSISTENT,
+            units=read_units(size),
             partition_value=partition_value,
             index_name=choice.index_name,
         )
