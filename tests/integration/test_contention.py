@@ -5,8 +5,7 @@ client the store uses, exactly where DynamoDB's answer would arrive.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from botocore.exceptions import ClientError
 
@@ -14,28 +13,19 @@ from chalicelib.store import listings as listing_store
 from chalicelib.store import tables
 from chalicelib.store.models import ProfileModel
 from tests.conftest import listing_body
+from tests.integration.client_faults import failing
 
 
-@contextmanager
-def refusing(client, operation: str, error: dict, times: int) -> Iterator[list[int]]:
+def refusing(client, operation: str, error: dict, times: int) -> AbstractContextManager[list[int]]:
     """Make `operation` fail with `error` the first `times` calls; yields the count of calls seen."""
-    seen = [0]
-
-    def hook(**_kwargs):
-        seen[0] += 1
-        if seen[0] <= times:
-            raise ClientError(error, operation)
-
-    event = f"before-send.dynamodb.{operation}"
-    client.meta.events.register_first(event, hook)
-    try:
-        yield seen
-    finally:
-        client.meta.events.unregister(event, hook)
+    return failing(client, f"before-send.dynamodb.{operation}", lambda: ClientError(error, operation), times)
 
 
 CONFLICT = {
-    "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled [None, TransactionConflict, None]"},
+    "Error": {
+        "Code": "TransactionCanceledException",
+        "Message": "Transaction cancelled [None, TransactionConflict, None]",
+    },
     "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}, {"Code": "None"}],
 }
 UPDATE_CONFLICT = {"Error": {"Code": "TransactionConflictException", "Message": "conflict"}}

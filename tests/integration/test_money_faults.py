@@ -3,34 +3,20 @@ not a cent. Injected with botocore hooks on the client the ledger uses, where Dy
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from botocore.exceptions import ClientError, ConnectionClosedError
 
 from chalicelib.services.reconcile import reconcile
 from chalicelib.store import tables
+from tests.integration.client_faults import failing
 
 THROTTLED = {"Error": {"Code": "ThrottlingException", "Message": "Rate of requests exceeds the allowed throughput."}}
 
 
-@contextmanager
-def injected(event: str, fault, times: int) -> Iterator[list[int]]:
+def injected(event: str, fault, times: int) -> AbstractContextManager[list[int]]:
     """Raise `fault()` from the `event` hook of TransactWriteItems the first `times` calls; yields the call count."""
-    client = tables.bind().client
-    seen = [0]
-
-    def hook(**_kwargs):
-        seen[0] += 1
-        if seen[0] <= times:
-            raise fault()
-
-    name = f"{event}.dynamodb.TransactWriteItems"
-    client.meta.events.register_first(name, hook)
-    try:
-        yield seen
-    finally:
-        client.meta.events.unregister(name, hook)
+    return failing(tables.bind().client, f"{event}.dynamodb.TransactWriteItems", fault, times)
 
 
 def throttled() -> ClientError:
