@@ -53,7 +53,7 @@ openapi: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e/test_contract_fuzz.py
 
-## Deploying to AWS (README, "Operating it"). Chalice takes the Lambda runtime from the Python that runs it,
+## Deploying to AWS (docs/OPERATIONS.md). Chalice takes the Lambda runtime from the Python that runs it,
 ## so these run from their own venv on DEPLOY_PYTHON: the first of python3.12, python3.13, python3 that really
 ## runs and is 3.11 or newer (a pyenv shim of a version that is not active is on the PATH but does not run).
 DEPLOY_CANDIDATES := python3.12 python3.13 python3
@@ -81,12 +81,12 @@ $(DEPLOY_STAMP): requirements.txt requirements-dev.txt
 
 ## cfn-lint on the infra template and on the packaged app of STAGE (default prod); exit 1 on errors or warnings.
 lint: $(STAMP)
-	$(BIN)/python -m scripts.deploy lint --stage $(or $(STAGE),prod)
+	$(BIN)/python -m scripts.lint_templates --stage $(or $(STAGE),prod)
 
 ## One CloudFormation (SAM) template for STAGE, app and infra together: out/<stage>/package/ (then cfn-lint).
 package: $(DEPLOY_STAMP)
 	@echo "package with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV))"
-	$(DEPLOY_BIN)/python -m scripts.deploy package --stage $(STAGE)
+	$(DEPLOY_BIN)/python -m scripts.package --stage $(STAGE)
 
 ## Deploy STAGE to the AWS account and region of your credentials: the infra stack, then the app (chalice).
 deploy: $(DEPLOY_STAMP)

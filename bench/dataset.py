@@ -1,6 +1,6 @@
 """A deterministic synthetic Shanghai for the benchmark: listings and the searches run over them.
 
-Points come from the same generator as make run's demo data (scripts/demo_data.py): clustered around
+Points come from the same generator as make run's demo data (scripts/synthetic_listings.py): clustered around
 real district centres (People's Square, Lujiazui, Xujiahui, Jing'an, Wujiaochang, Hongqiao, ...) plus a
 uniform background over the municipality's boundary; categories have Zipf-like shares. About 5% of
 providers are privileged. Titles and descriptions have realistic lengths, since item size is read cost.
@@ -19,7 +19,7 @@ from chalicelib.domain import geo
 from chalicelib.domain.categories import CATEGORIES
 from chalicelib.domain.listings import ACTIVE, Listing
 from chalicelib.domain.text import keyword_text
-from scripts.demo_data import TITLES, synthetic_points
+from scripts.synthetic_listings import TITLES, synthetic_points
 
 PRIVILEGED_SHARE = 0.05
 LISTINGS_PER_PROVIDER = 4

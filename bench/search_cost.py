@@ -29,6 +29,7 @@ def main(radii: list[int]) -> None:
     from chalicelib.domain.identity import Caller
     from chalicelib.services import search
     from scripts import demo_data, provision
+    from scripts.synthetic_listings import DISTRICT_CENTRES
 
     with mock_aws():
         stack = provision.deploy(boto3.Session(region_name="us-east-1"), "bench")
@@ -42,7 +43,7 @@ def main(radii: list[int]) -> None:
         for radius in radii:
             for category in (None, "repair"):
                 scans = []
-                for _name, lat, lon, _w, _s in demo_data.DISTRICT_CENTRES:
+                for _name, lat, lon, _w, _s in DISTRICT_CENTRES:
                     query = search.SearchQuery(lat, lon, radius, category, None, 20, None)
                     scans.append(search.search(caller, query).scan)
                 print(f"| {radius} m | {category or 'any'} | {len(scans)} "

@@ -2,19 +2,22 @@
 
 - A path that no route matches, or a method its route does not have, answers 404 `NotFoundError` in the API's
   error shape, as the deployed API does (its gateway response for MISSING_AUTHENTICATION_TOKEN,
-  scripts/deploy.py). `chalice local` answers 403 (and, when the request had an Authorization header, quotes
+  scripts/gateway_responses.py). `chalice local` answers 403 (and, when the request had an Authorization header, quotes
   the whole header back), or 405 for an unknown method.
 - Each request is logged once, by the app (one JSON line); http.server's access line is not printed, and
   library chatter stays below WARNING.
 
-Started by scripts.local_stack: `python -m scripts.local_api --port 8000`, with the stage's environment.
+Started by scripts.local_stack: `python -m scripts.local_api --port 8000 --parent-pid <its pid>`, with the
+stage's environment; it ends itself when that parent dies without stopping it.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,13 +25,20 @@ from typing import Any
 from chalice.cli.factory import CLIFactory
 from chalice.deploy.validate import validate_routes
 from chalice.local import (
-    ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer, LocalGateway, LocalGatewayException,
+    ChaliceRequestHandler,
+    CustomLocalChalice,
+    LocalChalice,
+    LocalDevServer,
+    LocalGateway,
+    LocalGatewayException,
     RouteMatcher,
 )
 
+from scripts.gateway_responses import NO_ROUTE
+
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = "local"
-NO_ROUTE = {"Code": "NotFoundError", "Message": "no such route: the API's routes are listed at GET /openapi.json"}
+PR_SET_PDEATHSIG = 1
 
 
 class RouteNotFound(LocalGatewayException):
@@ -76,11 +86,27 @@ def server(host: str, port: int) -> LocalDevServer:
     return LocalDevServer(app, config, host, port, handler_cls=RequestHandler)
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Have Linux send this process SIGTERM when the runner dies without cleaning up (e.g. SIGKILL); if it
+    died already, before this was set, end now. Elsewhere: nothing (stop the API yourself)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        return
+    if os.getppid() != parent_pid:
+        raise SystemExit("the local stack runner that started this API is gone")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--parent-pid", type=int, help="end when this process (the runner) dies")
     args = parser.parse_args(argv)
+    if args.parent_pid is not None:
+        die_with_parent(args.parent_pid)
     logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(message)s")
     server(args.host, args.port).server.serve_forever()
     return 0

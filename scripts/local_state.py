@@ -44,7 +44,8 @@ def banner(stack: dict[str, Any]) -> str:
     """What `make run` prints once everything is up (and `make status` again)."""
     api, demo = stack["api_url"], stack["demo"]
     providers = stack["demo_providers"]
-    shown = ", ".join(p["key"] for p in providers[:PROVIDERS_SHOWN]) + (", …" if len(providers) > PROVIDERS_SHOWN else "")
+    more = ", …" if len(providers) > PROVIDERS_SHOWN else ""
+    shown = ", ".join(p["key"] for p in providers[:PROVIDERS_SHOWN]) + more
     return f"""
 Everywhere is running locally ({stack["started_in_s"]:.1f} s to start).
   API             {api}   (try: curl {api}/regions)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import traceback
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from chalice.app import ScheduledEventConfig
 
 ACCOUNT = "123456789012"
@@ -29,7 +30,7 @@ def scheduled_event(rule: str, region: str) -> dict[str, Any]:
         "detail-type": "Scheduled Event",
         "source": "aws.events",
         "account": ACCOUNT,
-        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
         "resources": [f"arn:aws:events:{region}:{ACCOUNT}:rule/{rule}"],
         "detail": {},
@@ -50,9 +51,10 @@ class LocalScheduler(threading.Thread):
     def run_once(self) -> dict[str, Any]:
         results: dict[str, Any] = {}
         for name in self.jobs:
+            event = scheduled_event(f"everywhere-local-{name}", self.region)
             try:
-                results[name] = self.app.handler_map[name](scheduled_event(f"everywhere-local-{name}", self.region), None)
-            except Exception:  # a failing run is reported and retried next period, as Lambda would
+                results[name] = self.app.handler_map[name](event, None)
+            except Exception:  # noqa: BLE001 - the app's handler may raise anything: as Lambda, report it, run again
                 traceback.print_exc()
                 results[name] = None
         return results
@@ -108,7 +110,7 @@ class LocalQueueRelay(threading.Thread):
             return 0
         try:
             self.app.handler_map[self.handler](sqs_event(messages, queue_arn, self.region), None)
-        except Exception:  # as with Lambda, the batch becomes visible again and is retried
+        except Exception:  # noqa: BLE001 - the app's handler may raise anything: as Lambda, the batch is retried
             traceback.print_exc()
             return 0
         sqs.delete_message_batch(
@@ -119,12 +121,13 @@ class LocalQueueRelay(threading.Thread):
 
     def run(self) -> None:
         sqs = boto3.client("sqs", region_name=self.region)
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        queue_arn = attributes["QueueArn"]
         while not self._stop_event.is_set():
             try:
                 if not self.relay_once(sqs, queue_arn):
                     self._stop_event.wait(POLL_S)
-            except Exception:
+            except (BotoCoreError, ClientError):  # moto busy or restarting: try again in a second
                 traceback.print_exc()
                 self._stop_event.wait(1)
 

@@ -3,7 +3,7 @@
 DynamoDB creates or deletes one global secondary index per table update, and CloudFormation fails a stack
 update that asks for more. So the listings table is stepped there: each step deploys the template with the
 table's indexes one closer to the target, and waits (a new index backfills from the items that carry its
-key attributes). The whole move (README, "Moving a deployed stage to new search indexes"):
+key attributes). The whole move (docs/OPERATIONS.md, "Moving a deployed stage to new search indexes"):
 
     python -m scripts.migrate_search add     --stage dev   # create the new indexes (old ones kept)
     python -m scripts.migrate_search reindex --stage dev   # every listing into them; fresh cell counts
@@ -24,9 +24,10 @@ import sys
 from typing import Any
 
 import boto3
-import yaml
 
-from scripts import deploy, provision
+from scripts import provision
+from scripts.infra_stack import deploy_infra
+from scripts.stage_config import stack_name, stage_environment
 
 LISTINGS = "ListingsTable"
 OLD_ATTRIBUTES = ("g5", "g5c", "g4", "g4c")  # the thin geo indexes' keys before the pin indexes
@@ -79,16 +80,16 @@ def _old_definitions() -> list[dict[str, str]]:
 
 
 def _deployed_template(cloudformation: Any, stage: str) -> dict[str, Any]:
-    body = cloudformation.get_template(StackName=deploy.stack_name(stage), TemplateStage="Original")["TemplateBody"]
+    body = cloudformation.get_template(StackName=stack_name(stage), TemplateStage="Original")["TemplateBody"]
     if isinstance(body, dict):
         return body
-    return yaml.load(body, Loader=provision._CfnLoader)
+    return provision.load(body)
 
 
 def run_phase(stage: str, phase: str, dry_run: bool) -> None:
     session = boto3.Session()
     cloudformation = session.client("cloudformation")
-    target = yaml.load(provision.packaged_template(), Loader=provision._CfnLoader)
+    target = provision.load(provision.packaged_template())
     deployed = _deployed_template(cloudformation, stage)
     planned = steps(_indexes(deployed), _indexes(target), phase)
     if not planned:
@@ -97,13 +98,13 @@ def run_phase(stage: str, phase: str, dry_run: bool) -> None:
         names = ", ".join(index["IndexName"] for index in indexes)
         print(f"{phase} step {number}/{len(planned)}: listings indexes -> {names}", flush=True)
         if not dry_run:
-            deploy.deploy_infra(cloudformation, stage, json.dumps(with_indexes(target, indexes)))
+            deploy_infra(cloudformation, stage, json.dumps(with_indexes(target, indexes)))
 
 
 def reindex(stage: str, drop_old: bool) -> None:
-    described = boto3.Session().client("cloudformation").describe_stacks(StackName=deploy.stack_name(stage))
+    described = boto3.Session().client("cloudformation").describe_stacks(StackName=stack_name(stage))
     outputs = {output["OutputKey"]: output["OutputValue"] for output in described["Stacks"][0].get("Outputs", [])}
-    os.environ.update(deploy.stage_environment(outputs))
+    os.environ.update(stage_environment(outputs))
     os.environ["STAGE"] = stage
     from chalicelib.store import reindex as store_reindex
 

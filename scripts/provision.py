@@ -47,8 +47,14 @@ def packaged_template() -> str:
     return re.sub(r'"\{\{ASL:([^}]+)\}\}"', inline, TEMPLATE.read_text())
 
 
+def load(text: str) -> dict[str, Any]:
+    """A CloudFormation template (YAML or JSON) as data; short-form intrinsics become their long form."""
+    loaded: dict[str, Any] = yaml.load(text, Loader=_CfnLoader)  # a SafeLoader: builds no Python objects
+    return loaded
+
+
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return load(TEMPLATE.read_text())
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,7 @@ def ensure_state_machines(session: Any, physical: dict[str, str]) -> None:
     """
     sfn = session.client("stepfunctions")
     iam = session.client("iam")
-    packaged = yaml.load(packaged_template(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    packaged = load(packaged_template())
     for logical_id, resource in packaged["Resources"].items():
         if resource["Type"] != "AWS::StepFunctions::StateMachine":
             continue

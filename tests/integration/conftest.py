@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from scripts import provision
-from scripts.local_stack import SerialisedMotoServer
+from scripts.moto_server import SerialisedMotoServer
 from tests.conftest import PASSWORD, REGION, ROOT, Api, User, listing_body
 
 

@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from chalicelib.settings import get_settings
-from scripts import deploy, provision
+from scripts import infra_stack, provision
+from scripts.stage_config import stack_name
 from tests.conftest import PEOPLES_SQUARE, REGION, listing_body
 from tests.integration.escrow_kit import accepted_order, assert_books_clean, decide, deposit, pay, wait_for, wallet
 
@@ -31,7 +32,7 @@ def stack(escrow_stack):
 
 
 def _stack_resources(stage: str) -> dict[str, dict[str, Any]]:
-    described = boto3.client("cloudformation").describe_stack_resources(StackName=deploy.stack_name(stage))
+    described = boto3.client("cloudformation").describe_stack_resources(StackName=stack_name(stage))
     return {r["LogicalResourceId"]: r for r in described["StackResources"] if "LogicalResourceId" in r}
 
 
@@ -115,8 +116,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_deploying_a_stage_again_changes_nothing_and_gives_the_same_outputs(aws):
     cloudformation = aws.client("cloudformation")
-    first = deploy.deploy_infra(cloudformation, "dev", provision.packaged_template())
-    again = deploy.deploy_infra(cloudformation, "dev", provision.packaged_template())
+    first = infra_stack.deploy_infra(cloudformation, "dev", provision.packaged_template())
+    again = infra_stack.deploy_infra(cloudformation, "dev", provision.packaged_template())
     assert again == first
     assert first["LedgerTable"] == "everywhere-dev-ledger"
     assert first["EscrowStateMachineArn"].endswith(":stateMachine:everywhere-dev-escrow")
@@ -124,14 +125,14 @@ def test_deploying_a_stage_again_changes_nothing_and_gives_the_same_outputs(aws)
 
 def test_tearing_down_a_stage_deletes_its_stack_money_tables_included(aws):
     cloudformation, dynamodb = aws.client("cloudformation"), aws.client("dynamodb")
-    deploy.deploy_infra(cloudformation, "doomed", provision.packaged_template())
+    infra_stack.deploy_infra(cloudformation, "doomed", provision.packaged_template())
     stack_id = cloudformation.describe_stacks(StackName="everywhere-doomed")["Stacks"][0]["StackId"]
     with pytest.raises(ClientError, match="DeletionProtectionEnabled"):
         dynamodb.delete_table(TableName="everywhere-doomed-ledger")
 
-    deploy.delete_stack(aws, "doomed")
+    infra_stack.delete_stack(aws, "doomed")
 
     assert cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
     assert dynamodb.list_tables()["TableNames"] == []
     assert aws.client("sqs").list_queues().get("QueueUrls", []) == []
-    deploy.delete_stack(aws, "doomed")  # nothing left: says so, and does nothing
+    infra_stack.delete_stack(aws, "doomed")  # nothing left: says so, and does nothing

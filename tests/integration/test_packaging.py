@@ -14,7 +14,9 @@ import boto3
 import pytest
 import yaml
 
-from scripts import deploy, provision
+from scripts import gateway_responses, infra_stack, provision
+from scripts.lint_templates import lint
+from scripts.package import package
 from tests.conftest import REGION, ROOT
 
 STAGES = ("dev", "prod")
@@ -36,7 +38,7 @@ RESOURCE_TYPES = {
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each stage packaged once for the module: stage -> its sam.yaml."""
-    return {stage: deploy.package(stage, tmp_path_factory.mktemp(stage) / "package") for stage in STAGES}
+    return {stage: package(stage, tmp_path_factory.mktemp(stage) / "package") for stage in STAGES}
 
 
 def _template(path: Path) -> dict[str, Any]:
@@ -49,19 +51,19 @@ def _functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_packaged_template_passes_cfn_lint(packaged, stage):
-    assert deploy.lint([packaged[stage]]) == []
+    assert lint([packaged[stage]]) == []
 
 
 def test_the_infra_template_passes_cfn_lint(tmp_path):
-    assert deploy.lint([deploy.render_infra(tmp_path / "infra.yaml")]) == []
-    assert deploy.lint([ROOT / "infra" / "template.yaml"]) == []  # as checked in, the workflow not yet inlined
+    assert lint([infra_stack.render_infra(tmp_path / "infra.yaml")]) == []
+    assert lint([ROOT / "infra" / "template.yaml"]) == []  # as checked in, the workflow not yet inlined
 
 
 def test_cfn_lint_catches_a_permission_that_does_not_exist(tmp_path):
     broken = provision.packaged_template().replace("dynamodb:UpdateItem", "dynamodb:TransactWriteItems")
     path = tmp_path / "broken.yaml"
     path.write_text(broken)
-    assert any(" W3037 " in problem for problem in deploy.lint([path]))
+    assert any(" W3037 " in problem for problem in lint([path]))
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -143,8 +145,8 @@ def test_a_stage_deployed_by_chalice_gets_the_same_gateway_responses(stack):
     root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
     apigateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
     apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
-    deploy.put_gateway_responses(apigateway, api, "api")
-    for response_type, (status, body) in deploy.GATEWAY_RESPONSES.items():
+    gateway_responses.put_gateway_responses(apigateway, api, "api")
+    for response_type, (status, body) in gateway_responses.GATEWAY_RESPONSES.items():
         stored = apigateway.get_gateway_response(restApiId=api, responseType=response_type)
         assert stored["responseTemplates"] == {"application/json": body}
         assert stored.get("statusCode") == status

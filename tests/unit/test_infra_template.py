@@ -1,5 +1,6 @@
 """What infra/template.yaml promises an operator (backups, deletion protection, least privilege, the token
-queue's dead letters), and how scripts/deploy.py turns a stack into a stage's configuration. No AWS here."""
+queue's dead letters), and how scripts/stage_config.py and scripts/chalice_project.py turn a stack into a stage's
+configuration. No AWS here."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import deploy, provision
+from scripts import chalice_project, deploy, package, provision, stage_config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 RESOURCES = provision.template()["Resources"]
@@ -120,21 +121,21 @@ def test_the_token_queue_hides_a_message_for_longer_than_the_function_may_run():
 
 
 def test_a_deployed_stage_gets_the_variables_the_local_stack_gives_the_app():
-    outputs = {output: f"value of {output}" for output in deploy.ENVIRONMENT_OUTPUTS.values()}
+    outputs = {output: f"value of {output}" for output in stage_config.ENVIRONMENT_OUTPUTS.values()}
     local = provision.Stack("dev", "eu-west-1", outputs, outputs["UserPoolId"], outputs["UserPoolClientId"])
     expected = {k: v for k, v in local.environment().items() if k not in {"STAGE", "AWS_REGION", "AWS_DEFAULT_REGION"}}
-    assert deploy.stage_environment(outputs) == expected
+    assert stage_config.stage_environment(outputs) == expected
 
 
 def test_every_output_a_stage_needs_is_declared_by_the_template():
     declared = provision.template()["Outputs"]
-    assert set(deploy.ENVIRONMENT_OUTPUTS.values()) <= set(declared)
+    assert set(stage_config.ENVIRONMENT_OUTPUTS.values()) <= set(declared)
 
 
 def test_a_stack_without_an_output_the_app_needs_is_refused():
-    outputs = {output: "x" for output in deploy.ENVIRONMENT_OUTPUTS.values() if output != "LedgerTable"}
+    outputs = {output: "x" for output in stage_config.ENVIRONMENT_OUTPUTS.values() if output != "LedgerTable"}
     with pytest.raises(SystemExit, match="LedgerTable"):
-        deploy.stage_environment(outputs)
+        stage_config.stage_environment(outputs)
 
 
 def test_a_stage_build_merges_the_outputs_into_that_stage_and_leaves_the_project_config_alone(tmp_path):
@@ -147,7 +148,7 @@ def test_a_stage_build_merges_the_outputs_into_that_stage_and_leaves_the_project
     recorded.write_text('{"resources": []}')
     (build / ".chalice" / "stale-policy.json").write_text("{}")
 
-    deploy.build_project("dev", {"LEDGER_TABLE": "everywhere-dev-ledger", "STAGE": "overridden"}, target=build)
+    chalice_project.build_project("dev", {"LEDGER_TABLE": "everywhere-dev-ledger", "STAGE": "overridden"}, target=build)
 
     built = json.loads((build / ".chalice" / "config.json").read_text())
     dev = built["stages"]["dev"]["environment_variables"]
@@ -166,7 +167,7 @@ def test_a_stage_build_merges_the_outputs_into_that_stage_and_leaves_the_project
 
 def test_a_stage_that_config_json_does_not_define_is_refused(tmp_path):
     with pytest.raises(SystemExit, match="not in .chalice/config.json"):
-        deploy.build_project("staging", {}, target=tmp_path / "deploy")
+        chalice_project.build_project("staging", {}, target=tmp_path / "deploy")
 
 
 def test_destroying_a_stage_needs_its_name_as_confirmation():
@@ -177,7 +178,7 @@ def test_destroying_a_stage_needs_its_name_as_confirmation():
 def test_packaging_refuses_a_function_listening_to_a_queue_the_template_does_not_create():
     template = {
         "Parameters": {"Stage": {"Type": "String"}},
-        "Outputs": {output: {"Value": {"Ref": output}} for output in deploy.ENVIRONMENT_OUTPUTS.values()},
+        "Outputs": {output: {"Value": {"Ref": output}} for output in stage_config.ENVIRONMENT_OUTPUTS.values()},
         "Resources": {
             "EscrowTokenQueue": {"Type": "AWS::SQS::Queue",
                                  "Properties": {"QueueName": {"Fn::Sub": "everywhere-${Stage}-escrow-tokens"}}},
@@ -188,4 +189,4 @@ def test_packaging_refuses_a_function_listening_to_a_queue_the_template_does_not
         },
     }
     with pytest.raises(ValueError, match="everywhere-local-escrow-tokens"):
-        deploy.bind_to_infra(template, "prod")
+        package.bind_to_infra(template, "prod")

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import json
 
-import yaml
-
 from scripts import migrate_search, provision
 
-TARGET = yaml.load(provision.packaged_template(), Loader=provision._CfnLoader)
+TARGET = provision.load(provision.packaged_template())
 NEW = migrate_search._indexes(TARGET)
 OLD = [
     {"IndexName": name, "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}, {"AttributeName": "gh", "KeyType": "RANGE"}],

@@ -1,0 +1,114 @@
+"""`make package`: one CloudFormation (SAM) template for a stage, the app and its infra together.
+
+    python -m scripts.package --stage prod   # out/prod/package/sam.yaml and deployment.zip, then cfn-lint
+
+`chalice package --merge-template` on the rendered infra template, then the app is bound to the infra in
+the same template: every function's environment names the template's own resources (Ref), and the token
+queue's event source is the template's queue (GetAtt), so the result deploys on its own.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scripts import chalice_project
+from scripts.gateway_responses import gateway_responses
+from scripts.infra_stack import render_infra
+from scripts.lint_templates import report
+from scripts.stage_config import (
+    ENVIRONMENT_OUTPUTS,
+    OUT,
+    ROOT,
+    chalice_config,
+    function_names,
+    queue_name,
+    region_or_default,
+)
+
+
+class _TemplateDumper(yaml.SafeDumper):
+    """Writes every value in full: no YAML anchors and aliases in a template."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def package(stage: str, target: Path | None = None) -> Path:
+    """`chalice package` the stage, merged with the rendered infra template and bound to it; returns sam.yaml."""
+    chalice_config(stage)
+    target = target or OUT / stage / "package"
+    chalice_project.remove(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        infra = render_infra(Path(scratch) / "infra.yaml")
+        chalice_project.chalice(
+            ROOT, stage, "package", "--stage", stage, "--pkg-format", "cloudformation", "--template-format", "yaml",
+            "--merge-template", str(infra), str(target),
+            # chalice insists on a region although the template names none (it uses AWS::Region)
+            environment={"AWS_DEFAULT_REGION": region_or_default()},
+        )
+    path = target / "sam.yaml"
+    template = bind_to_infra(yaml.safe_load(path.read_text()), stage)
+    path.write_text(yaml.dump(template, Dumper=_TemplateDumper, sort_keys=False, width=120))
+    return path
+
+
+def _bind_function(logical_id: str, properties: dict[str, Any], variables: dict[str, Any],
+                   queues: dict[str, str]) -> None:
+    """One function's environment from the template's outputs, and its SQS event sources to the template's queues."""
+    properties.setdefault("Environment", {}).setdefault("Variables", {}).update(variables)
+    for event in properties.get("Events", {}).values():
+        if event["Type"] != "SQS":
+            continue
+        queue_arn = event["Properties"]["Queue"]
+        queue = (queue_arn["Fn::Sub"] if isinstance(queue_arn, dict) else queue_arn).rsplit(":", 1)[1]
+        if queue not in queues:
+            raise ValueError(f"{logical_id} listens to queue {queue}, which the template does not create")
+        event["Properties"]["Queue"] = {"Fn::GetAtt": [queues[queue], "Arn"]}
+
+
+def bind_to_infra(template: dict[str, Any], stage: str) -> dict[str, Any]:
+    """Make a merged template self-contained: each function's environment refers to the template's own
+    resources (each variable gets the value of the infra output that holds it), each SQS event source to the
+    template's queue of that name, and the Stage parameter can only be the stage the app was packaged for
+    (its IAM policy files name that stage's resources). Also: each function gets the name `chalice deploy`
+    would give it, and the API's own refusals the error shape (scripts/gateway_responses.py)."""
+    resources = template["Resources"]
+    variables = {variable: template["Outputs"][output]["Value"] for variable, output in ENVIRONMENT_OUTPUTS.items()}
+    queues = {
+        queue_name(resource, stage): logical_id
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::SQS::Queue"
+    }
+    names = function_names(stage)
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        if logical_id not in names:
+            raise ValueError(f"{logical_id} has no policy file in stage {stage} of .chalice/config.json")
+        resource["Properties"]["FunctionName"] = names[logical_id]
+        _bind_function(logical_id, resource["Properties"], variables, queues)
+    resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = gateway_responses()
+    template["Parameters"]["Stage"].update(Default=stage, AllowedValues=[stage])
+    template["Description"] = (
+        f"Everywhere, stage {stage}: the app (chalice package) and everything it runs on (infra/template.yaml)."
+    )
+    return template
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.package", description=__doc__.split("\n")[0])
+    parser.add_argument("--stage", required=True, help="a stage of .chalice/config.json, e.g. dev or prod")
+    stage = parser.parse_args(argv).stage
+    template = package(stage)
+    print(f"packaged: {template.relative_to(ROOT)} and {(template.parent / 'deployment.zip').relative_to(ROOT)}")
+    return report([template])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""What a deployed stage is called and configured with: the names every deploy tool agrees on.
+
+A stage (`dev`, `prod`, or any stage .chalice/config.json defines) runs in one AWS account and region: the
+stack `everywhere-<stage>` holds what Chalice does not create (infra/template.yaml), and the app gets that
+stack's outputs as environment variables (ENVIRONMENT_OUTPUTS). .chalice/config.json is only read here.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from scripts import provision
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "out"  # build copies, packaged templates: ignored by git
+TOKEN_QUEUE = "EscrowTokenQueue"  # the infra resource the `escrow_tokens` function listens to
+
+# The app's environment variables that name infra resources, and the infra output that holds each.
+ENVIRONMENT_OUTPUTS = {
+    "LISTINGS_TABLE": "ListingsTable",
+    "PROFILES_TABLE": "ProfilesTable",
+    "SYSTEM_TABLE": "SystemTable",
+    "CHAT_TABLE": "ChatTable",
+    "ORDERS_TABLE": "OrdersTable",
+    "IDEMPOTENCY_TABLE": "IdempotencyTable",
+    "LEDGER_TABLE": "LedgerTable",
+    "ESCROW_STATE_MACHINE_ARN": "EscrowStateMachineArn",
+    "ESCROW_TOKEN_QUEUE_URL": "EscrowTokenQueueUrl",
+    "COGNITO_USER_POOL_ID": "UserPoolId",
+    "COGNITO_APP_CLIENT_ID": "UserPoolClientId",
+}
+
+
+def stack_name(stage: str) -> str:
+    return f"everywhere-{stage}"
+
+
+def chalice_config(stage: str) -> dict[str, Any]:
+    """The project's .chalice/config.json (read only); refuses a stage it does not define."""
+    config: dict[str, Any] = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    if stage not in config["stages"]:
+        raise SystemExit(f"stage {stage!r} is not in .chalice/config.json (stages: {', '.join(config['stages'])})")
+    return config
+
+
+def stage_environment(outputs: dict[str, str]) -> dict[str, str]:
+    """The app's environment variables for the resources the infra stack created."""
+    missing = sorted(output for output in ENVIRONMENT_OUTPUTS.values() if output not in outputs)
+    if missing:
+        raise SystemExit(f"the infra stack has no output {', '.join(missing)}: is it from infra/template.yaml?")
+    return {variable: outputs[output] for variable, output in ENVIRONMENT_OUTPUTS.items()}
+
+
+def function_names(stage: str) -> dict[str, str]:
+    """The packaged template's function logical ids → the names `chalice deploy` gives the functions. Chalice's
+    package leaves the names to CloudFormation; set them, because each policy grants only its own log group
+    (/aws/lambda/<name>): everywhere-<stage> for the API handler, everywhere-<stage>-<function> for the rest."""
+    from chalice.utils import to_cfn_resource_name
+
+    functions = chalice_config(stage)["stages"][stage].get("lambda_functions", {})
+    names = {to_cfn_resource_name(name): f"everywhere-{stage}-{name}" for name in functions if name != "api_handler"}
+    return {**names, "APIHandler": f"everywhere-{stage}"}
+
+
+def queue_name(resource: dict[str, Any], stage: str) -> str:
+    """A queue's name in the stage (its QueueName's only variable is the Stage parameter)."""
+    name = resource["Properties"]["QueueName"]
+    text: str = name["Fn::Sub"] if isinstance(name, dict) else name
+    return text.replace("${Stage}", stage)
+
+
+def token_queue_name(stage: str) -> str:
+    """The name of the stage's escrow token queue, which the `escrow_tokens` function listens to."""
+    return queue_name(provision.template()["Resources"][TOKEN_QUEUE], stage)
+
+
+def session() -> Any:
+    """The AWS session of the environment (AWS_PROFILE, AWS_DEFAULT_REGION, ...); it must name a region."""
+    aws = boto3.Session()
+    if not aws.region_name:
+        raise SystemExit("no AWS region: set AWS_DEFAULT_REGION, or AWS_PROFILE to a profile with a region")
+    return aws
+
+
+def region_or_default() -> str:
+    """For packaging and linting, which name no region: the environment's, else us-east-1."""
+    return boto3.Session().region_name or "us-east-1"
