@@ -59,37 +59,56 @@ def encode(partitions: list[tuple[int, int]], unread: list[Leaf]) -> tuple[str, 
 
 def decode(partitions: list[tuple[int, int]], packed: str, resumes: list[Resume]) -> list[Leaf]:
     """The unread leaves `encode` wrote; ValueError if the text does not describe a tree of these partitions."""
+    tree = _TreeReader(_bits(packed), list(resumes))
+    for prefix, depth in partitions:
+        tree.walk(prefix, depth)
+    if not tree.finished:
+        raise ValueError("frontier has bits or resume points left over")
+    return tree.leaves
+
+
+def _bits(packed: str) -> str:
+    """The preorder bits `encode` packed, without the leading 1 it added."""
     try:
         raw = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
     except (ValueError, TypeError) as exc:
         raise ValueError("not a frontier") from exc
-    text = bin(int.from_bytes(raw, "big"))[3:] if raw else ""
-    position, leaves, pending = 0, [], list(resumes)
+    return bin(int.from_bytes(raw, "big"))[3:] if raw else ""
 
-    def read_bit() -> str:
-        nonlocal position
-        if position >= len(text):
-            raise ValueError("frontier ends early")
-        position += 1
-        return text[position - 1]
 
-    def walk(prefix: int, depth: int) -> None:
-        if read_bit() == "1":
+class _TreeReader:
+    """Reads preorder bits back into unread leaves, giving each the next resume point that lies inside it."""
+
+    def __init__(self, bits: str, resumes: list[Resume]) -> None:
+        self.bits = bits
+        self.position = 0
+        self.pending = resumes
+        self.leaves: list[Leaf] = []
+
+    @property
+    def finished(self) -> bool:
+        """Every bit and every resume point was used."""
+        return self.position == len(self.bits) and not self.pending
+
+    def walk(self, prefix: int, depth: int) -> None:
+        if self._next_bit() == "1":
             if depth >= 60:
                 raise ValueError("frontier splits a whole geohash")
-            walk(prefix << 1, depth + 1)
-            walk((prefix << 1) | 1, depth + 1)
-        elif read_bit() == "1":
-            start_after = None
-            if pending and _resume_in(pending[0], prefix, depth):
-                start_after = pending.pop(0)
-            leaves.append(Leaf(prefix, depth, start_after))
+            self.walk(prefix << 1, depth + 1)
+            self.walk((prefix << 1) | 1, depth + 1)
+        elif self._next_bit() == "1":
+            self.leaves.append(Leaf(prefix, depth, self._resume_inside(prefix, depth)))
 
-    for prefix, depth in partitions:
-        walk(prefix, depth)
-    if position != len(text) or pending:
-        raise ValueError("frontier has bits or resume points left over")
-    return leaves
+    def _next_bit(self) -> str:
+        if self.position >= len(self.bits):
+            raise ValueError("frontier ends early")
+        self.position += 1
+        return self.bits[self.position - 1]
+
+    def _resume_inside(self, prefix: int, depth: int) -> Resume | None:
+        if self.pending and _resume_in(self.pending[0], prefix, depth):
+            return self.pending.pop(0)
+        return None
 
 
 def _resume_in(resume: Resume, prefix: int, depth: int) -> bool:

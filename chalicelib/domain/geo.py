@@ -21,8 +21,8 @@ Precondition: the circle's bounding box avoids the poles and the antimeridian.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import geohash2
 
@@ -51,7 +51,8 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def encode(lat: float, lon: float) -> str:
     """The 12-character geohash of a point, exactly as geohash2 computes it."""
-    return geohash2.encode(lat, lon, GEOHASH_CHARS)
+    geohash: str = geohash2.encode(lat, lon, GEOHASH_CHARS)  # geohash2 is untyped
+    return geohash
 
 
 def circle_area_m2(radius_m: float) -> float:
@@ -220,36 +221,49 @@ def _classify(c: _Circle, lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: f
     """Exact (closed box, 1 cm margin) relation of a lat/lon box to the circle."""
     if lat_lo > c.lat_max or lat_hi < c.lat_min or lon_lo > c.lon_max or lon_hi < c.lon_min:
         return _OUT
-    lat0 = c.lat
-    lon0 = c.lon
-    if lon_lo <= lon0 <= lon_hi:
-        if lat0 < lat_lo:
-            if lat_lo - lat0 > c.dlat_out_deg:
-                return _OUT
-        elif lat0 > lat_hi:
-            if lat0 - lat_hi > c.dlat_out_deg:
-                return _OUT
-    else:
-        edge = lon_lo if lon0 < lon_lo else lon_hi
-        dlon = (edge - lon0) * _DEG
-        foot = math.atan(c.tan_lat / math.cos(dlon)) / _DEG
-        if foot < lat_lo:
-            foot = lat_lo
-        elif foot > lat_hi:
-            foot = lat_hi
-        s_lat = math.sin((foot - lat0) * _DEG * 0.5)
-        s_lon = math.sin(dlon * 0.5)
-        h = s_lat * s_lat + c.cos_lat * math.cos(foot * _DEG) * s_lon * s_lon
-        if h > c.h_out:
+    if lon_lo <= c.lon <= lon_hi:
+        if _too_far_north_or_south(c, lat_lo, lat_hi):
             return _OUT
-    far = lon_hi if lon0 - lon_lo < lon_hi - lon0 else lon_lo
-    s_lon = math.sin((far - lon0) * _DEG * 0.5)
+    elif _too_far_east_or_west(c, lat_lo, lat_hi, lon_lo, lon_hi):
+        return _OUT
+    return _IN if _far_corners_inside(c, lat_lo, lat_hi, lon_lo, lon_hi) else _EDGE
+
+
+def _too_far_north_or_south(c: _Circle, lat_lo: float, lat_hi: float) -> bool:
+    """For a box spanning the centre's meridian: is its nearest point (due north or south) beyond the circle?"""
+    if c.lat < lat_lo:
+        return lat_lo - c.lat > c.dlat_out_deg
+    if c.lat > lat_hi:
+        return c.lat - lat_hi > c.dlat_out_deg
+    return False
+
+
+def _too_far_east_or_west(c: _Circle, lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: float) -> bool:
+    """For a box beside the centre's meridian: is its nearest point (on its near edge, where the great circle
+    through the centre meets that meridian at a right angle, clamped to the box) beyond the circle?"""
+    edge = lon_lo if c.lon < lon_lo else lon_hi
+    dlon = (edge - c.lon) * _DEG
+    foot = math.atan(c.tan_lat / math.cos(dlon)) / _DEG
+    if foot < lat_lo:
+        foot = lat_lo
+    elif foot > lat_hi:
+        foot = lat_hi
+    s_lat = math.sin((foot - c.lat) * _DEG * 0.5)
+    s_lon = math.sin(dlon * 0.5)
+    h = s_lat * s_lat + c.cos_lat * math.cos(foot * _DEG) * s_lon * s_lon
+    return h > c.h_out
+
+
+def _far_corners_inside(c: _Circle, lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: float) -> bool:
+    """Are both far corners of the box (so all of it) inside the circle, less the 1 cm margin?"""
+    far = lon_hi if c.lon - lon_lo < lon_hi - c.lon else lon_lo
+    s_lon = math.sin((far - c.lon) * _DEG * 0.5)
     k = c.cos_lat * s_lon * s_lon
     for corner in (lat_lo, lat_hi):
-        s_lat = math.sin((corner - lat0) * _DEG * 0.5)
+        s_lat = math.sin((corner - c.lat) * _DEG * 0.5)
         if s_lat * s_lat + math.cos(corner * _DEG) * k > c.h_in:
-            return _EDGE
-    return _IN
+            return False
+    return True
 
 
 def _partition_cells(c: _Circle, p_chars: int, depth: int) -> list[_Cell]:
@@ -275,13 +289,20 @@ def _partition_cells(c: _Circle, p_chars: int, depth: int) -> list[_Cell]:
     return cells
 
 
-def _leaf_runs(c: _Circle, part: _Cell, leaf: int) -> list[list]:
-    """Fused runs [lo, hi, first_edge_cell, last_edge_cell] under one partition cell.
+@dataclass
+class _Run:
+    """Fused leaf cells: the key range [lo, hi] and the boundary leaves at its ends (None when the end
+    cell lies fully inside the circle), kept so that range ends can be trimmed."""
 
-    The edge cells are the boundary leaves at the run's ends (None when the end
-    cell lies fully inside the circle), kept so that range ends can be trimmed.
-    """
-    out: list[list] = []
+    lo: int
+    hi: int
+    first_edge: _Cell | None
+    last_edge: _Cell | None
+
+
+def _leaf_runs(c: _Circle, part: _Cell, leaf: int) -> list[_Run]:
+    """Fused runs of leaf cells under one partition cell, in key order."""
+    out: list[_Run] = []
 
     def visit(p: int, d: int, lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: float) -> None:
         kind = _classify(c, lat_lo, lat_hi, lon_lo, lon_hi)
@@ -291,12 +312,12 @@ def _leaf_runs(c: _Circle, part: _Cell, leaf: int) -> list[list]:
             cell = (p, d, lat_lo, lat_hi, lon_lo, lon_hi) if kind == _EDGE else None
             shift = _TOTAL_BITS - d
             lo = p << shift
-            if out and out[-1][1] + 1 == lo:
+            if out and out[-1].hi + 1 == lo:
                 last = out[-1]
-                last[1] = ((p + 1) << shift) - 1
-                last[3] = cell
+                last.hi = ((p + 1) << shift) - 1
+                last.last_edge = cell
             else:
-                out.append([lo, ((p + 1) << shift) - 1, cell, cell])
+                out.append(_Run(lo, ((p + 1) << shift) - 1, cell, cell))
             return
         if d % 2 == 0:
             mid = (lon_lo + lon_hi) * 0.5
@@ -311,7 +332,7 @@ def _leaf_runs(c: _Circle, part: _Cell, leaf: int) -> list[list]:
     return out
 
 
-def _budget_runs(per_partition: list[list[list]], max_ranges: int) -> list[list]:
+def _budget_runs(per_partition: list[list[_Run]], max_ranges: int) -> list[_Run]:
     """Fill the smallest intra-partition gaps until at most max_ranges runs remain.
 
     For a fixed set of runs, keeping the largest gaps minimises the covered area.
@@ -319,19 +340,19 @@ def _budget_runs(per_partition: list[list[list]], max_ranges: int) -> list[list]
     gaps = []
     for pi, runs in enumerate(per_partition):
         for ri in range(1, len(runs)):
-            gaps.append((runs[ri][0] - runs[ri - 1][1] - 1, pi, ri))
+            gaps.append((runs[ri].lo - runs[ri - 1].hi - 1, pi, ri))
     gaps.sort()
     excess = len(gaps) + len(per_partition) - max_ranges
     fill = {(pi, ri) for _, pi, ri in gaps[: max(excess, 0)]}
-    result = []
+    result: list[_Run] = []
     for pi, runs in enumerate(per_partition):
-        result.append(list(runs[0]))
+        result.append(replace(runs[0]))
         for ri in range(1, len(runs)):
             if (pi, ri) in fill:
-                result[-1][1] = runs[ri][1]
-                result[-1][3] = runs[ri][3]
+                result[-1].hi = runs[ri].hi
+                result[-1].last_edge = runs[ri].last_edge
             else:
-                result.append(list(runs[ri]))
+                result.append(replace(runs[ri]))
     return result
 
 
@@ -363,16 +384,21 @@ def _build_cover(c: _Circle, p_chars: int, parts: list[_Cell], max_ranges: int) 
     fine = c.leaf_depth(depth, _TRIM_SIDE_FRACTION)
     per_partition = [runs for runs in (_leaf_runs(c, part, leaf) for part in parts) if runs]
     ranges = []
-    for lo, hi, first_cell, last_cell in _budget_runs(per_partition, max_ranges):
-        if first_cell is not None and fine > leaf:
-            trimmed = _first_kept(c, first_cell, fine, False)
-            lo = lo if trimmed is None else trimmed
-        if last_cell is not None and fine > leaf:
-            trimmed = _first_kept(c, last_cell, fine, True)
-            hi = hi if trimmed is None else trimmed
+    for run in _budget_runs(per_partition, max_ranges):
+        lo = _trimmed(c, run.lo, run.first_edge, leaf, fine, last=False)
+        hi = _trimmed(c, run.hi, run.last_edge, leaf, fine, last=True)
         low = _to_str(lo, GEOHASH_CHARS)
         ranges.append(KeyRange(low[:p_chars], low, _to_str(hi, GEOHASH_CHARS)))
     return Cover(p_chars, tuple(ranges))
+
+
+def _trimmed(c: _Circle, end: int, edge: _Cell | None, leaf: int, fine: int, last: bool) -> int:
+    """A run's start (or end, if last), moved in to its edge cell's first (last) sub-cell at depth `fine` that
+    meets the circle; unchanged when the end cell is wholly inside or `fine` is no finer than the leaves."""
+    if edge is None or fine <= leaf:
+        return end
+    trimmed = _first_kept(c, edge, fine, last)
+    return end if trimmed is None else trimmed
 
 
 def plan_cover(lat: float, lon: float, radius_m: float, max_ranges: int = 12) -> Cover:
@@ -445,10 +471,7 @@ def min_distance_m(lat: float, lon: float, box: Box) -> float:
         edge = lon_lo if lon < lon_lo else lon_hi
         dlon = (edge - lon) * _DEG
         cos_dlon = math.cos(dlon)
-        if cos_dlon <= 0.0:
-            foot = lat_lo if lat < 0 else lat_hi
-        else:
-            foot = math.atan(math.tan(lat * _DEG) / cos_dlon) / _DEG
+        foot = (lat_lo if lat < 0 else lat_hi) if cos_dlon <= 0.0 else math.atan(math.tan(lat * _DEG) / cos_dlon) / _DEG
         nearest = (min(max(foot, lat_lo), lat_hi), edge)
     return max(0.0, haversine_m(lat, lon, *nearest) - _MARGIN_M)
 

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from chalicelib.domain import ledger
 
@@ -68,70 +68,111 @@ def reconcile(
     open_holds: Iterable[OpenHold],
 ) -> Report:
     """Every problem found (an empty list means the books are clean), and the totals by account kind."""
-    report = Report()
     balances = {a.account: a for a in accounts}
     lines = list(lines)
     entries = list(entries)
+    holds = {hold.order_id: hold for hold in open_holds}
+    deposits = _wallet_inflow(entries, ledger.DEPOSIT)
+    withdrawals = -_wallet_inflow(entries, ledger.WITHDRAWAL)
+    totals = _totals_by_kind(balances)
+    problems = [
+        *_entry_problems(entries, lines),
+        *_balance_problems(balances, lines),
+        *_money_inside_problems(totals, deposits - withdrawals),
+        *_escrow_problems(balances, holds),
+        *_held_problems(balances, holds),
+    ]
+    return Report(problems, {
+        **{kind: totals.get(kind, 0) for kind in ("wallet", "escrow", "fees", "rail")},
+        "deposits": deposits,
+        "withdrawals": withdrawals,
+        "open_holds": sum(hold.price_cents for hold in holds.values()),
+    })
 
-    lines_by_entry: dict[str, Counter[tuple[str, int]]] = defaultdict(Counter)
-    folded: dict[str, int] = defaultdict(int)
-    for line in lines:
-        lines_by_entry[line.entry_id][(line.account, line.amount_cents)] += 1
-        folded[line.account] += line.amount_cents
 
-    deposits = withdrawals = 0
-    for entry in entries:
-        total = sum(amount for _, amount in entry.postings)
-        if total:
-            report.problems.append(f"entry {entry.entry_id} does not balance: off by {total}")
-        if lines_by_entry.pop(entry.entry_id, Counter()) != Counter(entry.postings):
-            report.problems.append(f"entry {entry.entry_id}: its lines differ from its postings")
-        if entry.kind == ledger.DEPOSIT:
-            deposits += sum(amount for account, amount in entry.postings if account.startswith("wallet#"))
-        elif entry.kind == ledger.WITHDRAWAL:
-            withdrawals -= sum(amount for account, amount in entry.postings if account.startswith("wallet#"))
-    for entry_id in lines_by_entry:
-        report.problems.append(f"lines of entry {entry_id}, which does not exist")
+def _wallet_inflow(entries: list[JournalEntry], kind: str) -> int:
+    """What the entries of one kind credited to wallets, in total (negative for money leaving them)."""
+    return sum(
+        amount
+        for entry in entries if entry.kind == kind
+        for account, amount in entry.postings if account.startswith("wallet#")
+    )
 
-    for account in sorted(set(balances) | set(folded)):
-        stored = balances[account].balance_cents if account in balances else 0
-        if stored != folded.get(account, 0):
-            report.problems.append(f"{account}: balance {stored} but its lines sum to {folded.get(account, 0)}")
-        if stored < 0 and not ledger.may_go_negative(account):
-            report.problems.append(f"{account}: negative balance {stored}")
 
+def _totals_by_kind(balances: dict[str, Account]) -> dict[str, int]:
     totals: dict[str, int] = defaultdict(int)
     for account, stored in balances.items():
         totals[_kind_of(account)] += stored.balance_cents
-    inside = totals["wallet"] + totals["escrow"] + totals["fees"]
-    if inside != deposits - withdrawals:
-        report.problems.append(f"money inside ({inside}) differs from deposits - withdrawals ({deposits - withdrawals})")
-    if totals["rail"] != -(deposits - withdrawals):
-        report.problems.append(f"the rail's clearing accounts hold {totals['rail']}, expected {-(deposits - withdrawals)}")
+    return totals
 
-    holds = {hold.order_id: hold for hold in open_holds}
+
+def _entry_problems(entries: list[JournalEntry], lines: list[Line]) -> list[str]:
+    """Rule 1: every entry balances, and its lines are exactly its postings (no line without an entry)."""
+    problems = []
+    lines_by_entry: dict[str, Counter[tuple[str, int]]] = defaultdict(Counter)
+    for line in lines:
+        lines_by_entry[line.entry_id][(line.account, line.amount_cents)] += 1
+    for entry in entries:
+        total = sum(amount for _, amount in entry.postings)
+        if total:
+            problems.append(f"entry {entry.entry_id} does not balance: off by {total}")
+        if lines_by_entry.pop(entry.entry_id, Counter()) != Counter(entry.postings):
+            problems.append(f"entry {entry.entry_id}: its lines differ from its postings")
+    problems.extend(f"lines of entry {entry_id}, which does not exist" for entry_id in lines_by_entry)
+    return problems
+
+
+def _balance_problems(balances: dict[str, Account], lines: list[Line]) -> list[str]:
+    """Rule 2: every balance is the fold of its account's lines, and only accounts that may go negative are."""
+    problems = []
+    folded: dict[str, int] = defaultdict(int)
+    for line in lines:
+        folded[line.account] += line.amount_cents
+    for account in sorted(set(balances) | set(folded)):
+        stored = balances[account].balance_cents if account in balances else 0
+        if stored != folded.get(account, 0):
+            problems.append(f"{account}: balance {stored} but its lines sum to {folded.get(account, 0)}")
+        if stored < 0 and not ledger.may_go_negative(account):
+            problems.append(f"{account}: negative balance {stored}")
+    return problems
+
+
+def _money_inside_problems(totals: dict[str, int], net_deposits: int) -> list[str]:
+    """Rule 3: wallets, escrows and fees hold what was deposited less what was withdrawn; the rail the opposite."""
+    problems = []
+    inside = totals.get("wallet", 0) + totals.get("escrow", 0) + totals.get("fees", 0)
+    if inside != net_deposits:
+        problems.append(f"money inside ({inside}) differs from deposits - withdrawals ({net_deposits})")
+    if totals.get("rail", 0) != -net_deposits:
+        problems.append(f"the rail's clearing accounts hold {totals.get('rail', 0)}, expected {-net_deposits}")
+    return problems
+
+
+def _escrow_problems(balances: dict[str, Account], holds: dict[str, OpenHold]) -> list[str]:
+    """Rule 4: each order's escrow holds its price while its hold is open, and nothing otherwise."""
+    problems = []
     escrows = {account.removeprefix("escrow#") for account in balances if account.startswith("escrow#")}
     for order_id in sorted(escrows | set(holds)):
-        stored = balances.get(ledger.escrow(order_id))
-        held = stored.balance_cents if stored else 0
+        escrow = balances.get(ledger.escrow(order_id))
+        held = escrow.balance_cents if escrow else 0
         expected = holds[order_id].price_cents if order_id in holds else 0
         if held != expected:
-            report.problems.append(f"order {order_id}: escrow holds {held}, expected {expected}")
+            problems.append(f"order {order_id}: escrow holds {held}, expected {expected}")
+    return problems
+
+
+def _held_problems(balances: dict[str, Account], holds: dict[str, OpenHold]) -> list[str]:
+    """Rule 5: each wallet's `held` is its owner's open escrows (a buyer with open escrows has a wallet)."""
+    problems = []
     held_by_buyer: dict[str, int] = defaultdict(int)
     for hold in holds.values():
         held_by_buyer[hold.buyer_id] += hold.price_cents
     for account, stored in balances.items():
         user = ledger.owner_of(account)
         if user is not None and stored.held_cents != held_by_buyer.get(user, 0):
-            report.problems.append(f"{account}: held {stored.held_cents}, open escrows {held_by_buyer.get(user, 0)}")
-    for user, amount in held_by_buyer.items():
-        if ledger.wallet(user) not in balances:
-            report.problems.append(f"{ledger.wallet(user)}: held 0, open escrows {amount}")
-
-    report.totals = {
-        **{kind: totals.get(kind, 0) for kind in ("wallet", "escrow", "fees", "rail")},
-        "deposits": deposits,
-        "withdrawals": withdrawals,
-        "open_holds": sum(hold.price_cents for hold in holds.values()),
-    }
-    return report
+            problems.append(f"{account}: held {stored.held_cents}, open escrows {held_by_buyer.get(user, 0)}")
+    problems.extend(
+        f"{ledger.wallet(user)}: held 0, open escrows {amount}"
+        for user, amount in held_by_buyer.items() if ledger.wallet(user) not in balances
+    )
+    return problems
