@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from chalicelib.domain import geo
 from chalicelib.domain.ids import new_id
@@ -19,19 +20,27 @@ def pin(degrees: float) -> float:
 
 
 @dataclass(frozen=True)
-class Listing:
+class Pin:
+    """What the map needs of a listing; the geo index entries carry exactly this (domain/nearest.py)."""
+
     listing_id: str
     provider_id: str
     title: str
-    description: str
     category: str
     price_cents: int
     currency: str
     lat: float
     lon: float
     geohash: str
-    status: str
     privileged: bool
+
+
+@dataclass(frozen=True)
+class Listing(Pin):
+    """The whole listing: its pin, and what only its own page shows."""
+
+    description: str
+    status: str
     created_at: str
     updated_at: str
     version: int = 0  # optimistic concurrency: the store refuses a write based on a stale read
@@ -83,7 +92,8 @@ def new_listing(
 
 def with_changes(listing: Listing, changes: dict[str, object], now: str) -> Listing:
     """The listing after an owner's edit; a move re-computes the geohash, so it is found at its new place."""
-    updated = replace(listing, **changes, updated_at=now)  # type: ignore[arg-type]
+    fields: dict[str, Any] = changes  # the owner's fields, checked by the API's model (api/schemas.py)
+    updated = replace(listing, **fields, updated_at=now)
     if "lat" in changes or "lon" in changes:
         lat, lon = pin(updated.lat), pin(updated.lon)
         updated = replace(updated, lat=lat, lon=lon, geohash=geo.encode(lat, lon))

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from chalicelib.domain import frontier, geo
 from chalicelib.domain.frontier import Leaf
+from chalicelib.domain.listings import Pin as Pin  # re-exported: the store and the benches read pins from here
 
 SPLIT_AT = 16.0  # entries: about 3 KB of pins; measured in bench/ against 12-32
 STRADDLE_SPLIT_AT = 12.0  # a cell across the position is split finer: what lies before it is read for nothing
@@ -61,22 +62,6 @@ class Tier:
     rank: int  # 0 ranks before 1 (domain/ranking.py)
     name: str
     partition_chars: int
-
-
-@dataclass(frozen=True)
-class Pin:
-    """What the map needs of a listing; the geo index entries carry exactly this."""
-
-    listing_id: str
-    provider_id: str
-    title: str
-    category: str
-    price_cents: int
-    currency: str
-    lat: float
-    lon: float
-    geohash: str
-    privileged: bool
 
 
 @dataclass(frozen=True)
@@ -196,7 +181,8 @@ class _TierScan:
         self.floors: dict[tuple[int, int], int] = {}
         floors = floors or {}
         for leaf in unread:
-            self._push(leaf.prefix, leaf.depth, start_after=leaf.start_after, floor=floors.get((leaf.prefix, leaf.depth)))
+            self._push(leaf.prefix, leaf.depth, start_after=leaf.start_after,
+                       floor=floors.get((leaf.prefix, leaf.depth)))
 
     def _push(self, prefix: int, depth: int, start_after: tuple[str, str] | None = None,
               estimate: float | None = None, floor: int | None = None) -> None:
@@ -288,8 +274,8 @@ class _TierScan:
             parts = tuple((cell.prefix, cell.depth) for cell, _ in group)
             reads.append(Read(self.tier, low[: self.tier.partition_chars], low, high, first.start_after,
                               sum(limit for _, limit in group), parts))
-            floors = [cell.floor for cell, _ in group]
-            self.read_floor[id(reads[-1])] = None if None in floors else min(floors)
+            floors = [cell.floor for cell, _ in group if cell.floor is not None]
+            self.read_floor[id(reads[-1])] = min(floors) if len(floors) == len(group) else None
         return reads
 
     def _joins(self, before: _Queued, cell: _Queued) -> bool:
@@ -400,48 +386,71 @@ def scan_page(lat: float, lon: float, radius_m: float, tiers: Sequence[Tier], af
     if first_tier >= len(tiers):
         raise ValueError("position past the last tier")
     for tier_index in range(first_tier, len(tiers)):
-        tier = tiers[tier_index]
-        start, unread, floors = None, None, None
-        if after is not None and after.tier == tier_index:
-            start = (after.distance_m, after.listing_id)
-            if after.unread:
-                partitions = geo.partition_cells(lat, lon, radius_m, tier.partition_chars)
-                unread = frontier.decode(partitions, after.unread, list(after.resumes))  # in key order
-                if after.floors and len(after.floors) != len(unread):
-                    raise ValueError("a floor for each unread cell, or none")
-                floors = {(leaf.prefix, leaf.depth): f for leaf, f in zip(unread, after.floors) if f >= 0}
-        scan = _TierScan(tier, lat, lon, radius_m, start, unread, estimate, floors)
-        emitted: list[Found] = []
-        while True:
-            emitted.extend(scan.emit(limit - len(page.found) - len(emitted)))
-            if len(page.found) + len(emitted) >= limit or not scan.queue:
-                break
-            queries_left, entries_left = budget.queries - page.queries, budget.entries - page.entries
-            if page.waves >= budget.waves or queries_left <= 0 or entries_left <= 0:
-                page.found.extend(emitted)
-                page.next = _stopped_at(tier_index, emitted, scan, after)
-                return page
-            need = limit - len(page.found) - len(emitted)
-            wanted = entries_left / 2 if keyword else max(1.0, WAVE_MARGIN * need - len(scan.held))
-            reads = scan.plan_wave(wanted, queries_left, entries_left)
-            if not reads:
-                continue
-            results = read(reads)
-            page.waves += 1
-            page.reads.extend(reads)
-            for one, result in zip(reads, results):
-                page.queries += result.queries
-                page.entries += result.evaluated
-                scan.take(one, result)
+        scan = _tier_scan(lat, lon, radius_m, tiers[tier_index], tier_index, after, estimate)
+        emitted, out_of_budget = _fill(page, scan, limit, budget, read, keyword)
         page.found.extend(emitted)
+        if out_of_budget:
+            page.next = _stopped_at(tier_index, emitted, scan, after)
+            return page
         if len(page.found) >= limit:
-            if not scan.exhausted:
-                last = page.found[-1]
-                page.next = scan.position(tier_index, (last.distance_m, last.pin.listing_id), 0)
-            elif tier_index + 1 < len(tiers):
-                page.next = Position(tier_index + 1, -1, "")
+            page.next = _after_full_page(page, scan, tier_index, len(tiers))
             return page
     return page
+
+
+def _tier_scan(lat: float, lon: float, radius_m: float, tier: Tier, tier_index: int, after: Position | None,
+               estimate: Estimate) -> _TierScan:
+    """The scan of one tier: whole, or from where `after` left it (its position, unread cells and floors)."""
+    if after is None or after.tier != tier_index:
+        return _TierScan(tier, lat, lon, radius_m, None, None, estimate, None)
+    unread, floors = None, None
+    if after.unread:
+        unread = frontier.decode(geo.partition_cells(lat, lon, radius_m, tier.partition_chars), after.unread,
+                                 list(after.resumes))  # in key order
+        if after.floors and len(after.floors) != len(unread):
+            raise ValueError("a floor for each unread cell, or none")
+        floors = {(leaf.prefix, leaf.depth): f for leaf, f in zip(unread, after.floors, strict=False) if f >= 0}
+    return _TierScan(tier, lat, lon, radius_m, (after.distance_m, after.listing_id), unread, estimate, floors)
+
+
+def _fill(page: ScanPage, scan: _TierScan, limit: int, budget: Budget, read: Reader,
+          keyword: bool) -> tuple[list[Found], bool]:
+    """Read waves of one tier until the page is full or the tier is read, or the budget runs out (then True):
+    the certain hits it emitted, and whether the budget stopped it."""
+    emitted: list[Found] = []
+    while True:
+        emitted.extend(scan.emit(limit - len(page.found) - len(emitted)))
+        if len(page.found) + len(emitted) >= limit or not scan.queue:
+            return emitted, False
+        queries_left, entries_left = budget.queries - page.queries, budget.entries - page.entries
+        if page.waves >= budget.waves or queries_left <= 0 or entries_left <= 0:
+            return emitted, True
+        need = limit - len(page.found) - len(emitted)
+        wanted = entries_left / 2 if keyword else max(1.0, WAVE_MARGIN * need - len(scan.held))
+        reads = scan.plan_wave(wanted, queries_left, entries_left)
+        if reads:
+            _read_wave(page, scan, reads, read)
+
+
+def _read_wave(page: ScanPage, scan: _TierScan, reads: list[Read], read: Reader) -> None:
+    """Run one wave's reads at once, count them against the page, and hand their hits to the scan."""
+    results = read(reads)
+    page.waves += 1
+    page.reads.extend(reads)
+    for one, result in zip(reads, results, strict=False):
+        page.queries += result.queries
+        page.entries += result.evaluated
+        scan.take(one, result)
+
+
+def _after_full_page(page: ScanPage, scan: _TierScan, tier_index: int, tiers: int) -> Position | None:
+    """Where the page after a full one starts: after its last hit, at the next tier, or nowhere (all read)."""
+    if not scan.exhausted:
+        last = page.found[-1]
+        return scan.position(tier_index, (last.distance_m, last.pin.listing_id), 0)
+    if tier_index + 1 < tiers:
+        return Position(tier_index + 1, -1, "")
+    return None
 
 
 def _stopped_at(tier_index: int, emitted: list[Found], scan: _TierScan, after: Position | None) -> Position:
