@@ -1,6 +1,6 @@
 """The Chalice app: wiring only. Every route lives in a blueprint under chalicelib/api/, every scheduled job
 under chalicelib/jobs/; every function logs through chalicelib/observability.py."""
-from chalice import Chalice
+from chalice.app import Chalice
 
 from chalicelib.api.access_log import log_request
 from chalicelib.api.admin import admin_bp

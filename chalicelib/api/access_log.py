@@ -8,11 +8,11 @@ so the routes (api/routing.py) hand an unexpected exception over with `record_fa
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, Callable
+from typing import Any
 
-from chalice import Response
-from chalice.app import Request
+from chalice.app import Request, Response
 from pydantic import ValidationError
 
 from chalicelib.observability import begin, elapsed_ms, logger

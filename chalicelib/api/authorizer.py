@@ -16,8 +16,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from chalice import AuthResponse, Blueprint
-from chalice.app import AuthRequest
+from chalice.app import AuthRequest, AuthResponse, Blueprint
 
 from chalicelib.settings import Settings, get_settings
 
@@ -139,7 +138,7 @@ def cognito_jwt(auth_request: AuthRequest) -> AuthResponse:
         principal_id=str(claims["sub"]),
         context={
             "verified": "yes",
-            "exp": int(claims["exp"]),
+            "exp": str(int(claims["exp"])),  # context values are strings (API Gateway passes them so)
             "groups": ",".join(str(group) for group in groups),
             "name": str(claims.get("name") or claims.get("preferred_username") or ""),
         },

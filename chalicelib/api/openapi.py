@@ -63,7 +63,7 @@ def build() -> dict[str, Any]:
     """The whole document (built once per process: the routes are fixed at import)."""
     from chalicelib.api.routing import OPERATIONS
 
-    models = {ErrorOut, GatewayErrorOut}
+    models: set[type[BaseModel]] = {ErrorOut, GatewayErrorOut}
     for op in OPERATIONS:
         models.update(m for m in (op.body, op.response) if m is not None)
     keyed, defs = models_json_schema(
@@ -72,14 +72,15 @@ def build() -> dict[str, Any]:
     refs = {model: keyed[(model, "validation")] for model in models}
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
+        response = refs[op.response] if op.response is not None else None
         responses: dict[str, Any] = {
             str(op.status): {"description": "Success"}
             if op.status == 204
-            else {"description": "Success", "content": _json(refs.get(op.response))}
+            else {"description": "Success", "content": _json(response)}
         }
         if op.other_status is not None:
             responses[str(op.other_status)] = {
-                "description": _OTHER_SUCCESS_TEXT[op.other_status], "content": _json(refs.get(op.response))
+                "description": _OTHER_SUCCESS_TEXT[op.other_status], "content": _json(response)
             }
         # Every route refuses unknown query parameters and bodies it does not take (400), and answers 404 for a
         # path id no object can have (routing._checked_ids).
@@ -89,7 +90,9 @@ def build() -> dict[str, Any]:
         for code in sorted(error_codes):
             error = refs[ErrorOut] if code != 401 else {"anyOf": [refs[ErrorOut], refs[GatewayErrorOut]]}
             responses[str(code)] = {"description": _ERROR_TEXT[code], "content": _json(error)}
-        entry: dict[str, Any] = {"operationId": op.name, "summary": op.summary, "tags": [op.tag], "responses": responses}
+        entry: dict[str, Any] = {
+            "operationId": op.name, "summary": op.summary, "tags": [op.tag], "responses": responses
+        }
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in re.findall(r"{(\w+)}", op.path)

@@ -10,7 +10,7 @@ import json
 import os
 from typing import Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.services import escrow as escrow_service
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint, Rate
+from chalice.app import Blueprint, Rate
 
 from chalicelib.observability import logger
 from chalicelib.services import orders as order_service
