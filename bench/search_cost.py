@@ -45,7 +45,7 @@ def main(radii: list[int]) -> None:
                 scans = []
                 for _name, lat, lon, _w, _s in DISTRICT_CENTRES:
                     query = search.SearchQuery(lat, lon, radius, category, None, 20, None)
-                    scans.append(search.search(caller, query).scan)
+                    scans.append(search.search_scan(caller, query)[1])
                 print(f"| {radius} m | {category or 'any'} | {len(scans)} "
                       f"| {statistics.median(s.queries for s in scans):.0f} / {max(s.queries for s in scans)} "
                       f"| {statistics.median(s.entries for s in scans):.0f} / {max(s.entries for s in scans)} "

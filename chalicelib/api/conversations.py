@@ -44,7 +44,7 @@ def open_conversation(caller: Caller, body: ConversationCreate) -> tuple[Convers
 )
 def list_conversations(caller: Caller, query: PageQuery) -> ConversationPage:
     page = chat.mine(caller, query.limit, query.cursor)
-    return ConversationPage(items=[conversation_out(c) for c in page.items], next_cursor=page.next_cursor)
+    return ConversationPage.of(page, conversation_out)
 
 
 @operation(
@@ -70,4 +70,4 @@ def send_message(caller: Caller, conversation_id: str, body: MessageCreate) -> M
 )
 def list_messages(caller: Caller, conversation_id: str, query: MessagesQuery) -> MessagePage:
     page = chat.messages(caller, conversation_id, query.after, query.limit, query.cursor)
-    return MessagePage(items=[message_out(m) for m in page.items], next_cursor=page.next_cursor)
+    return MessagePage.of(page, message_out)

@@ -51,4 +51,4 @@ def delete_listing(caller: Caller, listing_id: str) -> None:
 )
 def user_listings(caller: Caller, user_id: str, query: PageQuery) -> ListingPage:
     page = listing_service.provider_listings(caller, user_id, query.limit, query.cursor)
-    return ListingPage(items=[listing_out(item) for item in page.items], next_cursor=page.next_cursor)
+    return ListingPage.of(page, listing_out)

@@ -35,7 +35,7 @@ def create_order(caller: Caller, body: OrderCreate, operation_id: str) -> OrderO
 )
 def list_orders(caller: Caller, query: OrdersQuery) -> OrderPage:
     page = order_service.mine(caller, query.role, query.status, query.limit, query.cursor)
-    return OrderPage(items=[order_out(o) for o in page.items], next_cursor=page.next_cursor)
+    return OrderPage.of(page, order_out)
 
 
 @operation(

@@ -4,15 +4,16 @@ Every route of the API is declared with `operation(...)`, which also records it 
 (api/openapi.py), so the document and the routes cannot drift apart. A handler receives typed values
 (`caller`, path ids, `body`, `query`) and returns a pydantic model (or None for 204), or a (model, status)
 pair when the status varies. An `idempotent` route requires an Idempotency-Key header and its handler also
-receives `operation_id`, the id of what it creates, the same on every retry (services/idempotency.py).
+receives `operation_id`, the id of what it creates, the same on every retry (api/idempotency.py).
 """
 from __future__ import annotations
 
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from chalice import (
     BadRequestError,
@@ -21,19 +22,19 @@ from chalice import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
-    TooManyRequestsError,
     Response,
+    TooManyRequestsError,
     UnauthorizedError,
 )
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api import access_log
+from chalicelib.api import idempotency as idempotency_runs
 from chalicelib.api.authorizer import cognito_jwt
 from chalicelib.domain import errors as domain
 from chalicelib.domain import idempotency
 from chalicelib.domain.identity import Caller
-from chalicelib.services import idempotency as idempotency_service
 
 JSON = "application/json"
 MAX_BODY_BYTES = 64 * 1024
@@ -282,6 +283,6 @@ def _run_idempotently(
             status, error_body, _ = _error_answer(exc)
             return status, error_body
 
-    answer = idempotency_service.run_once(args["caller"].user_id, key, fingerprint, once)
+    answer = idempotency_runs.run_once(args["caller"].user_id, key, fingerprint, once)
     return _respond(answer.status, answer.body, {REPLAYED_HEADER: "true"} if answer.replayed else None)
 

@@ -6,10 +6,12 @@ Query strings are parsed leniently (they are text by nature) but still forbid un
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from chalicelib.domain import pages
 from chalicelib.domain.categories import CATEGORIES
 from chalicelib.domain.conversations import TEXT_MAX
 from chalicelib.domain.orders import NOTE_MAX, ROLES, STATUSES
@@ -54,6 +56,20 @@ OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]
 Role = Literal[ROLES]  # type: ignore[valid-type]
 
 
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class Page(BaseModel, Generic[Item]):
+    """A page of results; `next_cursor` continues it (null: this was the last page)."""
+
+    items: list[Item]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: pages.Page[Any], convert: Callable[[Any], Item]) -> Self:
+        return cls(items=[convert(item) for item in page.items], next_cursor=page.next_cursor)
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -77,7 +93,7 @@ class PatchBody(Body):
     model_config = ConfigDict(json_schema_extra=_patch_json_schema)
 
     @model_validator(mode="after")
-    def _at_least_one_non_null(self) -> "PatchBody":
+    def _at_least_one_non_null(self) -> PatchBody:
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
         for name in self.model_fields_set:
@@ -240,9 +256,8 @@ class ListingOut(BaseModel):
     updated_at: str
 
 
-class ListingPage(BaseModel):
-    items: list[ListingOut]
-    next_cursor: str | None
+class ListingPage(Page[ListingOut]):
+    pass
 
 
 class SearchItemOut(BaseModel):
@@ -260,9 +275,8 @@ class SearchItemOut(BaseModel):
     distance_m: int
 
 
-class SearchPage(BaseModel):
-    items: list[SearchItemOut]
-    next_cursor: str | None
+class SearchPage(Page[SearchItemOut]):
+    pass
 
 
 class ConversationOut(BaseModel):
@@ -275,9 +289,8 @@ class ConversationOut(BaseModel):
     offer_cents: int | None
 
 
-class ConversationPage(BaseModel):
-    items: list[ConversationOut]
-    next_cursor: str | None
+class ConversationPage(Page[ConversationOut]):
+    pass
 
 
 class MessageOut(BaseModel):
@@ -289,9 +302,8 @@ class MessageOut(BaseModel):
     offer_cents: int | None
 
 
-class MessagePage(BaseModel):
-    items: list[MessageOut]
-    next_cursor: str | None
+class MessagePage(Page[MessageOut]):
+    pass
 
 
 class TimelineEntryOut(BaseModel):
@@ -316,9 +328,8 @@ class OrderOut(BaseModel):
     timeline: list[TimelineEntryOut]
 
 
-class OrderPage(BaseModel):
-    items: list[OrderOut]
-    next_cursor: str | None
+class OrderPage(Page[OrderOut]):
+    pass
 
 
 class WalletOut(BaseModel):
@@ -335,9 +346,8 @@ class LedgerEntryOut(BaseModel):
     at: str
 
 
-class LedgerPage(BaseModel):
-    items: list[LedgerEntryOut]
-    next_cursor: str | None
+class LedgerPage(Page[LedgerEntryOut]):
+    pass
 
 
 class ReceiptOut(LedgerEntryOut):

@@ -6,6 +6,7 @@ from chalice import Blueprint
 from chalicelib.api.routing import operation
 from chalicelib.api.schemas import SearchItemOut, SearchPage, SearchQuery
 from chalicelib.domain.identity import Caller
+from chalicelib.domain.nearest import Found
 from chalicelib.services import search as search_service
 
 search_bp = Blueprint(__name__)
@@ -17,14 +18,13 @@ search_bp = Blueprint(__name__)
 )
 def search(caller: Caller, query: SearchQuery) -> SearchPage:
     page = search_service.search(caller, search_service.SearchQuery(**query.model_dump()))
-    return SearchPage(
-        items=[
-            SearchItemOut(
-                listing_id=found.pin.listing_id, provider_id=found.pin.provider_id, title=found.pin.title,
-                category=found.pin.category, price_cents=found.pin.price_cents, currency=found.pin.currency,
-                lat=found.pin.lat, lon=found.pin.lon, privileged=found.pin.privileged, distance_m=found.distance_m,
-            )
-            for found in page.found
-        ],
-        next_cursor=page.next_cursor,
+    return SearchPage.of(page, pin_out)
+
+
+def pin_out(found: Found) -> SearchItemOut:
+    pin = found.pin
+    return SearchItemOut(
+        listing_id=pin.listing_id, provider_id=pin.provider_id, title=pin.title, category=pin.category,
+        price_cents=pin.price_cents, currency=pin.currency, lat=pin.lat, lon=pin.lon, privileged=pin.privileged,
+        distance_m=found.distance_m,
     )

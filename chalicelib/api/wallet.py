@@ -32,10 +32,7 @@ def get_wallet(caller: Caller) -> WalletOut:
            query=PageQuery, response=LedgerPage)
 def get_ledger(caller: Caller, query: PageQuery) -> LedgerPage:
     page = wallet_service.statement(caller, query.limit, query.cursor)
-    return LedgerPage(
-        items=[LedgerEntryOut.model_validate(line, from_attributes=True) for line in page.items],
-        next_cursor=page.next_cursor,
-    )
+    return LedgerPage.of(page, lambda line: LedgerEntryOut.model_validate(line, from_attributes=True))
 
 
 @operation(wallet_bp, "POST", "/wallet/deposits", summary="Money in from the payment rail", tag="wallet",

@@ -24,6 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain.errors import RegionNotOpen
+
 REGIONS_FILE: Path = Path(__file__).resolve().parent.parent / "regions.json"
 
 _Ring = tuple[tuple[float, float], ...]
@@ -166,3 +168,11 @@ def open_region_at(regions: tuple[Region, ...], lat: float, lon: float) -> Regio
         if region.open and region.contains(lat, lon):
             return region
     return None
+
+
+def open_region_for(lat: float, lon: float, open_ids: frozenset[str] | None) -> Region:
+    """The open region containing the point (regions open per `open_ids`, as in load_regions), or RegionNotOpen."""
+    region = open_region_at(load_regions(open_ids), lat, lon)
+    if region is None:
+        raise RegionNotOpen(f"({lat}, {lon}) is outside every open region")
+    return region

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain import conversations, cursors
+from chalicelib.domain import conversations
 from chalicelib.domain.clock import iso, now, parse_iso
 from chalicelib.domain.conversations import Conversation, Message
 from chalicelib.domain.errors import Busy
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.pages import Page
 from chalicelib.services import rate_limits
-from chalicelib.services.listings import Page, get_visible
+from chalicelib.services.listings import get_visible
+from chalicelib.services.paging import page_of
 from chalicelib.settings import get_settings
 from chalicelib.store import chat as chat_store
-from chalicelib.store import keys
 from chalicelib.store.contention import retrying
 
 SEND_MESSAGE = "send_message"
@@ -42,13 +43,11 @@ def get(caller: Caller, conversation_id: str) -> Conversation:
     return conversations.check_participant(chat_store.get_for(caller.user_id, conversation_id), caller)
 
 
-def mine(caller: Caller, limit: int, cursor: str | None) -> Page:
+def mine(caller: Caller, limit: int, cursor: str | None) -> Page[Conversation]:
     """A page of the caller's conversations, latest activity first."""
-    secret = keys.cursor_key()
-    bound_to = cursors.binding("conversations", caller.user_id)
-    start_key = cursors.decode(cursor, bound_to, secret) if cursor else None
-    items, last_key = chat_store.page_inbox(caller.user_id, limit, start_key)
-    return Page(items=items, next_cursor=cursors.encode(last_key, bound_to, secret) if last_key else None)
+    return page_of(
+        ("conversations", caller.user_id), cursor, lambda start: chat_store.page_inbox(caller.user_id, limit, start)
+    )
 
 
 def send(caller: Caller, conversation_id: str, text: str, offer_cents: int | None) -> Message:
@@ -78,12 +77,12 @@ def send(caller: Caller, conversation_id: str, text: str, offer_cents: int | Non
     raise Busy("the conversation is busy; send the message again")
 
 
-def messages(caller: Caller, conversation_id: str, after: str | None, limit: int, cursor: str | None) -> Page:
+def messages(caller: Caller, conversation_id: str, after: str | None, limit: int, cursor: str | None) -> Page[Message]:
     """A page of messages oldest first, after message `after` (or from the start); the cursor continues it."""
     get(caller, conversation_id)
-    secret = keys.cursor_key()
-    bound_to = cursors.binding("messages", caller.user_id, conversation_id, after or "")
-    position = cursors.decode(cursor, bound_to, secret) if cursor else after
-    items, more = chat_store.messages_after(conversation_id, position, limit)
-    next_cursor = cursors.encode(items[-1].message_id, bound_to, secret) if more and items else None
-    return Page(items=items, next_cursor=next_cursor)
+
+    def read(position: str | None) -> tuple[list[Message], str | None]:
+        items, more = chat_store.messages_after(conversation_id, position or after, limit)
+        return items, (items[-1].message_id if more and items else None)
+
+    return page_of(("messages", caller.user_id, conversation_id, after or ""), cursor, read)

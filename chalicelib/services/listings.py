@@ -1,41 +1,26 @@
 """Use cases for listings: publish, read, edit (owner), pause, delete (owner), a provider's listings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from chalicelib.domain import cursors, listings, regions
-from chalicelib.domain.categories import is_category
+from chalicelib.domain import listings, regions
+from chalicelib.domain.categories import check_category
 from chalicelib.domain.clock import now_iso
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RegionNotOpen
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.listings import Listing
+from chalicelib.domain.pages import Page
+from chalicelib.services.paging import page_of
 from chalicelib.services.profiles import ensure_profile
 from chalicelib.settings import get_settings
-from chalicelib.store import keys
-from chalicelib.store.contention import retrying
 from chalicelib.store import listings as listing_store
 from chalicelib.store import profiles as profile_store
+from chalicelib.store.contention import retrying
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    next_cursor: str | None
-
-
-def open_region_for(lat: float, lon: float) -> regions.Region:
-    """The open region containing the point, or RegionNotOpen."""
-    region = regions.open_region_at(regions.load_regions(get_settings().open_regions), lat, lon)
-    if region is None:
-        raise RegionNotOpen(f"({lat}, {lon}) is outside every open region")
-    return region
-
-
-def check_category(category: str) -> None:
-    if not is_category(category):
-        raise InvalidInput(f"category: unknown category {category!r}; see GET /categories")
+def _open_region_for(lat: float, lon: float) -> regions.Region:
+    return regions.open_region_for(lat, lon, get_settings().open_regions)
 
 
 def publish(
@@ -50,7 +35,7 @@ def publish(
 ) -> Listing:
     """Publish a listing; a user's first one settles their privileged status (first PRIVILEGED_QUOTA)."""
     check_category(category)
-    region = open_region_for(lat, lon)
+    region = _open_region_for(lat, lon)
     if currency is not None and currency != region.currency:
         raise InvalidInput(f"currency: listings in {region.name} are priced in {region.currency}")
     profile = ensure_profile(caller)
@@ -103,7 +88,7 @@ def edit(caller: Caller, listing_id: str, changes: dict[str, Any]) -> Listing:
     if "category" in changes:
         check_category(changes["category"])
     if "lat" in changes or "lon" in changes:
-        open_region_for(changes.get("lat", listing.lat), changes.get("lon", listing.lon))
+        _open_region_for(changes.get("lat", listing.lat), changes.get("lon", listing.lon))
     if "status" in changes and changes["status"] not in listings.OWNER_SETTABLE_STATUSES:
         raise InvalidInput("status: must be 'active' or 'paused'")
     if not changes:
@@ -117,11 +102,10 @@ def delete(caller: Caller, listing_id: str) -> None:
     listing_store.save(listings.with_changes(listing, {"status": listings.DELETED}, now_iso()), listing)
 
 
-def provider_listings(caller: Caller, provider_id: str, limit: int, cursor: str | None) -> Page:
+def provider_listings(caller: Caller, provider_id: str, limit: int, cursor: str | None) -> Page[Listing]:
     """A page of a provider's active listings, newest first."""
-    secret = keys.cursor_key()
-    bound_to = cursors.binding("provider_listings", caller.user_id, provider_id)
-    start_key = cursors.decode(cursor, bound_to, secret) if cursor else None
-    items, last_key = listing_store.page_by_provider(provider_id, limit, start_key)
-    next_cursor = cursors.encode(last_key, bound_to, secret) if last_key else None
-    return Page(items=items, next_cursor=next_cursor)
+    return page_of(
+        ("provider_listings", caller.user_id, provider_id),
+        cursor,
+        lambda start: listing_store.page_by_provider(provider_id, limit, start),
+    )

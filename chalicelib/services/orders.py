@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
-from chalicelib.domain import cursors, orders
+from chalicelib.domain import orders
 from chalicelib.domain.clock import iso, now
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.listings import DELETED, PAUSED
 from chalicelib.domain.orders import Order
+from chalicelib.domain.pages import Page
 from chalicelib.observability import logger
-from chalicelib.services.listings import Page
+from chalicelib.services.paging import page_of
 from chalicelib.settings import get_settings
 from chalicelib.store import chat as chat_store
-from chalicelib.store import keys
 from chalicelib.store import listings as listing_store
 from chalicelib.store import orders as order_store
 
@@ -87,23 +88,21 @@ def act(caller: Caller, order_id: str, action: str) -> Order:
     return changed
 
 
-def mine(caller: Caller, role: str | None, status: str | None, limit: int, cursor: str | None) -> Page:
+def mine(caller: Caller, role: str | None, status: str | None, limit: int, cursor: str | None) -> Page[Order]:
     """A page of the caller's orders, newest first: as buyer, as provider, or both (role None)."""
-    secret = keys.cursor_key()
-    bound_to = cursors.binding("orders", caller.user_id, role or "any", status or "")
-    start = cursors.decode(cursor, bound_to, secret) if cursor else None
-    if role is None:
-        items, position = order_store.page_for_any_role(caller.user_id, status, limit, start)
-    else:
-        items, position = order_store.page_for(caller.user_id, role, status, limit, start)
-    moment = now()
-    seen = [orders.as_seen(order, moment) for order in items]
-    # A request past its expiry is expired to clients at once, but sits under "requested" in the index
-    # until the sweep (at most a minute) writes it: it is left out of ?status=requested meanwhile.
-    return Page(
-        items=[order for order in seen if status is None or order.status == status],
-        next_cursor=cursors.encode(position, bound_to, secret) if position else None,
-    )
+
+    def read(start: Any) -> tuple[list[Order], Any]:
+        if role is None:
+            items, position = order_store.page_for_any_role(caller.user_id, status, limit, start)
+        else:
+            items, position = order_store.page_for(caller.user_id, role, status, limit, start)
+        moment = now()
+        seen = [orders.as_seen(order, moment) for order in items]
+        # A request past its expiry is expired to clients at once, but sits under "requested" in the index
+        # until the sweep (at most a minute) writes it: it is left out of ?status=requested meanwhile.
+        return [order for order in seen if status is None or order.status == status], position or None
+
+    return page_of(("orders", caller.user_id, role or "any", status or ""), cursor, read)
 
 
 def _lapse(order: Order) -> bool:

@@ -1,7 +1,7 @@
 """Per-user rate limits, counted in DynamoDB so they hold across every Lambda instance."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.errors import RateLimited
 from chalicelib.store import rate_limits as counter_store
@@ -13,7 +13,7 @@ def check(user_id: str, action: str, limit: int, window_s: int, now: datetime, p
     `plural` names the action in the message (default: the action's name with an "s").
     """
     window = int(now.timestamp()) // window_s
-    window_ends = datetime.fromtimestamp((window + 1) * window_s, tz=timezone.utc)
+    window_ends = datetime.fromtimestamp((window + 1) * window_s, tz=UTC)
     allowed = counter_store.hit(action, user_id, window, limit, expires_at=window_ends + timedelta(seconds=window_s))
     if not allowed:
         retry_after = max(1, int((window_ends - now).total_seconds() + 0.999))

@@ -13,15 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.domain import cursors, geo, nearest
+from chalicelib.domain import geo, nearest, regions
+from chalicelib.domain.categories import check_category
 from chalicelib.domain.clock import now as clock_now
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.nearest import Budget, Position
+from chalicelib.domain.pages import Page
 from chalicelib.services import rate_limits
-from chalicelib.services.listings import check_category, open_region_for
+from chalicelib.services.paging import page_of
 from chalicelib.settings import get_settings
-from chalicelib.store import keys, search_index
+from chalicelib.store import search_index
 
 SEARCH = "search"
 BUDGET = Budget(queries=20, entries=160, waves=6)
@@ -40,20 +42,9 @@ class SearchQuery:
     cursor: str | None
 
 
-@dataclass(frozen=True)
-class SearchPage:
-    found: list[nearest.Found]
-    next_cursor: str | None
-    scan: nearest.ScanPage
-
-
-def _binding(caller: Caller, query: SearchQuery) -> bytes:
-    return cursors.binding("search", caller.user_id, query.lat, query.lon, query.radius_m, query.category, query.q)
-
-
-def _position(cursor: str, bound_to: bytes, secret: bytes) -> Position:
+def _position(position: list[object] | None) -> Position | None:
     try:
-        return Position.from_list(cursors.decode(cursor, bound_to, secret))
+        return Position.from_list(position) if position is not None else None
     except ValueError as exc:
         raise InvalidInput("cursor: not a valid cursor for this caller and query") from exc
 
@@ -81,16 +72,28 @@ def run(query: SearchQuery, after: Position | None) -> nearest.ScanPage:
         raise InvalidInput("cursor: not a valid cursor for this caller and query") from exc
 
 
-def search(caller: Caller, query: SearchQuery, now: datetime | None = None) -> SearchPage:
+def search_scan(
+    caller: Caller, query: SearchQuery, now: datetime | None = None
+) -> tuple[Page[nearest.Found], nearest.ScanPage]:
+    """A page of pins for the caller (rate-limited; the cursor continues the scan), and the scan that made it
+    (what it read: benchmarks count it)."""
     if query.category is not None:
         check_category(query.category)
-    open_region_for(query.lat, query.lon)
-    secret = keys.cursor_key()
-    bound_to = _binding(caller, query)
-    after = _position(query.cursor, bound_to, secret) if query.cursor else None
-    settings = get_settings()
-    rate_limits.check(caller.user_id, SEARCH, settings.search_rate_limit, settings.search_rate_window_s,
-                      now or clock_now(), plural="searches")
-    scan = run(query, after)
-    next_cursor = cursors.encode(scan.next.as_list(), bound_to, secret) if scan.next is not None else None
-    return SearchPage(found=scan.found, next_cursor=next_cursor, scan=scan)
+    regions.open_region_for(query.lat, query.lon, get_settings().open_regions)
+    scans: list[nearest.ScanPage] = []
+
+    def read(position: list[object] | None) -> tuple[list[nearest.Found], list[object] | None]:
+        after = _position(position)
+        settings = get_settings()
+        rate_limits.check(caller.user_id, SEARCH, settings.search_rate_limit, settings.search_rate_window_s,
+                          now or clock_now(), plural="searches")
+        scan = run(query, after)
+        scans.append(scan)
+        return scan.found, scan.next.as_list() if scan.next is not None else None
+
+    bound_to = ("search", caller.user_id, query.lat, query.lon, query.radius_m, query.category, query.q)
+    return page_of(bound_to, query.cursor, read), scans[0]
+
+
+def search(caller: Caller, query: SearchQuery, now: datetime | None = None) -> Page[nearest.Found]:
+    return search_scan(caller, query, now)[0]

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain import cursors, ledger
+from chalicelib.domain import ledger
 from chalicelib.domain.clock import now_iso
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.identity import Caller
+from chalicelib.domain.pages import Page
 from chalicelib.observability import logger
-from chalicelib.services.listings import Page
+from chalicelib.services.paging import page_of
 from chalicelib.settings import SIMULATED_RAIL, get_settings
-from chalicelib.store import keys
 from chalicelib.store import ledger as ledger_store
 from chalicelib.store.contention import retrying
 
@@ -40,11 +40,8 @@ def wallet_of(user_id: str) -> Wallet:
 
 def statement(caller: Caller, limit: int, cursor: str | None) -> Page:
     """A page of the caller's wallet lines, newest first."""
-    secret = keys.cursor_key()
-    bound_to = cursors.binding("ledger", caller.user_id)
-    start_key = cursors.decode(cursor, bound_to, secret) if cursor else None
-    items, last_key = ledger_store.statement(ledger.wallet(caller.user_id), limit, start_key)
-    return Page(items=items, next_cursor=cursors.encode(last_key, bound_to, secret) if last_key else None)
+    account = ledger.wallet(caller.user_id)
+    return page_of(("ledger", caller.user_id), cursor, lambda start: ledger_store.statement(account, limit, start))
 
 
 def _check_rail() -> None:

@@ -18,7 +18,7 @@ import pytest
 from chalicelib.api.orders import order_out
 from chalicelib.domain import idempotency
 from chalicelib.domain.identity import Caller
-from chalicelib.services import idempotency as idempotency_service
+from chalicelib.api import idempotency as idempotency_service
 from chalicelib.services import listings as listing_service
 from chalicelib.services import orders as order_service
 from chalicelib.store import idempotency as record_store
@@ -209,7 +209,7 @@ def test_a_retry_while_the_first_run_may_still_be_running_is_refused_not_run_twi
 def test_ten_concurrent_identical_requests_place_one_order_and_all_get_its_id(served_stack):
     """Ten threads run POST /orders' idempotent path at once: run_once around the order service's place.
 
-    This is what the route does (services.idempotency.run_once with the body's fingerprint, running
+    This is what the route does (api.idempotency.run_once with the body's fingerprint, running
     orders.place with the reserved operation id), minus the HTTP gateway: Chalice's in-process test client
     keeps the current request on the app object, so it serves one request at a time, and in-process moto
     is not thread-safe. The moto server, serialised like `make run`'s, gives DynamoDB's per-request

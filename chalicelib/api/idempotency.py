@@ -1,4 +1,4 @@
-"""Run a request at most once per (caller, Idempotency-Key); repeats get the first answer again.
+"""Run a request at most once per (caller, Idempotency-Key), at the edge: repeats get the first answer again.
 
 The first request with a key reserves it with a fresh `operation_id` — the id of whatever the request
 creates (an order, a deposit...). The run writes that object conditionally on its id not existing, then the
@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.domain.clock import now
 from chalicelib.domain.errors import Conflict
