@@ -9,8 +9,8 @@ the right caller at the wrong status gets 409. A refused call changes nothing: n
 not the books. And no answer ever carries the workflow's task token.
 
 test_visibility.py covers reading and accept / decline / cancel on unpaid orders; test_escrow.py covers the
-right caller's successful actions; test_order_states.py checks the role table in the domain, without HTTP.
-This module fills in the escrow stages over HTTP: orders that are funded, delivered or disputed.
+right caller's successful actions; tests/unit/test_order_transitions.py checks the role table in the domain,
+without HTTP. This module fills in the escrow stages over HTTP: orders that are funded, delivered or disputed.
 
 The cases share one stack (module scope) and, for each status, one order: a refused call leaves it as it
 was, so the next case can use it again. Should a call wrongly move it, that case fails and the next one gets
@@ -259,7 +259,7 @@ def test_an_order_in_escrow_is_seen_by_its_two_sides_and_operators_only(world, s
 
 def test_the_workflows_task_token_never_reaches_a_client(world):
     in_escrow = [world.order_in(status) for status in WAITING]
-    assert all(waiting(order_id, status).task_token for order_id, status in zip(in_escrow, WAITING))
+    assert all(waiting(order_id, status).task_token for order_id, status in zip(in_escrow, WAITING, strict=True))
     answers = [world.client.get(f"/orders/{order_id}", world.caller(name))
                for order_id in in_escrow for name in ("buyer", "provider", "operator")]
     answers += [world.client.get(f"/orders?role={role}&limit=100", user)

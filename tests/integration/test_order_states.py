@@ -8,21 +8,22 @@ The concurrent accept + decline race runs against the moto *server* with request
 `make run` runs it), calling the order service from threads: in-process moto is not thread-safe, and
 the in-process Chalice test client keeps the current request on the app object, so it cannot serve
 two requests at once either.
+
+The state machine's whole table (every status, action and caller, without HTTP) is tests/unit/test_order_transitions.py.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 
 from chalicelib.domain import orders as domain
 from chalicelib.domain.clock import parse_iso
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.ids import new_id
 from chalicelib.services import listings as listing_service
@@ -204,104 +205,6 @@ def test_an_order_on_a_listing_that_takes_none_is_refused_and_nothing_is_stored(
     assert client.get("/orders?role=provider", provider).body == {"items": [], "next_cursor": None}
 
 
-# ---- the state machine itself (chalicelib.domain.orders, no AWS) ----
-
-# Every move the domain allows: (action, from) -> to. Add a transition there, add it here.
-EXPECTED_MOVES = {
-    ("accept", "requested"): "accepted",
-    ("decline", "requested"): "declined",
-    ("cancel", "requested"): "cancelled",
-    ("cancel", "accepted"): "cancelled",
-    ("cancel", "payment_failed"): "cancelled",
-    ("expire", "requested"): "expired",
-    ("pay", "accepted"): "paying",
-    ("pay", "payment_failed"): "paying",
-    ("refund", "funded"): "refunded",
-    ("deliver", "funded"): "delivered",
-    ("confirm", "funded"): "released",
-    ("confirm", "delivered"): "released",
-    ("dispute", "funded"): "disputed",
-    ("dispute", "delivered"): "disputed",
-    ("resolve", "disputed"): "resolved",
-}
-EXPECTED_ACTORS = {"accept": domain.PROVIDER, "decline": domain.PROVIDER, "cancel": domain.BUYER,
-                   "expire": domain.PLATFORM, "pay": domain.BUYER, "refund": domain.BUYER,
-                   "deliver": domain.PROVIDER, "confirm": domain.BUYER, "dispute": domain.PARTICIPANT,
-                   "resolve": domain.OPERATOR}
-ROLE_MAY = {  # which of buyer / provider may take an action of each actor kind
-    domain.BUYER: {domain.BUYER}, domain.PROVIDER: {domain.PROVIDER},
-    domain.PARTICIPANT: {domain.BUYER, domain.PROVIDER}, domain.OPERATOR: set(), domain.PLATFORM: set(),
-}
-NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
-
-
-def test_the_domain_allows_exactly_the_expected_moves_by_the_expected_actors():
-    assert {action: t.actor for action, t in domain.TRANSITIONS.items()} == EXPECTED_ACTORS
-    assert all(t.action == action for action, t in domain.TRANSITIONS.items())
-    moves = {(action, source): t.target for action, t in domain.TRANSITIONS.items() for source in t.sources}
-    assert moves == EXPECTED_MOVES
-    assert {source for _, source in moves} | set(moves.values()) <= set(domain.STATUSES)
-
-
-def test_terminal_statuses_absorb_every_action():
-    for terminal in domain.TERMINAL:
-        assert not [a for a, t in domain.TRANSITIONS.items() if terminal in t.sources], terminal
-
-
-def test_check_action_answers_every_status_action_and_caller_as_the_table_says():
-    fresh = domain.new_order("o1", "l1", "buyer", "provider", 1000, "CNY", "", 0, 3600, NOW)
-    callers = {domain.BUYER: Caller("buyer"), domain.PROVIDER: Caller("provider"), None: Caller("stranger")}
-    wrong = []
-    for status, action, role in itertools.product(domain.STATUSES, domain.TRANSITIONS, callers):
-        order = replace(fresh, status=status)
-        if role is None:
-            expected = NotFound
-        elif role not in ROLE_MAY[EXPECTED_ACTORS[action]]:
-            expected = Forbidden
-        elif (action, status) in EXPECTED_MOVES:
-            expected = EXPECTED_MOVES[(action, status)]
-        else:
-            expected = Conflict
-        try:
-            got = domain.check_action(order, action, callers[role], NOW).target
-        except (NotFound, Forbidden, Conflict) as exc:
-            got = type(exc)
-        if got != expected:
-            wrong.append((status, action, role, got, expected))
-    assert wrong == []
-
-
-def test_an_operator_sees_an_order_but_cannot_act_on_it_except_resolving_a_dispute():
-    order = domain.new_order("o1", "l1", "buyer", "provider", 1000, "CNY", "", 0, 3600, NOW)
-    operator = Caller("olga", groups=frozenset({"operators"}))
-    assert domain.check_visible(order, operator) is order
-    for action in set(domain.TRANSITIONS) - {"resolve"}:
-        with pytest.raises(Forbidden):
-            domain.check_action(order, action, operator, NOW)
-    disputed = replace(order, status=domain.DISPUTED)
-    assert domain.check_action(disputed, "resolve", operator, NOW).target == domain.RESOLVED
-
-
-def test_an_overdue_request_takes_no_answer_and_is_seen_expired_at_its_expiry_time():
-    order = domain.new_order("o1", "l1", "buyer", "provider", 1000, "CNY", "", 0, 60, NOW)
-    later = datetime(2030, 1, 1, 12, 1, tzinfo=UTC)
-    with pytest.raises(Conflict):
-        domain.check_action(order, "accept", Caller("provider"), later)
-    seen = domain.as_seen(order, later)
-    assert seen.status == domain.EXPIRED
-    assert [(e.status, e.at) for e in seen.timeline] == [("requested", order.created_at), ("expired", order.expires_at)]
-
-
-def test_a_move_appends_to_the_timeline_and_stamps_updated_at():
-    order = domain.new_order("o1", "l1", "buyer", "provider", 1000, "CNY", "", 0, 3600, NOW)
-    later = datetime(2030, 1, 1, 12, 0, 5, tzinfo=UTC)
-    moved = domain.after(order, domain.ACCEPTED, later)
-    assert moved.status == domain.ACCEPTED
-    assert [e.status for e in moved.timeline] == ["requested", "accepted"]
-    assert moved.updated_at == moved.timeline[-1].at == "2030-01-01T12:00:05.000Z"
-    assert moved.created_at == order.created_at
-
-
 # ---- concurrent answers (moto server, requests serialised) ----
 
 
@@ -321,7 +224,8 @@ def test_a_concurrent_accept_and_decline_of_one_request_have_exactly_one_winner(
         for _ in range(10):
             order = order_service.place(buyer, new_id(), listing.listing_id, None, "")
             barrier = threading.Barrier(2)
-            outcomes = dict(pool.map(lambda a: answer(provider, order.order_id, a, barrier), ("accept", "decline")))
+            take = functools.partial(answer, provider, order.order_id, barrier=barrier)
+            outcomes = dict(pool.map(take, ("accept", "decline")))
             won = [action for action, result in outcomes.items() if result != "conflict"]
             assert len(won) == 1, outcomes
             assert outcomes[won[0]] == domain.TRANSITIONS[won[0]].target
