@@ -15,7 +15,6 @@ from chalicelib.services.listings import get_visible
 from chalicelib.services.paging import page_of
 from chalicelib.settings import get_settings
 from chalicelib.store import chat as chat_store
-from chalicelib.store.contention import retrying
 
 SEND_MESSAGE = "send_message"
 SEND_ATTEMPTS = 5
@@ -36,7 +35,7 @@ def open_about(caller: Caller, listing_id: str) -> tuple[Conversation, bool]:
         created_at=iso(now()),
         last_message_at=None,
     )
-    return retrying(lambda: chat_store.create(conversation))
+    return chat_store.create(conversation)
 
 
 def get(caller: Caller, conversation_id: str) -> Conversation:
@@ -68,7 +67,7 @@ def send(caller: Caller, conversation_id: str, text: str, offer_cents: int | Non
             offer_cents=offer_cents,
         )
         try:
-            retrying(lambda: chat_store.append(conversation, message), idempotent=True)
+            chat_store.append(conversation, message)
             return message
         except chat_store.OutOfOrder:
             # Another message got a later id first (a clock ahead of ours): take a moment after it.

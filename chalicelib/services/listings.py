@@ -16,7 +16,6 @@ from chalicelib.services.profiles import ensure_profile
 from chalicelib.settings import get_settings
 from chalicelib.store import listings as listing_store
 from chalicelib.store import profiles as profile_store
-from chalicelib.store.contention import retrying
 
 
 def _open_region_for(lat: float, lon: float) -> regions.Region:
@@ -57,10 +56,8 @@ def publish(
             return listing_store.insert(make(privileged=profile.privileged))
         quota = get_settings().privileged_quota
         try:
-            return retrying(
-                lambda: listing_store.insert_first(
-                    lambda privileged: make(privileged=privileged), caller.user_id, quota, now
-                )
+            return listing_store.insert_first(
+                lambda privileged: make(privileged=privileged), caller.user_id, quota, now
             )
         except listing_store.AlreadyProvider:
             profile = profile_store.get(caller.user_id) or profile

@@ -6,7 +6,6 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.profiles import Profile, default_display_name
 from chalicelib.store import profiles as profile_store
-from chalicelib.store.contention import retrying
 
 
 def ensure_profile(caller: Caller) -> Profile:
@@ -32,7 +31,7 @@ def ensure_profile(caller: Caller) -> Profile:
 
 def update_profile(caller: Caller, display_name: str | None, bio: str | None) -> Profile:
     ensure_profile(caller)
-    return retrying(lambda: profile_store.update_details(caller.user_id, display_name, bio, now_iso()))
+    return profile_store.update_details(caller.user_id, display_name, bio, now_iso())
 
 
 def public_profile(user_id: str) -> Profile:

@@ -7,7 +7,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.conversations import Conversation, Message
-from chalicelib.store import tables
+from chalicelib.store import refusals, tables
+from chalicelib.store.contention import retried
 from chalicelib.store.models import ConversationMemberModel, ConversationPairModel, MessageModel
 from chalicelib.store.pages import Key, one_page
 
@@ -89,6 +90,7 @@ def find(listing_id: str, buyer_id: str) -> Conversation | None:
     return get_for(buyer_id, pair.conversation_id)
 
 
+@retried()
 def create(conversation: Conversation) -> tuple[Conversation, bool]:
     """Store a new conversation unless the buyer already has one about the listing.
 
@@ -107,7 +109,7 @@ def create(conversation: Conversation) -> tuple[Conversation, bool]:
             for user_id in conversation.participants:
                 tx.save(_membership(conversation, user_id), condition=ConversationMemberModel.pk.does_not_exist())
     except TransactWriteError as exc:
-        if not any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
+        if not refusals.any_condition_failed(exc):
             raise
         existing = find(conversation.listing_id, conversation.buyer_id)
         if existing is None:
@@ -116,6 +118,7 @@ def create(conversation: Conversation) -> tuple[Conversation, bool]:
     return conversation, True
 
 
+@retried(idempotent=True)  # a message id is stored once: safe to re-send
 def append(conversation: Conversation, message: Message) -> None:
     """Store a message and move the conversation's last activity (and the provider's latest offer) for both
     participants.
@@ -159,10 +162,9 @@ def append(conversation: Conversation, message: Message) -> None:
                     condition=ConversationMemberModel.pk.exists() & in_order,
                 )
     except TransactWriteError as exc:
-        reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or []]
-        if reasons[:1] == ["ConditionalCheckFailed"]:
+        if refusals.condition_failed_at(exc, 0):
             return
-        if "ConditionalCheckFailed" in reasons:
+        if refusals.any_condition_failed(exc):
             raise OutOfOrder(message.message_id) from exc
         raise
 

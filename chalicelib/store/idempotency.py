@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.store import tables
+from chalicelib.store import refusals, tables
 from chalicelib.store.models import IdempotencyModel
 
 RUNNING = "running"
@@ -39,10 +39,6 @@ def record_key(user_id: str, key: str) -> str:
     return f"{user_id}#{key}"
 
 
-def _failed_condition(exc: PutError | UpdateError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
-
-
 def reserve(key: str, fingerprint: str, operation_id: str, now: datetime, lock_s: int, keep_s: int) -> Record | None:
     """Claim `key` for a new run (None), or the record already holding it.
 
@@ -61,7 +57,7 @@ def reserve(key: str, fingerprint: str, operation_id: str, now: datetime, lock_s
         model.save(condition=IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now))
         return None
     except PutError as exc:
-        if not _failed_condition(exc):
+        if not refusals.condition_failed(exc):
             raise
     try:
         return _record(IdempotencyModel.get(key, consistent_read=True))
@@ -81,7 +77,7 @@ def take_over(key: str, operation_id: str, now: datetime, lock_s: int) -> bool:
         )
         return True
     except UpdateError as exc:
-        if _failed_condition(exc):
+        if refusals.condition_failed(exc):
             return False
         raise
 
@@ -112,6 +108,6 @@ def unlock(key: str, operation_id: str) -> None:
             condition=(IdempotencyModel.operation_id == operation_id) & (IdempotencyModel.state == RUNNING),
         )
     except UpdateError as exc:
-        if not _failed_condition(exc):
+        if not refusals.condition_failed(exc):
             raise
 

@@ -12,7 +12,7 @@ import threading
 from pynamodb.exceptions import PutError
 
 from chalicelib.settings import get_settings
-from chalicelib.store import tables
+from chalicelib.store import refusals, tables
 from chalicelib.store.models import KeyModel
 
 CURSOR_KEY = "cursor_hmac_key"
@@ -42,6 +42,6 @@ def _load_or_create(name: str) -> str:
         candidate.save(condition=KeyModel.name.does_not_exist())
         return candidate.secret
     except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not refusals.condition_failed(exc):
             raise
     return KeyModel.get(name, consistent_read=True).secret

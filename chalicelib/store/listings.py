@@ -1,15 +1,17 @@
 """Listings in DynamoDB: reads, conditional writes, the geo index Queries and first-listing grants."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import Listing
-from chalicelib.store import search_index, tables
+from chalicelib.store import refusals, search_index, tables
+from chalicelib.store.contention import retried
 from chalicelib.store.models import CounterModel, ListingModel, ProfileModel
 from chalicelib.store.pages import one_page
 
@@ -90,7 +92,7 @@ def save(listing: Listing, before: Listing | None) -> Listing:
     try:
         model.save()
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if refusals.condition_failed(exc):
             raise Conflict("the listing was changed by another request; read it again") from exc
         raise
     search_index.adjust_counts(before, listing)
@@ -113,6 +115,7 @@ def insert_many(listings: Iterable[Listing]) -> None:
     search_index.apply_count_changes(changes)
 
 
+@retried()
 def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now: str) -> Listing:
     """Publish a user's first listing and settle their privileged status in the same transaction.
 
@@ -144,9 +147,9 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
             return replace(listing, version=1)
         except TransactWriteError as exc:
             # PynamoDB sends puts before updates: [listing put, counter update, profile update].
-            if _condition_failed(exc, 2):
+            if refusals.condition_failed_at(exc, 2):
                 raise AlreadyProvider() from exc
-            if not _condition_failed(exc, 1):
+            if not refusals.condition_failed_at(exc, 1):
                 raise
             _quota_full.add(full_key)
     listing = make(False)
@@ -159,7 +162,7 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
             )
             tx.save(_to_model(listing), condition=ListingModel.listing_id.does_not_exist())
     except TransactWriteError as exc:
-        if _condition_failed(exc, 1):  # [listing put, profile update]
+        if refusals.condition_failed_at(exc, 1):  # [listing put, profile update]
             raise AlreadyProvider() from exc
         raise
     search_index.adjust_counts(None, listing)
@@ -169,11 +172,6 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
 def forget_quota_full() -> None:
     """Forget that the quota was seen full (store/caches.py)."""
     _quota_full.clear()
-
-
-def _condition_failed(exc: TransactWriteError, index: int) -> bool:
-    reasons = exc.cancellation_reasons
-    return index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"
 
 
 def privileged_count() -> int:

@@ -5,7 +5,8 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.profiles import Profile
-from chalicelib.store import tables
+from chalicelib.store import refusals, tables
+from chalicelib.store.contention import retried
 from chalicelib.store.models import ProfileModel
 
 
@@ -48,7 +49,7 @@ def create_if_absent(profile: Profile) -> Profile:
         model.save(condition=ProfileModel.user_id.does_not_exist())
         return _from_model(model)
     except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not refusals.condition_failed(exc):
             raise
     stored = get(profile.user_id)
     if stored is None:
@@ -56,6 +57,7 @@ def create_if_absent(profile: Profile) -> Profile:
     return stored
 
 
+@retried()
 def update_details(user_id: str, display_name: str | None, bio: str | None, now: str) -> Profile:
     """Change the user-editable fields of an existing profile."""
     tables.bind()
@@ -68,7 +70,7 @@ def update_details(user_id: str, display_name: str | None, bio: str | None, now:
     try:
         model.update(actions=actions, condition=ProfileModel.user_id.exists())
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if refusals.condition_failed(exc):
             raise NotFound("profile not found") from exc
         raise
     return _from_model(model)

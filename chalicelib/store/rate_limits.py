@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.store import tables
+from chalicelib.store import refusals, tables
 from chalicelib.store.models import RateCounterModel
 
 
@@ -20,6 +20,6 @@ def hit(action: str, user_id: str, window: int, limit: int, expires_at: datetime
         )
         return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if refusals.condition_failed(exc):
             return False
         raise

@@ -15,7 +15,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.operand import Path
 
 from chalicelib.domain.listings import Listing
-from chalicelib.store import search_index, tables
+from chalicelib.store import refusals, search_index, tables
 from chalicelib.store.listings import from_model
 from chalicelib.store.models import ListingModel
 
@@ -37,7 +37,7 @@ def _set(model: ListingModel, listing: Listing, drop: tuple[str, ...]) -> bool:
     try:
         model.update(actions=actions)  # only if nobody changed it since it was read (its version)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if refusals.condition_failed(exc):
             return False
         raise
     return True
