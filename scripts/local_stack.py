@@ -158,7 +158,7 @@ def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, 
         "stage": STAGE,
         "user_pool_id": stack.user_pool_id,
         "user_pool_client_id": stack.user_pool_client_id,
-        "tables": {k: v for k, v in stack.outputs.items() if k.endswith("Table")},
+        "environment": {**stage_environment(), **stack.environment()},  # the app's, for helpers that load it
         "schedules": running.scheduler.jobs,
         "schedule_period_s": running.scheduler.period_s,
     }

@@ -1,7 +1,7 @@
 """Put every listing into the search indexes of the current layout, and rebuild the cell counts.
 
-A deployed stage moving to a new search key layout (README, "Moving a deployed stage to new search
-indexes") runs this after the new indexes exist: each listing gets the index attributes the current
+A deployed stage moving to a new search key layout (docs/OPERATIONS.md, "Moving a deployed stage to new
+search indexes") runs this after the new indexes exist: each listing gets the index attributes the current
 code writes (an UpdateItem that leaves the listing itself and its old attributes alone, so the app still
 deployed keeps searching the old indexes until it is replaced), then the counts of every index partition
 are written from the tally. `drop` removes attributes of an old layout once its indexes are gone.

@@ -7,7 +7,7 @@ per entry, and a search reads hundreds of entries).
 
 Cell counts: how many entries each geohash-6 cell holds, one item per index partition in the system table
 (`cells#<index>#<partition>`, one number attribute per cell). Listing writes adjust them (ADD, after the
-listing is saved: an estimate, rebuilt by `scripts/reindex_search.py`); searches read them through a
+listing is saved: an estimate, rebuilt by `scripts/migrate_search.py reindex`); searches read them through a
 per-instance cache (CELL_COUNTS_CACHE_S, default 60 s), so a hot area's counts cost one read per instance
 a minute.
 
@@ -252,7 +252,7 @@ def add_count_changes(total: dict[str, dict[str, int]], changes: dict[str, dict[
 
 
 def apply_count_changes(changes: dict[str, dict[str, int]]) -> None:
-    """Write count changes (best effort: a count is an estimate; scripts/reindex_search.py rebuilds them)."""
+    """Write count changes (best effort: a count is an estimate; `scripts/migrate_search.py reindex` rebuilds them)."""
     if not changes:
         return
     client, table = _client(), get_settings().system_table
