@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run status test bench token reconcile install clean lint package deploy destroy openapi fuzz
+.PHONY: run status test bench token reconcile install clean lint package deploy destroy openapi fuzz escrow-asl
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ reconcile: $(STAMP)
 ## The OpenAPI document: rewrite docs/openapi.json from the code (CHECK=1 only compares: exit 1 if it is stale).
 openapi: $(STAMP)
 	$(BIN)/python -m scripts.openapi $(if $(CHECK),--check)
+
+## The escrow workflow: rewrite chalicelib/workflows/escrow.asl.json from its builder (CHECK=1 only compares).
+escrow-asl: $(STAMP)
+	$(BIN)/python -m scripts.escrow_asl $(if $(CHECK),--check)
 
 ## Contract fuzzing against a fresh local stack (part of `make test`; FUZZ_EXAMPLES=1000 for a deeper run).
 fuzz: $(STAMP)

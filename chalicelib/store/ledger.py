@@ -1,8 +1,9 @@
 """The ledger in DynamoDB: post an entry (its lines and balance changes) in one transaction, exactly once."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -11,12 +12,17 @@ from chalicelib.domain import ledger
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import InsufficientFunds
 from chalicelib.domain.ledger import Entry, Posting
-from chalicelib.store import tables
+from chalicelib.store import entry_shape, tables
+from chalicelib.store.key_layouts import (
+    BALANCE_SORT_KEY,
+    ENTRY_SORT_KEY,
+    LINE_PREFIX,
+    account_key,
+    account_of,
+    entry_key,
+)
 from chalicelib.store.models import BalanceModel, EntryModel, LineModel, PostingAttribute
 from chalicelib.store.pages import Key, one_page
-
-BALANCE_SORT_KEY = "balance"
-ENTRY_SORT_KEY = "entry"
 
 
 @dataclass(frozen=True)
@@ -38,15 +44,6 @@ class Balance:
     held_cents: int
 
 
-def account_key(account: str) -> str:
-    """The partition of an account's balance and lines (the escrow workflow writes them too)."""
-    return f"acct#{account}"
-
-
-def _line_sort_key(entry: Entry) -> str:
-    return f"line#{entry.at}#{entry.entry_id}"
-
-
 def _cancelled_because(exc: TransactWriteError, index: int) -> bool:
     reasons = exc.cancellation_reasons or []
     return index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"
@@ -60,29 +57,30 @@ def post(entry: Entry) -> bool:
     makes a retried post — say after a response lost in transit — a no-op.
     """
     connection = tables.bind()
-    held = dict(entry.held)
-    touched = {posting.account for posting in entry.postings} | {ledger.wallet(user) for user in held}
+    shape = entry_shape.of(
+        entry.entry_id, entry.at, [(p.account, p.amount_cents) for p in entry.postings],
+        [(ledger.wallet(user), delta) for user, delta in entry.held if delta], ledger.may_go_negative,
+    )
     try:
         with TransactWrite(connection=connection) as tx:
             # Puts go first in the request (PynamoDB's order), so index 0 of the cancellation reasons is the guard.
             tx.save(
                 EntryModel(
-                    pk=f"tx#{entry.entry_id}", sk=ENTRY_SORT_KEY, entry_id=entry.entry_id, kind=entry.kind,
+                    pk=shape.guard[0], sk=shape.guard[1], entry_id=entry.entry_id, kind=entry.kind,
                     postings=[PostingAttribute(account=p.account, amount_cents=p.amount_cents) for p in entry.postings],
                     order_id=entry.order_id, at=entry.at,
                 ),
                 condition=EntryModel.pk.does_not_exist(),
             )
-            for posting in entry.postings:
+            for line in shape.lines:
                 tx.save(
                     LineModel(
-                        pk=account_key(posting.account), sk=_line_sort_key(entry), entry_id=entry.entry_id,
-                        kind=entry.kind, amount_cents=posting.amount_cents, order_id=entry.order_id, at=entry.at,
+                        pk=line.key[0], sk=line.key[1], entry_id=entry.entry_id,
+                        kind=entry.kind, amount_cents=line.amount, order_id=entry.order_id, at=entry.at,
                     )
                 )
-            amounts = {posting.account: posting.amount_cents for posting in entry.postings}
-            for account in sorted(touched):
-                _update_balance(tx, account, amounts.get(account, 0), held.get(ledger.owner_of(account) or "", 0))
+            for update in sorted(shape.balances, key=lambda update: update.account):
+                _update_balance(tx, update)
     except TransactWriteError as exc:
         if _cancelled_because(exc, 0):
             return False
@@ -92,25 +90,25 @@ def post(entry: Entry) -> bool:
     return True
 
 
-def _update_balance(tx: TransactWrite, account: str, amount: int, held_delta: int) -> None:
+def _update_balance(tx: TransactWrite, update: entry_shape.BalanceUpdate[int]) -> None:
     actions: list[Any] = []
     condition = None
-    if amount:
-        actions.append(BalanceModel.balance.add(amount))
-        if amount < 0 and not ledger.may_go_negative(account):
-            condition = BalanceModel.balance >= -amount
-    if held_delta:
-        actions.append(BalanceModel.held.add(held_delta))
-        if held_delta < 0:
-            held_enough = BalanceModel.held >= -held_delta
+    if update.add_balance:
+        actions.append(BalanceModel.balance.add(update.add_balance))
+        if update.balance_at_least is not None:
+            condition = BalanceModel.balance >= update.balance_at_least
+    if update.add_held:
+        actions.append(BalanceModel.held.add(update.add_held))
+        if update.held_at_least is not None:
+            held_enough = BalanceModel.held >= update.held_at_least
             condition = held_enough if condition is None else condition & held_enough
-    tx.update(BalanceModel(pk=account_key(account), sk=BALANCE_SORT_KEY), actions=actions, condition=condition)
+    tx.update(BalanceModel(pk=update.key[0], sk=update.key[1]), actions=actions, condition=condition)
 
 
 def is_posted(entry_id: str) -> bool:
     tables.bind()
     try:
-        EntryModel.get(f"tx#{entry_id}", ENTRY_SORT_KEY, consistent_read=True)
+        EntryModel.get(entry_key(entry_id), ENTRY_SORT_KEY, consistent_read=True)
         return True
     except EntryModel.DoesNotExist:
         return False
@@ -130,7 +128,7 @@ def statement(account: str, limit: int, start_key: Key | None) -> tuple[list[Lin
     tables.bind()
     models, next_key = one_page(
         lambda count, start: LineModel.query(
-            account_key(account), LineModel.sk.startswith("line#"), scan_index_forward=False,
+            account_key(account), LineModel.sk.startswith(LINE_PREFIX), scan_index_forward=False,
             consistent_read=True, limit=count, page_size=count, last_evaluated_key=start,
         ),
         limit,
@@ -142,7 +140,7 @@ def statement(account: str, limit: int, start_key: Key | None) -> tuple[list[Lin
 
 def _line(model: LineModel) -> Line:
     return Line(
-        account=model.pk.removeprefix("acct#"), entry_id=model.entry_id, kind=model.kind,
+        account=account_of(model.pk), entry_id=model.entry_id, kind=model.kind,
         amount_cents=int(model.amount_cents), order_id=model.order_id, at=iso(parse_iso(model.at)),
     )
 
@@ -177,9 +175,9 @@ def snapshot() -> Snapshot:
         sk = item["sk"]["S"]
         if sk == BALANCE_SORT_KEY:
             model = BalanceModel.from_raw_data(item)
-            account = model.pk.removeprefix("acct#")
+            account = account_of(model.pk)
             balances[account] = Balance(account, int(model.balance or 0), int(model.held or 0))
-        elif sk.startswith("line#"):
+        elif sk.startswith(LINE_PREFIX):
             lines.append(_line(LineModel.from_raw_data(item)))
         elif sk == ENTRY_SORT_KEY:
             model = EntryModel.from_raw_data(item)

@@ -1,4 +1,4 @@
-"""PynamoDB models: the only place that knows the tables' key layouts.
+"""PynamoDB models of every table; the key formats of the ledger and orders are in store/key_layouts.py.
 
 Listings table — one item per listing, keyed by `id` (the listing id). While a listing is active it also
 carries the partition attributes of the search indexes of its tier (paused and deleted listings drop them,
@@ -41,14 +41,20 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection, LocalSecondaryIndex
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+    LocalSecondaryIndex,
+)
 from pynamodb.models import Model
 
 PIN_PROJECTION = ["la", "lo", "provider_id", "title", "category", "price_cents", "currency"]  # stored names
 KEYWORD_PROJECTION = [*PIN_PROJECTION, "kw"]
 
 
-def _geo_index(index_name: str, partition_attribute: str, projected: list[str]) -> GlobalSecondaryIndex["ListingModel"]:
+def _geo_index(index_name: str, partition_attribute: str, projected: list[str]) -> GlobalSecondaryIndex[ListingModel]:
     """A search index: `partition_attribute` (a geohash prefix, maybe behind the category) + `geohash`."""
     meta = type("Meta", (), {"index_name": index_name, "projection": IncludeProjection(projected)})
     attributes = {
@@ -217,7 +223,7 @@ class TimelineEntryAttribute(MapAttribute):
     at = UnicodeAttribute()
 
 
-def _order_index(index_name: str, partition_attribute: str) -> GlobalSecondaryIndex["OrderModel"]:
+def _order_index(index_name: str, partition_attribute: str) -> GlobalSecondaryIndex[OrderModel]:
     """A user's orders in one role (maybe in one status), newest first: order ids are ULIDs."""
     meta = type("Meta", (), {"index_name": index_name, "projection": AllProjection()})
     attributes = {
@@ -293,6 +299,7 @@ class IdempotencyModel(Model):
 
 
 # ---- ledger: accounts, their journal lines, and journal entries (see chalicelib/domain/ledger.py) ----
+# Keys: store/key_layouts.py; what one entry writes: store/entry_shape.py (the escrow workflow writes the same).
 # | item     | pk                 | sk                         | what                                         |
 # |----------|--------------------|----------------------------|----------------------------------------------|
 # | balance  | acct#<account>     | balance                    | the account's balance (+ `held` on wallets)  |

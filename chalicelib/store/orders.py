@@ -12,6 +12,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import ACTIVE
 from chalicelib.domain.orders import HOLDING, REQUESTED, Order, TimelineEntry
 from chalicelib.store import tables
+from chalicelib.store.key_layouts import expiry_key, status_key
 from chalicelib.store.models import ListingModel, OrderModel, TimelineEntryAttribute
 from chalicelib.store.pages import Key, one_page
 
@@ -25,7 +26,7 @@ class StatusChanged(Exception):
 
 
 def expiry_shard(order_id: str) -> str:
-    return f"requested#{zlib.crc32(order_id.encode()) % EXPIRY_SHARDS}"
+    return expiry_key(zlib.crc32(order_id.encode()) % EXPIRY_SHARDS)
 
 
 def _to_model(order: Order) -> OrderModel:
@@ -44,8 +45,8 @@ def _to_model(order: Order) -> OrderModel:
         updated_at=order.updated_at,
         expires_at=order.expires_at,
         timeline=[TimelineEntryAttribute(status=e.status, at=e.at) for e in order.timeline],
-        buyer_status=f"{order.buyer_id}#{order.status}",
-        provider_status=f"{order.provider_id}#{order.status}",
+        buyer_status=status_key(order.buyer_id, order.status),
+        provider_status=status_key(order.provider_id, order.status),
     )
     if order.status == REQUESTED:
         model.expiry_shard = expiry_shard(order.order_id)
@@ -136,8 +137,8 @@ def change_status(before: Order, after: Order, unexpired_at: str | None = None) 
     actions: list[Any] = [
         OrderModel.status.set(after.status),
         OrderModel.updated_at.set(after.updated_at),
-        OrderModel.buyer_status.set(f"{after.buyer_id}#{after.status}"),
-        OrderModel.provider_status.set(f"{after.provider_id}#{after.status}"),
+        OrderModel.buyer_status.set(status_key(after.buyer_id, after.status)),
+        OrderModel.provider_status.set(status_key(after.provider_id, after.status)),
         OrderModel.timeline.set(
             OrderModel.timeline.append([TimelineEntryAttribute(status=e.status, at=e.at) for e in added])
         ),
@@ -214,7 +215,7 @@ def page_for(
     """A page of the user's orders in one role (and status), newest first."""
     tables.bind()
     index, attribute = _ROLE_INDEXES[(role, status is not None)]
-    partition = f"{user_id}#{status}" if status else user_id
+    partition = status_key(user_id, status) if status else user_id
     models, next_key = one_page(
         lambda count, start: index.query(
             partition, scan_index_forward=False, limit=count, page_size=count, last_evaluated_key=start
@@ -232,14 +233,14 @@ def due_for_expiry(shard: int, now: str, limit: int) -> list[str]:
     return [
         model.order_id
         for model in OrderModel.expiring.query(
-            f"requested#{shard}", OrderModel.expires_at <= now, limit=limit, page_size=min(limit, 1000)
+            expiry_key(shard), OrderModel.expires_at <= now, limit=limit, page_size=min(limit, 1000)
         )
     ]
 
 
 def _position(order: Order, role: str, status: str | None) -> Key:
     _, attribute = _ROLE_INDEXES[(role, status is not None)]
-    value = f"{getattr(order, f'{role}_id')}#{status}" if status else getattr(order, f"{role}_id")
+    value = status_key(getattr(order, f"{role}_id"), status) if status else getattr(order, f"{role}_id")
     return {"order_id": {"S": order.order_id}, attribute: {"S": value}}
 
 
