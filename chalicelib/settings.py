@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from chalicelib.domain import regions
 
 DEFAULT_REGION = "us-east-1"
 SIMULATED_RAIL = "simulated"  # deposits and withdrawals just happen: for stages that ask for it by name
@@ -75,6 +77,14 @@ class Settings(BaseModel):
     @classmethod
     def _encoded(cls, raw: object) -> object:
         return raw.encode() if isinstance(raw, str) else raw
+
+    @model_validator(mode="after")
+    def _regions_exist_and_share_a_currency(self) -> Settings:
+        try:
+            regions.wallet_currency(regions.load_regions(self.open_regions))
+        except ValueError as exc:
+            raise ValueError(f"OPEN_REGIONS: {exc}") from None
+        return self
 
     @property
     def token_issuer(self) -> str:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Caller
+from chalicelib.domain.listings import DELETED, PAUSED, Listing
 
 REQUESTED = "requested"
 ACCEPTED = "accepted"
@@ -132,8 +133,7 @@ def new_order(
     now: datetime,
 ) -> Order:
     """A fresh request. A provider cannot order from themself."""
-    if buyer_id == provider_id:
-        raise InvalidInput("listing_id: you cannot order your own listing")
+    _check_not_own(buyer_id, provider_id)
     at = iso(now)
     return Order(
         order_id=order_id,
@@ -151,6 +151,35 @@ def new_order(
         expires_at=iso(now + timedelta(seconds=expiry_s)),
         timeline=(TimelineEntry(REQUESTED, at),),
     )
+
+
+def _check_not_own(buyer_id: str, provider_id: str) -> None:
+    if buyer_id == provider_id:
+        raise InvalidInput("listing_id: you cannot order your own listing")
+
+
+def check_orderable(listing: Listing, buyer_id: str) -> None:
+    """Whether `buyer_id` may request this listing now: not their own (400), and taking orders (409)."""
+    _check_not_own(buyer_id, listing.provider_id)
+    if listing.status in (PAUSED, DELETED):
+        raise Conflict(f"the listing is {listing.status}: it takes no orders")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How an operator's decision splits a disputed order's price (all integer cents, summing to the price)."""
+
+    to_provider: int  # after the fee on the released part
+    fee: int
+    to_buyer: int
+
+
+def resolution(order: Order, release_cents: int, fee_bps: int) -> Resolution:
+    """`release_cents` of the price to the provider (less the fee on it), the rest back to the buyer."""
+    if not 0 <= release_cents <= order.price_cents:
+        raise InvalidInput(f"release_cents: between 0 and the order's price ({order.price_cents})")
+    fee = fee_for(release_cents, fee_bps)
+    return Resolution(to_provider=release_cents - fee, fee=fee, to_buyer=order.price_cents - release_cents)
 
 
 def role_of(order: Order, caller: Caller) -> str | None:

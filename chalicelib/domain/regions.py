@@ -176,3 +176,12 @@ def open_region_for(lat: float, lon: float, open_ids: frozenset[str] | None) -> 
     if region is None:
         raise RegionNotOpen(f"({lat}, {lon}) is outside every open region")
     return region
+
+
+def wallet_currency(regions: tuple[Region, ...]) -> str:
+    """The currency wallets are kept in: the open regions' one. A user has one wallet, so the open regions must
+    share a currency (opening a city in another currency needs a wallet per currency first)."""
+    currencies = sorted({region.currency for region in regions if region.open})
+    if len(currencies) != 1:
+        raise ValueError(f"the open regions must share one currency (wallets hold one); they have {currencies or 'none'}")
+    return currencies[0]

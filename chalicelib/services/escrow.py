@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.domain import orders
 from chalicelib.domain.clock import now
-from chalicelib.domain.errors import Busy, Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import Busy, Conflict, NotFound
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.orders import Order
 from chalicelib.observability import logger
@@ -149,12 +149,9 @@ def cancel(caller: Caller, order_id: str) -> tuple[Order, bool]:
 
 def resolve(caller: Caller, order_id: str, release_cents: int) -> tuple[Order, bool]:
     """An operator settles a dispute: `release_cents` to the provider (less the fee on it), the rest to the buyer."""
-    order = _load(caller, order_id)
-    if not 0 <= release_cents <= order.price_cents:
-        raise InvalidInput(f"release_cents: between 0 and the order's price ({order.price_cents})")
-    fee = orders.fee_for(release_cents, get_settings().fee_bps)
+    split = orders.resolution(_load(caller, order_id), release_cents, get_settings().fee_bps)
     return decide(caller, order_id, "resolve", {  # DynamoDB numbers are strings
-        "to_provider": str(release_cents - fee),
-        "fee": str(fee),
-        "to_buyer": str(order.price_cents - release_cents),
+        "to_provider": str(split.to_provider),
+        "fee": str(split.fee),
+        "to_buyer": str(split.to_buyer),
     })

@@ -7,9 +7,8 @@ from typing import Any
 
 from chalicelib.domain import orders
 from chalicelib.domain.clock import iso, now
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import Caller
-from chalicelib.domain.listings import DELETED, PAUSED
 from chalicelib.domain.orders import Order
 from chalicelib.domain.pages import Page
 from chalicelib.observability import logger
@@ -35,10 +34,7 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
     listing = listing_store.get(listing_id)
     if listing is None:
         raise NotFound("listing not found")
-    if listing.provider_id == caller.user_id:
-        raise InvalidInput("listing_id: you cannot order your own listing")
-    if listing.status in (PAUSED, DELETED):
-        raise Conflict(f"the listing is {listing.status}: it takes no orders")
+    orders.check_orderable(listing, caller.user_id)
     # (The order is written on condition that the listing is still active: see order_store.insert.)
     if price_cents is None:
         conversation = chat_store.find(listing_id, caller.user_id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain import ledger
+from chalicelib.domain import ledger, regions
 from chalicelib.domain.clock import now_iso
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.identity import Caller
@@ -14,7 +14,6 @@ from chalicelib.settings import SIMULATED_RAIL, get_settings
 from chalicelib.store import ledger as ledger_store
 from chalicelib.store.contention import retrying
 
-CURRENCY = "CNY"  # wallets are kept in the currency of the open regions (Shanghai first)
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class Receipt:
 
 def wallet_of(user_id: str) -> Wallet:
     stored = ledger_store.balance(ledger.wallet(user_id))
-    return Wallet(available_cents=stored.balance_cents, held_cents=stored.held_cents, currency=CURRENCY)
+    return Wallet(available_cents=stored.balance_cents, held_cents=stored.held_cents, currency=regions.wallet_currency(regions.load_regions(get_settings().open_regions)))
 
 
 def statement(caller: Caller, limit: int, cursor: str | None) -> Page:

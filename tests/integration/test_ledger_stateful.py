@@ -107,7 +107,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def wallet_of(self, user_id: str) -> wallet.Wallet:
         """What GET /wallet should answer."""
-        return wallet.Wallet(self.available(user_id), self.held[user_id], wallet.CURRENCY)
+        return wallet.Wallet(self.available(user_id), self.held[user_id], "CNY")  # Shanghai's currency
 
     def apply(self, entry: ledger.Entry) -> None:
         """The model's side of a posted entry."""
@@ -286,7 +286,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _reconciliation_is_clean(self, books: ledger_store.Snapshot) -> None:
         report = reconciliation.reconcile(
-            accounts=[reconciliation.Account(b.account, b.balance_cents, b.held_cents) for b in books.balances.values()],
+            accounts=[
+                reconciliation.Account(b.account, b.balance_cents, b.held_cents) for b in books.balances.values()
+            ],
             lines=[reconciliation.Line(line.account, line.entry_id, line.amount_cents) for line in books.lines],
             entries=[
                 reconciliation.JournalEntry(e.entry_id, e.kind, tuple((p.account, p.amount_cents) for p in e.postings))

@@ -96,3 +96,8 @@ def test_a_lambda_cold_start_fails_on_a_bad_setting(monkeypatch):
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "everywhere-dev")
     with pytest.raises(SettingsError, match="FEE_BPS"):
         settings.check_at_cold_start()
+
+
+def test_an_unknown_open_region_is_refused_naming_the_variable():
+    with pytest.raises(SettingsError, match="OPEN_REGIONS.*atlantis"):
+        validate({**stage_environment("dev"), "OPEN_REGIONS": "shanghai,atlantis"})
