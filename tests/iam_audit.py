@@ -294,7 +294,8 @@ def policy_problems(policy: dict[str, Any]) -> list[str]:
 
 
 def as_reference(resource: str) -> str:
-    """A test stack's resource, named as in the reference stage (`everywhere-race-orders` -> `everywhere-local-orders`)."""
+    """A test stack's resource, named as in the reference stage
+    (`everywhere-race-orders` -> `everywhere-local-orders`)."""
     return re.sub(rf"(?<=[:/]){APP_NAME}-[a-z0-9]+-", f"{APP_NAME}-{REFERENCE_STAGE}-", resource)
 
 

@@ -37,7 +37,7 @@ def running_stack(tmp_path_factory, stack_settings):
     state_dir = tmp_path_factory.mktemp("stack")
     moto_port, api_port = _free_port(), _free_port()
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("PYTEST_XDIST_WORKER",)
+        k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTEST_XDIST_WORKER"
     }
     env.update(MOTO_PORT=str(moto_port), API_PORT=str(api_port), STATE_DIR=str(state_dir), **stack_settings)
     log = (state_dir / "run.log").open("w")

@@ -406,7 +406,9 @@ QUERY_CASES = [
     Case("search:cursor-of-a-listings-page", "GET", SEARCH + "&limit=1&cursor={listings_cursor}", "cursor"),
 ]
 
-CASES = RAW_CASES + CONTENT_TYPE_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
+CASES = (
+    RAW_CASES + CONTENT_TYPE_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
+)
 
 
 def test_case_ids_are_unique():

@@ -18,7 +18,9 @@ def test_a_buyer_opens_a_conversation_about_a_listing_with_its_provider(client, 
     assert conversation["buyer_id"] == alice.user_id
     assert conversation["provider_id"] == bob.user_id
     assert conversation["last_message_at"] is None
-    assert set(conversation) >= {"conversation_id", "listing_id", "buyer_id", "provider_id", "created_at", "last_message_at"}
+    assert set(conversation) >= {
+        "conversation_id", "listing_id", "buyer_id", "provider_id", "created_at", "last_message_at",
+    }
 
 
 def test_reopening_returns_the_same_conversation_with_200(client, make_user):
@@ -92,7 +94,8 @@ def test_my_conversations_are_listed_by_latest_activity(client, make_user):
     assert [c["conversation_id"] for c in walk_pages(client, alice, "/conversations?limit=1")] == [
         with_bob["conversation_id"], with_carol["conversation_id"]
     ]
-    assert [c["conversation_id"] for c in client.get("/conversations", bob).body["items"]] == [with_bob["conversation_id"]]
+    bobs = client.get("/conversations", bob).body["items"]
+    assert [c["conversation_id"] for c in bobs] == [with_bob["conversation_id"]]
 
 
 def test_a_message_must_say_something_within_2000_characters(client, make_user):

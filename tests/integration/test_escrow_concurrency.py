@@ -143,7 +143,7 @@ def test_a_buyer_who_confirms_and_cancels_at_once_gets_one_of_them_and_the_money
     ])
 
     orders = settled(order_ids, moving={"funded"})
-    for order, (confirm, cancel) in zip(orders, zip(answers[::2], answers[1::2])):
+    for order, (confirm, cancel) in zip(orders, zip(answers[::2], answers[1::2], strict=True), strict=True):
         won = "released" if isinstance(cancel, Conflict) else "refunded"
         assert sorted(map(type, (confirm, cancel)), key=str) == sorted((tuple, Conflict), key=str), (confirm, cancel)
         assert order.status == won, order

@@ -15,10 +15,10 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.api import idempotency as idempotency_service
 from chalicelib.api.orders import order_out
 from chalicelib.domain import idempotency
 from chalicelib.domain.identity import Caller
-from chalicelib.api import idempotency as idempotency_service
 from chalicelib.services import listings as listing_service
 from chalicelib.services import orders as order_service
 from chalicelib.store import idempotency as record_store

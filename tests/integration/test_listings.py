@@ -42,7 +42,8 @@ def test_a_listing_priced_in_another_currency_than_its_region_is_refused(client,
 def test_the_owner_edits_title_and_price(client, make_user):
     bob = make_user()
     listing = client.post("/listings", bob, listing_body()).body
-    edited = client.patch(f"/listings/{listing['listing_id']}", bob, {"title": "Bike and scooter repair", "price_cents": 6000})
+    edited = client.patch(f"/listings/{listing['listing_id']}", bob,
+                          {"title": "Bike and scooter repair", "price_cents": 6000})
     assert edited.status == 200
     assert edited.body["title"] == "Bike and scooter repair"
     assert edited.body["price_cents"] == 6000

@@ -132,7 +132,9 @@ def test_a_server_error_is_logged_with_its_stack_and_the_client_gets_the_generic
     monkeypatch.setattr(listing_service, "publish", broken)
     bob = make_user()
     answer = client.post("/listings", bob, listing_body())
-    assert (answer.status, answer.body) == (500, {"Code": "InternalServerError", "Message": "An internal server error occurred."})
+    assert (answer.status, answer.body) == (
+        500, {"Code": "InternalServerError", "Message": "An internal server error occurred."}
+    )
     (line,) = logs.new()
     assert (line["level"], line["status"], line["route"], line["user_id"]) == ("ERROR", 500, "/listings", bob.user_id)
     assert line["exception_name"] == "RuntimeError"
@@ -166,7 +168,8 @@ def test_order_status_changes_are_logged(client, make_user, logs):
     client.post(f"/orders/{placed['order_id']}/accept", bob)
     events = [line for line in logs.lines() if line.get("order_id") == placed["order_id"]]
     assert [line["message"] for line in events] == ["order requested", "order status changed"]
-    assert (events[1]["from_status"], events[1]["to_status"], events[1]["user_id"]) == ("requested", "accepted", bob.user_id)
+    changed = events[1]
+    assert (changed["from_status"], changed["to_status"], changed["user_id"]) == ("requested", "accepted", bob.user_id)
 
 
 def test_a_write_refused_for_contention_is_logged_as_a_warning_per_retry(client, make_user, logs):

@@ -107,7 +107,8 @@ LISTING = "{listing}"
 
 ROUTES = [
     Route("open-conversation", "/conversations", "creator", {"listing_id": LISTING}),
-    Route("send-message", "/conversations/{conversation}/messages", "buyer", {"text": "Is 40 yuan fine?", "offer_cents": 4000}),
+    Route("send-message", "/conversations/{conversation}/messages", "buyer",
+          {"text": "Is 40 yuan fine?", "offer_cents": 4000}),
     Route("place-order", "/orders", "creator", {"listing_id": LISTING, "price_cents": 4000, "note": "Rear tyre"},
           idempotent=True),
     Route("accept-order", "/orders/{order}/accept", "provider", {}),

@@ -1,6 +1,7 @@
 """Orders up to "accepted": a buyer requests a listing's service, its provider answers."""
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from tests.conftest import listing_body, walk_pages
@@ -18,7 +19,9 @@ def test_a_buyer_requests_and_the_provider_accepts_at_the_listings_price(client,
     assert placed.status == 201, placed.body
     body = placed.body
     assert body["status"] == "requested"
-    assert (body["buyer_id"], body["provider_id"], body["listing_id"]) == (alice.user_id, bob.user_id, item["listing_id"])
+    assert (body["buyer_id"], body["provider_id"], body["listing_id"]) == (
+        alice.user_id, bob.user_id, item["listing_id"]
+    )
     assert (body["price_cents"], body["currency"], body["fee_cents"]) == (8800, "CNY", 0)
     assert body["note"] == "Rear tyre, please"
     assert body["failure_reason"] is None
@@ -119,7 +122,8 @@ def test_the_buyers_own_offer_does_not_set_the_price(client, make_user):
     bob, alice = make_user(), make_user()
     item = client.post("/listings", bob, listing_body(price_cents=8800)).body
     conversation = client.post("/conversations", alice, {"listing_id": item["listing_id"]}).body
-    client.post(f"/conversations/{conversation['conversation_id']}/messages", alice, {"text": "1 cent?", "offer_cents": 1})
+    client.post(f"/conversations/{conversation['conversation_id']}/messages", alice,
+                {"text": "1 cent?", "offer_cents": 1})
     assert order(client, alice, item["listing_id"]).body["price_cents"] == 8800
 
 
@@ -151,10 +155,8 @@ def test_a_failed_run_retried_with_its_key_finds_the_order_it_stored(client, mak
         raise RuntimeError("the function died after the write")
 
     monkeypatch.setattr(order_service.order_store, "insert", insert_then_crash)
-    try:
+    with contextlib.suppress(RuntimeError):
         order(client, alice, item["listing_id"], key="order-1")
-    except RuntimeError:
-        pass
     monkeypatch.setattr(order_service.order_store, "insert", real_insert)
     retried = order(client, alice, item["listing_id"], key="order-1")
     assert retried.status == 201, retried.body

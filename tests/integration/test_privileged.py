@@ -65,8 +65,11 @@ def test_once_the_quota_is_full_first_listings_no_longer_touch_the_counter(serve
     """The counter is one item, a write hot spot: once an instance saw it full it leaves it alone."""
     monkeypatch.setenv("PRIVILEGED_QUOTA", "1")
     lat, lon = PEOPLES_SQUARE
-    assert listing_service.publish(Caller(user_id=str(uuid.uuid4())), "A", "", "tech", 100, None, lat, lon).privileged
-    assert not listing_service.publish(Caller(user_id=str(uuid.uuid4())), "B", "", "tech", 100, None, lat, lon).privileged
+    def publish(title: str):
+        return listing_service.publish(Caller(user_id=str(uuid.uuid4())), title, "", "tech", 100, None, lat, lon)
+
+    assert publish("A").privileged
+    assert not publish("B").privileged
     writes: list[str] = []
 
     def record(params, **_):

@@ -77,7 +77,7 @@ def test_sending_is_allowed_again_in_the_next_window(client, chat, monkeypatch):
 
 def test_refused_sends_do_not_count_against_the_sender(client, chat):
     """A message to a conversation the caller cannot see is refused before the limit is consulted."""
-    bob, alice, path = chat
+    _bob, alice, path = chat
     for _ in range(5):
         assert client.post("/conversations/01JZZZZZZZZZZZZZZZZZZZZZZZ/messages", alice, {"text": "hi"}).status == 404
     assert client.post(path, alice, {"text": "still allowed"}).status == 201

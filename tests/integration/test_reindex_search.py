@@ -16,7 +16,8 @@ def put_in_old_layout(listings):
     """Items as the thin-geo-index code wrote them: old index attributes, none of the new, no cell counts."""
     client = boto3.client("dynamodb", region_name=REGION)
     for listing in listings:
-        item = {name: value for name, value in stored_item(listing).items() if name not in search_index.SEARCH_ATTRIBUTES}
+        item = {name: value for name, value in stored_item(listing).items()
+                if name not in search_index.SEARCH_ATTRIBUTES}
         item.update({"g5": {"S": listing.geohash[:5]}, "g4": {"S": listing.geohash[:4]},
                      "g5c": {"S": f"{listing.category}#{listing.geohash[:5]}"},
                      "g4c": {"S": f"{listing.category}#{listing.geohash[:4]}"}})
@@ -27,7 +28,8 @@ def test_reindexed_listings_are_found_and_counted_and_old_attributes_go_when_ask
     tables.bind()
     lat, lon = PEOPLES_SQUARE
     now = now_iso()
-    old = [new_listing("p-old", f"Old {n}", "", "repair", 100, "CNY", lat + n * 0.001, lon, privileged=n % 2 == 0, now=now)
+    old = [new_listing("p-old", f"Old {n}", "", "repair", 100, "CNY", lat + n * 0.001, lon, privileged=n % 2 == 0,
+                       now=now)
            for n in range(6)]
     put_in_old_layout(old)
     alice, bob = make_user(), make_user()

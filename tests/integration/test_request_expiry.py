@@ -95,7 +95,9 @@ def test_requests_not_yet_due_and_answered_requests_are_left_alone(chalice_clien
     fresh = place(client, alice, item["listing_id"])
     assert sweep(chalice_client) == {"expired": 0}
     statuses = {o["order_id"]: o["status"] for o in client.get("/orders", alice).body["items"]}
-    assert statuses == {accepted["order_id"]: "accepted", declined["order_id"]: "declined", fresh["order_id"]: "requested"}
+    assert statuses == {
+        accepted["order_id"]: "accepted", declined["order_id"]: "declined", fresh["order_id"]: "requested",
+    }
 
 
 def test_the_sweep_expires_many_requests_across_shards(chalice_client, client, make_user, short_expiry):
@@ -108,6 +110,6 @@ def test_the_sweep_expires_many_requests_across_shards(chalice_client, client, m
 
 
 def test_an_overdue_request_is_not_listed_as_requested_before_the_sweep(client, overdue):
-    _, alice, placed = overdue
+    _, alice, _ = overdue
     assert client.get("/orders?status=requested", alice).body["items"] == []
     assert [o["status"] for o in client.get("/orders", alice).body["items"]] == ["expired"]

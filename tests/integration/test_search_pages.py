@@ -1,4 +1,5 @@
-"""What a map search returns and what it costs: pins, short pages, per-user limits, the cell counts it sizes reads by."""
+"""What a map search returns and what it costs: pins, short pages, per-user limits, the cell counts it sizes reads
+by."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,7 +17,8 @@ WINDOW_S = 60
 
 
 def search(client, user, **params):
-    query = "&".join(f"{key}={value}" for key, value in {"lat": PEOPLES_SQUARE[0], "lon": PEOPLES_SQUARE[1], **params}.items())
+    fields = {"lat": PEOPLES_SQUARE[0], "lon": PEOPLES_SQUARE[1], **params}
+    query = "&".join(f"{key}={value}" for key, value in fields.items())
     return client.get(f"/search?{query}", user)
 
 
@@ -34,7 +36,8 @@ def test_search_items_are_pins_and_the_listing_route_gives_the_rest(client, make
 def test_a_page_cut_short_by_the_read_budget_still_leads_to_every_listing(client, make_user, monkeypatch):
     bob, alice = make_user(), make_user()
     made = {
-        client.post("/listings", bob, listing_body(title=f"Lesson {n}", lat=PEOPLES_SQUARE[0] + n * 0.0005)).body["listing_id"]
+        client.post("/listings", bob,
+                    listing_body(title=f"Lesson {n}", lat=PEOPLES_SQUARE[0] + n * 0.0005)).body["listing_id"]
         for n in range(30)
     }
     monkeypatch.setattr(search_service, "BUDGET", search_service.Budget(queries=2, entries=40, waves=1))

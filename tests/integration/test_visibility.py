@@ -284,7 +284,8 @@ def random_ids() -> list[str]:
 
 RANDOM_IDS = random_ids()
 
-ID_ROUTES = CHAT_ROUTES + [
+ID_ROUTES = [
+    *CHAT_ROUTES,
     Route("read-order", "GET", "/orders/{order}"),
     Route("accept-order", "POST", "/orders/{order}/accept"),
     Route("decline-order", "POST", "/orders/{order}/decline"),

@@ -49,7 +49,8 @@ def cells_near(draw: st.DrawFn, cell_counts: dict[str, int]) -> tuple[int, int]:
     """A cell (prefix, depth) at any depth 1..60, usually over one of the counted cells."""
     depth = draw(st.integers(1, geo.TOTAL_BITS))
     if cell_counts and draw(st.booleans()):
-        key = geo.key_value(draw(st.sampled_from(sorted(cell_counts))) + draw(st.text(_ALPHABET, min_size=6, max_size=6)))
+        cell = draw(st.sampled_from(sorted(cell_counts)))
+        key = geo.key_value(cell + draw(st.text(_ALPHABET, min_size=6, max_size=6)))
     else:
         key = draw(st.integers(0, 2**geo.TOTAL_BITS - 1))
     return key >> (geo.TOTAL_BITS - depth), depth

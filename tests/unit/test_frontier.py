@@ -24,7 +24,8 @@ def disjoint_leaves(draw: st.DrawFn) -> list[Leaf]:
             resume = None
             if draw(st.booleans()):
                 key = (prefix << (60 - depth)) + draw(st.integers(0, (1 << (60 - depth)) - 1))
-                resume = (geo.cell_keys(key, 60)[0], draw(st.text("0123456789ABCDEFGHJKMNPQRSTVWXYZ", min_size=26, max_size=26)))
+                listing_id = draw(st.text("0123456789ABCDEFGHJKMNPQRSTVWXYZ", min_size=26, max_size=26))
+                resume = (geo.cell_keys(key, 60)[0], listing_id)
             leaves.append(Leaf(prefix, depth, resume))
 
     for prefix, depth in PARTITIONS:

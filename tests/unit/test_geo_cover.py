@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import statistics
@@ -214,7 +215,7 @@ def test_ranges_are_sorted_disjoint_and_never_cross_a_partition(
         assert len(key_range.partition) == p
         assert key_range.low[:p] == key_range.high[:p] == key_range.partition
         assert key_range.low <= key_range.high
-    for before, after in zip(cover.ranges, cover.ranges[1:]):
+    for before, after in itertools.pairwise(cover.ranges):
         assert before.high < after.low
 
 

@@ -86,7 +86,8 @@ def test_dynamodb_queue_and_workflow_resources_are_that_stages_own(stage, functi
              for name in _named("AWS::StepFunctions::StateMachine", "StateMachineName", stage)}
     for statement in _statements(stage, function):
         actions = set(_actions(statement))
-        if {a.split(":")[0] for a in actions} & {"dynamodb", "sqs", "states"} and not actions <= iam_audit.NO_RESOURCE_LEVEL:
+        services = {a.split(":")[0] for a in actions}
+        if services & {"dynamodb", "sqs", "states"} and not actions <= iam_audit.NO_RESOURCE_LEVEL:
             assert set(_resources(statement)) <= arns, statement["Sid"]
 
 
@@ -104,7 +105,8 @@ def test_each_function_writes_only_its_own_log_group(stage, function):
 def test_dev_and_prod_grant_what_local_grants_on_their_own_resources(stage, function):
     """The audit checks the local policies; the others must be the same but for the stage in each name."""
     local = iam_audit.policy_file("local", function).read_text()
-    assert iam_audit.policy_file(stage, function).read_text() == local.replace("everywhere-local", f"everywhere-{stage}")
+    expected = local.replace("everywhere-local", f"everywhere-{stage}")
+    assert iam_audit.policy_file(stage, function).read_text() == expected
 
 
 def test_nothing_in_the_chalice_config_names_an_account():
@@ -144,7 +146,8 @@ def test_a_query_on_an_index_needs_the_index_and_a_batch_needs_each_table():
 def test_an_sqs_batch_delete_needs_delete_message_on_the_queue():
     url = "http://127.0.0.1:5000/123456789012/everywhere-escrow-escrow-tokens"
     needed = iam_audit.permissions("sqs", "DeleteMessageBatch", {"QueueUrl": url, "Entries": []}, REGION)
-    assert needed == [Permission("sqs:DeleteMessage", f"arn:aws:sqs:{REGION}:123456789012:everywhere-escrow-escrow-tokens")]
+    queue = f"arn:aws:sqs:{REGION}:123456789012:everywhere-escrow-escrow-tokens"
+    assert needed == [Permission("sqs:DeleteMessage", queue)]
 
 
 def test_a_task_token_decision_can_only_be_granted_on_every_resource():

@@ -166,7 +166,7 @@ def test_a_stage_build_merges_the_outputs_into_that_stage_and_leaves_the_project
 
 
 def test_a_stage_that_config_json_does_not_define_is_refused(tmp_path):
-    with pytest.raises(SystemExit, match="not in .chalice/config.json"):
+    with pytest.raises(SystemExit, match=r"not in \.chalice/config\.json"):
         chalice_project.build_project("staging", {}, target=tmp_path / "deploy")
 
 

@@ -1,6 +1,7 @@
 """Moving a deployed stage to new search indexes: one index created or deleted per stack update."""
 from __future__ import annotations
 
+import itertools
 import json
 
 from scripts import migrate_search, provision
@@ -8,7 +9,8 @@ from scripts import migrate_search, provision
 TARGET = provision.load(provision.packaged_template())
 NEW = migrate_search._indexes(TARGET)
 OLD = [
-    {"IndexName": name, "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}, {"AttributeName": "gh", "KeyType": "RANGE"}],
+    {"IndexName": name,
+     "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}, {"AttributeName": "gh", "KeyType": "RANGE"}],
      "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["la", "lo", "pv"]}}
     for name, key in (("geo5", "g5"), ("geo5_cat", "g5c"), ("geo4", "g4"), ("geo4_cat", "g4c"))
 ] + [index for index in NEW if index["IndexName"] == "by_provider"]
@@ -32,7 +34,7 @@ def test_dropping_deletes_the_old_indexes_one_per_step_and_ends_at_the_template(
     everything = migrate_search.steps(OLD, NEW, "add")[-1]
     planned = migrate_search.steps(everything, NEW, "drop")
     assert len(planned) == 4
-    assert all(len(names(a) - names(b)) == 1 for a, b in zip([everything, *planned], planned))
+    assert all(len(names(a) - names(b)) == 1 for a, b in itertools.pairwise([everything, *planned]))
     assert names(planned[-1]) == names(NEW)
 
 

@@ -9,6 +9,7 @@ rounding and radius decisions where the two formulas agree to a micrometre.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import itertools
 import json
@@ -39,7 +40,8 @@ from chalicelib.store.search_index import ORDINARY, PRIVILEGED, TIERS
 
 EARTH_M = 6_371_008.8
 CURSOR_MAX = 2048  # api/schemas.py: SearchQuery.cursor
-AGREE_M = 1e-6  # the two distance formulas must agree this closely; decisions closer than this to a boundary are ambiguous
+# The two distance formulas must agree this closely; decisions closer than this to a boundary are ambiguous.
+AGREE_M = 1e-6
 
 EXAMPLES = int(os.environ.get("NEAREST_SCAN_EXAMPLES", "150"))  # raise it for a long hunt
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,  # the same examples in CI
@@ -52,7 +54,8 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance, atan2 (Vincenty, sphere) form: not the app's haversine code."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dl = math.radians(lon2 - lon1)
-    y = math.hypot(math.cos(p2) * math.sin(dl), math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl))
+    y = math.hypot(math.cos(p2) * math.sin(dl),
+                   math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl))
     x = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
     return EARTH_M * math.atan2(y, x)
 
@@ -330,8 +333,9 @@ def check_walk(result: Walk, points: list[Point], lat: float, lon: float, radius
 def _diff(got: list, want: list) -> str:
     missing = sorted(set(want) - set(got))
     extra = sorted(set(got) - set(want))
-    first = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
-    return f"missing {missing[:5]}, extra {extra[:5]}, first difference at {first}: got {got[first:first + 3]} want {want[first:first + 3]}"
+    first = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
+    return (f"missing {missing[:5]}, extra {extra[:5]}, first difference at {first}: "
+            f"got {got[first:first + 3]} want {want[first:first + 3]}")
 
 
 # --- strategies (house style of test_geo_cover.py) --------------------------------------------------------
@@ -345,7 +349,8 @@ radius_1m_to_20km = st.floats(0.0, math.log10(20_000.0)).map(lambda e: 10.0**e)
 def centres(draw: st.DrawFn) -> tuple[float, float]:
     lat, lon = draw(shanghai_lat), draw(shanghai_lon)
     if draw(st.integers(0, 3)) == 0:  # on a cell edge or corner
-        cell_lat, cell_lon, half_lat, half_lon = geohash2.decode_exactly(geohash2.encode(lat, lon, draw(st.integers(3, 12))))
+        cell = geohash2.encode(lat, lon, draw(st.integers(3, 12)))
+        cell_lat, cell_lon, half_lat, half_lon = geohash2.decode_exactly(cell)
         lat = cell_lat + draw(st.sampled_from((-1, 0, 1))) * half_lat
         lon = cell_lon + draw(st.sampled_from((-1, 0, 1))) * half_lon
     return lat, lon
@@ -362,7 +367,8 @@ def make_points(rnd: random.Random, lat: float, lon: float, radius_m: float, n: 
             coords.append(destination(lat, lon, rnd.uniform(0, 2 * math.pi), radius_m * 1.3 * math.sqrt(rnd.random())))
         elif kind == 1:
             c_lat, c_lon = rnd.choice(clusters)
-            coords.append(destination(c_lat, c_lon, rnd.uniform(0, 2 * math.pi), min(radius_m, rnd.expovariate(1 / max(1.0, radius_m / 50)))))
+            spread_m = min(radius_m, rnd.expovariate(1 / max(1.0, radius_m / 50)))
+            coords.append(destination(c_lat, c_lon, rnd.uniform(0, 2 * math.pi), spread_m))
         elif kind == 2:
             coords.append(rnd.choice(coords))  # the same spot
         elif kind == 3:
@@ -372,7 +378,8 @@ def make_points(rnd: random.Random, lat: float, lon: float, radius_m: float, n: 
             p_lat, p_lon = destination(lat, lon, rnd.uniform(0, 2 * math.pi), radius_m)
             coords.append((math.nextafter(p_lat, rnd.choice((-90.0, 90.0))) if rnd.random() < 0.5 else p_lat, p_lon))
         elif kind == 5:
-            coords.append((lat, lon) if rnd.random() < 0.3 else destination(lat, lon, rnd.uniform(0, 2 * math.pi), rnd.uniform(0, 3)))
+            coords.append((lat, lon) if rnd.random() < 0.3
+                          else destination(lat, lon, rnd.uniform(0, 2 * math.pi), rnd.uniform(0, 3)))
         else:  # near a rounding boundary (k + 0.5 m)
             half = math.floor(rnd.uniform(0, radius_m)) + 0.5
             coords.append(destination(lat, lon, rnd.uniform(0, 2 * math.pi), half))
@@ -478,10 +485,8 @@ def test_one_page_never_reads_past_its_budget(scenario: dict, limit: int, budget
     reader = Reader(index, keyword=True, eager_resume=True)
     stale = Index.of(make_points(random.Random(seed), lat, lon, radius_m, 40, 0.3))
     estimate = make_estimate(estimate_kind, index, seed, stale)
-    try:
+    with contextlib.suppress(Stalled):  # every page up to the stall was checked
         walk(points, lat, lon, radius_m, limit, budget, reader, estimate, keyword=bool(seed % 2))
-    except Stalled:
-        pass  # every page up to the stall was checked
     # and a boosted page from the start: 2**boost times the budget, never more
     for boost in range(nearest.MAX_BOOST + 1):
         fresh = Reader(index)
@@ -619,7 +624,8 @@ def centre_and_cell(draw: st.DrawFn) -> tuple[float, float, int, int]:
         lat, lon = draw(st.floats(-60.0, 60.0)), draw(st.floats(-170.0, 170.0))
     depth = draw(st.integers(15, geo.TOTAL_BITS))
     away = draw(st.sampled_from((0.0, 0.0, 1.0, 3.0, 30.0)))  # in cell sizes
-    lat_lo, lat_hi, lon_lo, lon_hi = geo.cell_box(geo.key_value(geo.encode(lat, lon)) >> (geo.TOTAL_BITS - depth), depth)
+    prefix = geo.key_value(geo.encode(lat, lon)) >> (geo.TOTAL_BITS - depth)
+    lat_lo, lat_hi, lon_lo, lon_hi = geo.cell_box(prefix, depth)
     c_lat = lat + away * (lat_hi - lat_lo) * draw(st.floats(-1, 1))
     c_lon = lon + away * (lon_hi - lon_lo) * draw(st.floats(-1, 1))
     c_lat = min(max(c_lat, -80.0), 80.0)
@@ -661,7 +667,7 @@ def test_every_point_of_a_cell_lies_between_its_min_and_max_distance(case: tuple
 
 
 @pytest.mark.xfail(strict=True, reason="min_distance_m assumes the box is within 90 degrees of longitude: beyond, "
-                                       "the nearest point of a meridian edge is not always the end on the centre's side")
+                   "the nearest point of a meridian edge is not always the end on the centre's side")
 def test_min_distance_to_a_box_more_than_90_degrees_of_longitude_away() -> None:
     lat, lon = 20.949922802647066, 81.76795386231706
     box = (-78.75, -73.125, -95.625, -90.0)  # a geohash-2 cell ~175 degrees east, near the south pole
@@ -726,7 +732,9 @@ VALID = Position(1, 250, "01J0000000000000000000000A", 1)
 
 @settings(max_examples=200, deadline=None, database=None)
 @given(st.integers(0, 1), st.integers(-1, 40_000), st.text(max_size=30), st.integers(0, nearest.MAX_BOOST))
-def test_a_position_round_trips_through_a_list_and_json(tier: int, distance_m: int, listing_id: str, boost: int) -> None:
+def test_a_position_round_trips_through_a_list_and_json(
+    tier: int, distance_m: int, listing_id: str, boost: int
+) -> None:
     position = Position(tier, distance_m, listing_id, boost)
     assert Position.from_list(position.as_list()) == position
     assert Position.from_list(json.loads(json.dumps(position.as_list()))) == position

@@ -12,7 +12,8 @@ def books(entries: list[ledger.Entry]):
     balances: dict[str, list[int]] = {}
     lines, journal = [], []
     for entry in entries:
-        journal.append(JournalEntry(entry.entry_id, entry.kind, tuple((p.account, p.amount_cents) for p in entry.postings)))
+        postings = tuple((p.account, p.amount_cents) for p in entry.postings)
+        journal.append(JournalEntry(entry.entry_id, entry.kind, postings))
         for posting in entry.postings:
             lines.append(Line(posting.account, entry.entry_id, posting.amount_cents))
             balances.setdefault(posting.account, [0, 0])[0] += posting.amount_cents
@@ -51,7 +52,8 @@ def test_a_balance_that_differs_from_its_lines_is_drift():
 def test_an_entry_that_does_not_balance_is_drift():
     accounts, lines, journal = books(history())
     journal.append(JournalEntry("bad", "deposit", (("wallet#x", 5), ("rail#1", -4))))
-    assert any("does not balance" in p for p in reconcile(accounts.values(), lines, journal, [OpenHold("o2", ALICE, 3_000)]).problems)
+    report = reconcile(accounts.values(), lines, journal, [OpenHold("o2", ALICE, 3_000)])
+    assert any("does not balance" in p for p in report.problems)
 
 
 def test_lines_without_their_entry_are_drift():
@@ -82,6 +84,6 @@ def test_a_negative_wallet_is_drift_but_the_rail_may_be_negative():
     entry = JournalEntry("neg", "withdrawal", (("wallet#carol", -5), ("rail#2", 5)))
     accounts["wallet#carol"] = Account("wallet#carol", -5, 0)
     accounts["rail#2"] = Account("rail#2", accounts.get("rail#2", Account("rail#2", 0, 0)).balance_cents + 5, 0)
-    problems = reconcile(accounts.values(), lines + [Line("wallet#carol", "neg", -5), Line("rail#2", "neg", 5)],
-                         journal + [entry], [OpenHold("o2", ALICE, 3_000)]).problems
+    problems = reconcile(accounts.values(), [*lines, Line("wallet#carol", "neg", -5), Line("rail#2", "neg", 5)],
+                         [*journal, entry], [OpenHold("o2", ALICE, 3_000)]).problems
     assert any("wallet#carol: negative" in p for p in problems)

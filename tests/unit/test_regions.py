@@ -149,7 +149,7 @@ def test_configured_vertices_and_edge_midpoints_are_inside() -> None:
     for entry in _config():
         region = loaded[entry["id"]]
         for ring in _rings(entry):
-            for (lon1, lat1), (lon2, lat2) in zip(ring, ring[1:] + ring[:1]):
+            for (lon1, lat1), (lon2, lat2) in zip(ring, ring[1:] + ring[:1], strict=True):
                 assert region.contains(lat1, lon1)
                 assert region.contains((lat1 + lat2) / 2, (lon1 + lon2) / 2)
 
