@@ -6,6 +6,8 @@ tests/integration/test_ledger_stateful.py; reconciliation of stored books is tes
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,6 +17,7 @@ from chalicelib.domain import orders as order_rules
 from chalicelib.domain.errors import InvalidInput
 
 AT = "2030-01-01T12:00:00.000Z"
+NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
 ALICE, BOB = "alice", "bob"
 
 amounts = st.integers(1, ledger.MAX_AMOUNT)
@@ -117,6 +120,17 @@ def test_a_split_with_a_fee_names_all_four_accounts():
     money = moved(settled(ledger.SPLIT, 6_000, 4_000, 250))
     assert money == {ledger.escrow("o1"): -6_000, ledger.wallet(BOB): 3_900, ledger.fees("o1"): 100,
                      ledger.wallet(ALICE): 2_000}
+
+
+@given(settlements())
+def test_the_ledger_moves_exactly_what_the_orders_resolution_decides(settlement):
+    kind, price, to_provider, bps = settlement
+    order = order_rules.new_order("o1", "l1", ALICE, BOB, price, "CNY", "", bps, 3600, NOW)
+    split = order_rules.resolution(order, to_provider, bps)
+    money = moved(settled(kind, price, to_provider, bps))
+    assert (money.get(ledger.wallet(BOB), 0), money.get(ledger.fees("o1"), 0), money.get(ledger.wallet(ALICE), 0)) == (
+        split.to_provider, split.fee, split.to_buyer
+    )
 
 
 # ---- refusals ----

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from chalicelib.domain import orders as domain
 from chalicelib.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Caller
+from chalicelib.domain.listings import ACTIVE, DELETED, PAUSED, Listing, new_listing
 
 # ---- the contract, written out ----
 
@@ -214,9 +215,45 @@ def test_cancelling_a_funded_order_is_a_refund_and_before_funding_a_plain_cancel
 # ---- a new request, and time ----
 
 
+def a_listing(status: str = ACTIVE) -> Listing:
+    listing = new_listing("provider", "Bike repair", "", "repair", 1000, "CNY", 31.2304, 121.4737, False, "t0")
+    return replace(listing, status=status)
+
+
 def test_a_provider_cannot_order_their_own_listing():
     with pytest.raises(InvalidInput, match="listing_id"):
         domain.new_order("o1", "l1", "same", "same", 1000, "CNY", "", 0, 3600, NOW)
+    with pytest.raises(InvalidInput, match="listing_id"):
+        domain.check_orderable(a_listing(), "provider")
+
+
+def test_only_an_active_listing_takes_orders():
+    domain.check_orderable(a_listing(), "buyer")
+    for status in (PAUSED, DELETED):
+        with pytest.raises(Conflict, match=status):
+            domain.check_orderable(a_listing(status), "buyer")
+
+
+def test_ones_own_listing_is_refused_before_its_status():
+    with pytest.raises(InvalidInput, match="listing_id"):
+        domain.check_orderable(a_listing(PAUSED), "provider")
+
+
+@given(st.integers(1, 99_999_999).flatmap(lambda price: st.tuples(st.just(price), st.integers(0, price))),
+       st.integers(0, domain.BPS_DENOMINATOR))
+def test_a_resolution_splits_the_price_exactly_with_the_fee_on_the_released_part(price_and_release, fee_bps):
+    price, release = price_and_release
+    split = domain.resolution(replace(fresh(), price_cents=price), release, fee_bps)
+    assert split.to_provider + split.fee + split.to_buyer == price
+    assert min(split.to_provider, split.fee, split.to_buyer) >= 0
+    assert split.fee == domain.fee_for(release, fee_bps)
+    assert split.to_buyer == price - release
+
+
+@pytest.mark.parametrize("release", [-1, 1001, 10**12])
+def test_a_resolution_outside_zero_to_the_price_is_refused_naming_release_cents(release):
+    with pytest.raises(InvalidInput, match="release_cents"):
+        domain.resolution(fresh(), release, 250)
 
 
 def test_a_new_order_is_requested_with_its_fee_and_expiry_written_down():
