@@ -12,7 +12,7 @@ concurrent actions on one order cannot both win. Terminal statuses absorb.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chalicelib.domain.clock import iso, parse_iso
@@ -102,17 +102,7 @@ class Order:
     updated_at: str
     expires_at: str  # when an unaccepted request lapses
     timeline: tuple[TimelineEntry, ...]
-    pay_attempt: int = 0  # how many times payment was started (each is one escrow execution)
-    task_token: str | None = field(default=None, repr=False)  # the workflow's wait, while it waits; never shown
-    token_status: str | None = None  # the status the stored token was issued for
-    decided_action: str | None = None  # the decision Step Functions took in the wait of `token_status`
-
-    def decision_in_flight(self) -> str | None:
-        """The decision already taken in the workflow's wait for this status, which the workflow is still
-        carrying out (the status has not moved yet); None if the order can still be decided here."""
-        if self.decided_action and self.token_status == self.status and not self.task_token:
-            return self.decided_action
-        return None
+    pay_attempt: int = 0  # how many times payment was started (each holds the price under its own entry id)
 
 
 def fee_for(price_cents: int, fee_bps: int) -> int:
@@ -249,11 +239,3 @@ def past_tense(action: str) -> str:
 def cancel_action(order: Order) -> str:
     """POST /orders/{id}/cancel: before funding nothing is paid (cancel); once funded the escrow refunds."""
     return "refund" if order.status == FUNDED else "cancel"
-
-
-def execution_name(order: Order) -> str:
-    """The escrow execution of this payment attempt: the order id itself for the first one.
-
-    Execution names are unique per state machine, so starting the same attempt twice starts nothing.
-    """
-    return order.order_id if order.pay_attempt <= 1 else f"{order.order_id}-{order.pay_attempt}"

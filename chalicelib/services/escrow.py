@@ -80,7 +80,7 @@ def pay(caller: Caller, order_id: str) -> tuple[Order, bool]:
     return _after_workflow(order_id, orders.PAYING, SETTLE_WAIT_S)
 
 
-def _claim(order: Order) -> str:
+def _claim(order: Order, wait: order_store.EscrowWait) -> str:
     """Take the token of the workflow's wait for this status off the order, to send one decision with it.
 
     The token reaches the order a moment after the status. A decision that loses a race gets a definite
@@ -88,7 +88,7 @@ def _claim(order: Order) -> str:
     (Step Functions accepted it: the workflow is carrying it out); the token, if the other decision could
     not be sent and gave it back. Only while none of that is known after DECISION_WAIT_S: 429, retry."""
     deadline = time.monotonic() + DECISION_WAIT_S
-    current: Order | None = order
+    current: order_store.EscrowWait | None = wait
     while current is not None and current.status == order.status:
         token = current.task_token
         if token and current.token_status == current.status:
@@ -102,7 +102,7 @@ def _claim(order: Order) -> str:
         if time.monotonic() >= deadline:
             raise Busy("the escrow is still settling this order; try again in a moment", retry_after_s=RETRY_AFTER_S)
         time.sleep(POLL_S)
-        current = order_store.get(order.order_id)
+        current = order_store.get_wait(order.order_id)
     if current is None:
         raise NotFound("order not found")
     raise Conflict(f"the order changed meanwhile and is now {current.status}")
@@ -119,9 +119,12 @@ def _record_sent(order: Order, token: str, action: str) -> None:
 
 def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] | None = None) -> tuple[Order, bool]:
     """Take an escrow action (deliver, confirm, refund, dispute, resolve) as the caller."""
-    order = _load(caller, order_id)
-    orders.check_action(order, action, caller, now())
-    token = _claim(order)
+    found = order_store.get_with_wait(order_id)
+    if found is None:
+        raise NotFound("order not found")
+    order, wait = found
+    orders.check_action(order, action, caller, now())  # 404 unless the caller may see it, as in _load
+    token = _claim(order, wait)
     try:
         # `from`: the status the decision was taken in, so a step that fails can return to that status's wait.
         sent = workflow.send_decision(token, {"action": action, "from": order.status, **(decision or {})})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -23,6 +24,24 @@ EXPIRY_SHARDS = 16
 
 class StatusChanged(Exception):
     """The order was not in the expected status any more (another request changed it first)."""
+
+
+@dataclass(frozen=True)
+class EscrowWait:
+    """What the order item holds of the escrow workflow's wait: plumbing between Step Functions and the API,
+    kept off the domain's Order and never shown to clients."""
+
+    status: str  # the order's status
+    task_token: str | None = field(default=None, repr=False)  # the workflow's wait, while it waits
+    token_status: str | None = None  # the status the stored token was issued for
+    decided_action: str | None = None  # the decision Step Functions took in the wait of `token_status`
+
+    def decision_in_flight(self) -> str | None:
+        """The decision already taken in the workflow's wait for this status, which the workflow is still
+        carrying out (the status has not moved yet); None if the order can still be decided here."""
+        if self.decided_action and self.token_status == self.status and not self.task_token:
+            return self.decided_action
+        return None
 
 
 def expiry_shard(order_id: str) -> str:
@@ -70,9 +89,6 @@ def _from_model(model: OrderModel) -> Order:
         expires_at=model.expires_at,
         timeline=tuple(TimelineEntry(status=e.status, at=_time(e.at)) for e in model.timeline or []),
         pay_attempt=int(model.pay_attempt or 0),
-        task_token=model.task_token,
-        token_status=model.token_status,
-        decided_action=model.decided_action,
     )
 
 
@@ -87,6 +103,22 @@ def get(order_id: str) -> Order | None:
         return _from_model(OrderModel.get(order_id, consistent_read=True))
     except OrderModel.DoesNotExist:
         return None
+
+
+def get_with_wait(order_id: str) -> tuple[Order, EscrowWait] | None:
+    """The order and the escrow workflow's wait on it (one read), or None if there is no such order."""
+    tables.bind()
+    try:
+        model = OrderModel.get(order_id, consistent_read=True)
+    except OrderModel.DoesNotExist:
+        return None
+    return _from_model(model), EscrowWait(model.status, model.task_token, model.token_status, model.decided_action)
+
+
+def get_wait(order_id: str) -> EscrowWait | None:
+    """The escrow workflow's wait on the order, or None if there is no such order."""
+    found = get_with_wait(order_id)
+    return found[1] if found is not None else None
 
 
 def insert(order: Order) -> Order:

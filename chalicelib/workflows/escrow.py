@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain import ledger
 from chalicelib.domain.errors import Busy
-from chalicelib.domain.orders import Order, execution_name
+from chalicelib.domain.orders import Order
 from chalicelib.settings import Settings, get_settings
 
 # The accounts an order's money moves between, by role: (the domain's account of an id, the order's field with
@@ -71,6 +71,14 @@ def execution_input(order: Order, settings: Settings) -> dict[str, Any]:
             "dispute_timeout_s": settings.dispute_timeout_s,
         },
     }
+
+
+def execution_name(order: Order) -> str:
+    """The escrow execution of this payment attempt: the order id itself for the first one.
+
+    Execution names are unique per state machine, so starting the same attempt twice starts nothing.
+    """
+    return order.order_id if order.pay_attempt <= 1 else f"{order.order_id}-{order.pay_attempt}"
 
 
 def start(order: Order) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 
-from chalicelib.domain.orders import Order
 from chalicelib.services.reconcile import reconcile
 from chalicelib.store import orders as order_store
 
@@ -67,11 +66,11 @@ def wait_for(client: Any, user: Any, order_id: str, status: str, timeout_s: floa
         time.sleep(0.2)
 
 
-def waiting(order_id: str, status: str, timeout_s: float = SETTLE_TIMEOUT_S) -> Order:
-    """The order once the workflow's wait for `status` has stored its token on it: decisions can reach it now."""
+def waiting(order_id: str, status: str, timeout_s: float = SETTLE_TIMEOUT_S) -> order_store.EscrowWait:
+    """The workflow's wait for `status` once it has stored its token on the order: decisions can reach it now."""
     deadline = time.monotonic() + timeout_s
     while True:
-        order = order_store.get(order_id)
+        order = order_store.get_wait(order_id)
         if order is not None and order.task_token and order.token_status == status:
             return order
         assert time.monotonic() < deadline, f"no token for {status} on {order}"

@@ -69,41 +69,41 @@ def step_functions_down() -> Iterator[None]:
 
 def test_a_waiting_workflows_token_reaches_its_order(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    stored = order_store.get(funded.order_id)
+    stored = order_store.get_wait(funded.order_id)
     assert (stored.task_token, stored.token_status) == ("token-1", "funded")
 
 
 def test_a_token_for_a_status_the_order_has_left_is_not_kept(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "delivered", "token-1"))
-    assert order_store.get(funded.order_id).task_token is None
+    assert order_store.get_wait(funded.order_id).task_token is None
 
 
 def test_of_two_decisions_on_one_wait_only_one_takes_the_token(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
     assert order_store.claim_decision(funded.order_id, "funded", "token-1") is True
     assert order_store.claim_decision(funded.order_id, "funded", "token-1") is False
-    assert order_store.get(funded.order_id).task_token is None
+    assert order_store.get_wait(funded.order_id).task_token is None
 
 
 def test_a_token_delivered_again_after_a_decision_used_it_is_not_put_back(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
     assert order_store.claim_decision(funded.order_id, "funded", "token-1")
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    assert order_store.get(funded.order_id).task_token is None
+    assert order_store.get_wait(funded.order_id).task_token is None
 
 
 def test_a_new_wait_in_the_same_status_brings_a_new_token(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
     assert order_store.claim_decision(funded.order_id, "funded", "token-1")
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-2"))
-    assert order_store.get(funded.order_id).task_token == "token-2"
+    assert order_store.get_wait(funded.order_id).task_token == "token-2"
 
 
 def test_a_decision_step_functions_cannot_take_is_refused_and_can_be_taken_again(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
     with step_functions_down(), pytest.raises(Busy):
         escrow.decide(Caller(user_id=funded.provider_id), funded.order_id, "deliver")
-    stored = order_store.get(funded.order_id)
+    stored = order_store.get_wait(funded.order_id)
     assert (stored.status, stored.task_token) == ("funded", "token-1")
     assert order_store.claim_decision(funded.order_id, "funded", "token-1") is True
 
@@ -155,6 +155,6 @@ def test_a_new_wait_forgets_the_decision_of_the_last_one(chalice_client, funded)
     assert order_store.claim_decision(funded.order_id, "funded", "token-1")
     assert order_store.mark_decision_sent(funded.order_id, "funded", "token-1", "dispute")
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-2"))  # the dispute could not be written
-    stored = order_store.get(funded.order_id)
+    stored = order_store.get_wait(funded.order_id)
     assert (stored.task_token, stored.decision_in_flight()) == ("token-2", None)
     assert order_store.mark_decision_sent(funded.order_id, "funded", "token-1", "dispute") is False
