@@ -1,7 +1,7 @@
 """Operator routes: settle a dispute."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.orders import order_out
 from chalicelib.api.routing import operation

@@ -1,7 +1,7 @@
 """Chat routes: a buyer and a listing's provider talk before (and during) the deal."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.routing import operation
 from chalicelib.api.schemas import (

@@ -26,7 +26,8 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
 from chalicelib.store import idempotency as record_store
 
-LOCK_S = 60  # twice the API function's timeout (lambda_timeout 30 in .chalice/config.json): a run still holding it is dead
+# Twice the API function's timeout (lambda_timeout 30 in .chalice/config.json): a run still holding it is dead.
+LOCK_S = 60
 KEEP_S = 24 * 3600
 WAIT_S = 10.0
 

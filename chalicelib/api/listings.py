@@ -1,7 +1,7 @@
 """Listing routes: the pins on the map."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.routing import operation
 from chalicelib.api.schemas import ListingCreate, ListingOut, ListingPage, ListingPatch, PageQuery
@@ -24,7 +24,10 @@ def create_listing(caller: Caller, body: ListingCreate) -> ListingOut:
     return listing_out(listing_service.publish(caller, **body.model_dump()))
 
 
-@operation(listings_bp, "GET", "/listings/{listing_id}", summary="A listing", tag="listings", response=ListingOut, errors=(404,))
+@operation(
+    listings_bp, "GET", "/listings/{listing_id}", summary="A listing", tag="listings", response=ListingOut,
+    errors=(404,),
+)
 def get_listing(caller: Caller, listing_id: str) -> ListingOut:
     return listing_out(listing_service.get_visible(caller, listing_id))
 

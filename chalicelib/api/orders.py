@@ -5,7 +5,7 @@ as it stands if the workflow is still at it (read the order again shortly).
 """
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.routing import operation
 from chalicelib.api.schemas import OrderCreate, OrderOut, OrderPage, OrdersQuery

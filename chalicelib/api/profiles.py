@@ -1,7 +1,7 @@
 """Profile routes: the caller's own profile, and other users' public part."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.routing import operation
 from chalicelib.api.schemas import ProfileOut, ProfilePatch, PublicProfileOut
@@ -26,8 +26,8 @@ def get_me(caller: Caller) -> ProfileOut:
     body=ProfilePatch, response=ProfileOut, errors=(400,),
 )
 def patch_me(caller: Caller, body: ProfilePatch) -> ProfileOut:
-    changes = body.changes()
-    return _own(profile_service.update_profile(caller, changes.get("display_name"), changes.get("bio")))
+    # Unset fields are None, and a patch may not set one to null: None means "leave it".
+    return _own(profile_service.update_profile(caller, body.display_name, body.bio))
 
 
 @operation(

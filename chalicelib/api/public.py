@@ -1,7 +1,7 @@
 """Public routes: no token needed."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api import openapi
 from chalicelib.api.routing import operation
@@ -18,12 +18,17 @@ def health() -> HealthOut:
     return HealthOut(status="ok")
 
 
-@operation(public_bp, "GET", "/categories", summary="Service categories", tag="public", response=CategoryList, public=True)
+@operation(
+    public_bp, "GET", "/categories", summary="Service categories", tag="public", response=CategoryList, public=True
+)
 def categories() -> CategoryList:
     return CategoryList(items=[CategoryOut(id=key, name=name) for key, name in CATEGORIES.items()])
 
 
-@operation(public_bp, "GET", "/regions", summary="Cities, and which are open", tag="public", response=RegionList, public=True)
+@operation(
+    public_bp, "GET", "/regions", summary="Cities, and which are open", tag="public", response=RegionList,
+    public=True,
+)
 def list_regions() -> RegionList:
     return RegionList(
         items=[

@@ -11,22 +11,23 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalice import (
+from chalice.app import (
     BadRequestError,
     Blueprint,
     ChaliceViewError,
     ConflictError,
     ForbiddenError,
+    MultiDict,
     NotFoundError,
+    Request,
     Response,
     TooManyRequestsError,
     UnauthorizedError,
 )
-from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api import access_log
@@ -64,7 +65,8 @@ _HTTP_ERRORS: dict[type[domain.DomainError], type[ChaliceViewError]] = {
     domain.RateLimited: TooManyRequestsError,
 }
 REPLAYED_HEADER = "Idempotent-Replayed"
-INTERNAL_ERROR = {"Code": "InternalServerError", "Message": "An internal server error occurred."}  # Chalice's answer to an unhandled error
+# Chalice's answer to an unhandled error
+INTERNAL_ERROR = {"Code": "InternalServerError", "Message": "An internal server error occurred."}
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def operation(
                 return _error_response(exc)
             except ChaliceViewError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the edge: any other failure is logged and answered 500
                 access_log.record_failure(exc)
                 return _respond(500, INTERNAL_ERROR)
 
@@ -185,7 +187,8 @@ def describe(error: ValidationError, where: str) -> str:
 def _require_json(request: Request) -> None:
     """A body is JSON: one that says it is something else (curl -d without -H sends a form) is refused by
     name. No Content-Type at all counts as JSON, as Chalice and API Gateway take it."""
-    content_type = (request.headers or {}).get("content-type", JSON)
+    headers: Mapping[str, str] = request.headers or {}
+    content_type = headers.get("content-type", JSON)
     if content_type.split(";")[0].strip().lower() != JSON:
         raise domain.InvalidInput(
             f"Content-Type: send the body as JSON with 'Content-Type: {JSON}' (got {content_type or 'none'!r})"
@@ -221,14 +224,14 @@ def _reject_body(request: Request) -> None:
 
 
 def _parse_query(request: Request, model: type[BaseModel] | None) -> dict[str, Any]:
-    params = request.query_params or {}
+    params: Mapping[str, str] = request.query_params or {}
     if model is None:
         if params:
             raise domain.InvalidInput(f"query: unknown parameter {next(iter(params))!r}")
         return {}
     values: dict[str, str] = {}
     for name in params:
-        given = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
+        given = params.getlist(name) if isinstance(params, MultiDict) else [params[name]]
         if len(given) > 1:
             raise domain.InvalidInput(f"{name}: given more than once")
         values[name] = given[0]
@@ -246,9 +249,10 @@ def _answer(result: BaseModel | tuple[BaseModel, int] | None, status: int) -> tu
 
 
 def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    answer_headers: dict[str, str | list[str]] = {**(headers or {})}
     if body is None:
-        return Response(body="", status_code=status, headers=headers or {})
-    return Response(body=body, status_code=status, headers={"Content-Type": JSON, **(headers or {})})
+        return Response(body="", status_code=status, headers=answer_headers)
+    return Response(body=body, status_code=status, headers={"Content-Type": JSON, **answer_headers})
 
 
 def _error_answer(exc: domain.DomainError) -> tuple[int, dict[str, str], dict[str, str]]:
@@ -266,7 +270,8 @@ def _run_idempotently(
     request: Request, path: str, args: dict[str, Any], run: Callable[..., tuple[int, Any]]
 ) -> Response:
     """Run once per (caller, Idempotency-Key); a repeat with the same body gets the first answer again."""
-    key = idempotency.check_key((request.headers or {}).get(idempotency.HEADER))
+    headers: Mapping[str, str] = request.headers or {}
+    key = idempotency.check_key(headers.get(idempotency.HEADER))
     body = args.get("body")
     fingerprint = idempotency.fingerprint(
         request.method,

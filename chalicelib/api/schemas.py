@@ -31,10 +31,14 @@ def _multi_line(value: str) -> str:
     return value
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_single_line)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_single_line)
+]
 Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_multi_line)]
 DisplayName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX), AfterValidator(_single_line)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX),
+    AfterValidator(_single_line),
 ]
 Bio = Annotated[str, StringConstraints(max_length=500), AfterValidator(_multi_line)]
 CategoryId = Annotated[
@@ -52,8 +56,8 @@ MessageText = Annotated[
     Field(description="1..2000 characters; newlines and tabs are the only control characters allowed."),
 ]
 Note = Annotated[str, StringConstraints(max_length=NOTE_MAX), AfterValidator(_multi_line)]
-OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]
-Role = Literal[ROLES]  # type: ignore[valid-type]
+OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
+Role = Literal[ROLES]  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
 
 
 Item = TypeVar("Item", bound=BaseModel)
@@ -158,7 +162,9 @@ class MessageCreate(Body):
     text: MessageText
     offer_cents: PriceCents | None = Field(
         default=None,
-        description="A price offer. The provider's latest one is the price an order from this conversation's buyer defaults to.",
+        description=(
+            "A price offer. The provider's latest one is the price an order from this conversation's buyer defaults to."
+        ),
     )
 
 
@@ -181,7 +187,9 @@ class OrdersQuery(PageQuery):
 
 
 class ResolveBody(Body):
-    release_cents: Annotated[int, Field(ge=0, le=99_999_999, description="To the provider (0..price); the rest goes back to the buyer.")]
+    release_cents: Annotated[
+        int, Field(ge=0, le=99_999_999, description="To the provider (0..price); the rest goes back to the buyer.")
+    ]
 
 
 class AmountBody(Body):

@@ -1,7 +1,7 @@
 """The map search route."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.routing import operation
 from chalicelib.api.schemas import SearchItemOut, SearchPage, SearchQuery

@@ -1,7 +1,7 @@
 """Wallet routes: my balance, my statement, and money in and out through the payment rail."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.routing import operation
 from chalicelib.api.schemas import AmountBody, LedgerEntryOut, LedgerPage, PageQuery, ReceiptOut, WalletOut
