@@ -17,8 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from chalicelib.domain import regions
 
 DEFAULT_REGION = "us-east-1"
-SIMULATED_RAIL = "simulated"  # deposits and withdrawals just happen: for stages that ask for it by name
-NO_RAIL = "none"  # deposits and withdrawals are refused: the default, so no stage gets play money by accident
+# Deposits and withdrawals just happen: only for the stages that ask for it by name.
+SIMULATED_RAIL: Literal["simulated"] = "simulated"
+# Deposits and withdrawals are refused: the default, so no stage gets play money by accident.
+NO_RAIL: Literal["none"] = "none"
 
 Count = Annotated[int, Field(ge=0)]
 Positive = Annotated[int, Field(gt=0)]

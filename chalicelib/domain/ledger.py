@@ -104,7 +104,8 @@ def deposit(entry_id: str, user_id: str, amount_cents: int, at: str) -> Entry:
 def withdrawal(entry_id: str, user_id: str, amount_cents: int, at: str) -> Entry:
     """Money out of the user's wallet to the payment rail."""
     check_amount(amount_cents)
-    return Entry(entry_id, WITHDRAWAL, (Posting(wallet(user_id), -amount_cents), Posting(rail(user_id), amount_cents)), at)
+    postings = (Posting(wallet(user_id), -amount_cents), Posting(rail(user_id), amount_cents))
+    return Entry(entry_id, WITHDRAWAL, postings, at)
 
 
 def hold(entry_id: str, order_id: str, buyer_id: str, price_cents: int, at: str) -> Entry:

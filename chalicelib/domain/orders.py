@@ -225,7 +225,7 @@ def check_action(order: Order, action: str, caller: Caller, now: datetime) -> Tr
 def after(order: Order, target: str, now: datetime) -> Order:
     """The order once moved to `target` at `now` (what the store writes, conditionally)."""
     at = iso(now)
-    return replace(order, status=target, updated_at=at, timeline=order.timeline + (TimelineEntry(target, at),))
+    return replace(order, status=target, updated_at=at, timeline=(*order.timeline, TimelineEntry(target, at)))
 
 
 def past_tense(action: str) -> str:

@@ -183,5 +183,6 @@ def wallet_currency(regions: tuple[Region, ...]) -> str:
     share a currency (opening a city in another currency needs a wallet per currency first)."""
     currencies = sorted({region.currency for region in regions if region.open})
     if len(currencies) != 1:
-        raise ValueError(f"the open regions must share one currency (wallets hold one); they have {currencies or 'none'}")
+        have = ", ".join(currencies) or "none"
+        raise ValueError(f"the open regions must share one currency (a wallet holds one); they have {have}")
     return currencies[0]

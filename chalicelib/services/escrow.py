@@ -63,20 +63,23 @@ def pay(caller: Caller, order_id: str) -> tuple[Order, bool]:
     order = _load(caller, order_id)
     moment = now()
     transition = orders.check_action(order, "pay", caller, moment)
-    paying = replace(orders.after(order, transition.target, moment), pay_attempt=order.pay_attempt + 1, failure_reason=None)
+    paying = replace(
+        orders.after(order, transition.target, moment), pay_attempt=order.pay_attempt + 1, failure_reason=None
+    )
     try:
         order_store.change_status(order, paying)
     except order_store.StatusChanged as exc:
         raise Conflict("the order changed meanwhile; read it again") from exc
     try:
         workflow.start(paying)
-    except Exception:
+    except Busy:
         logger.exception("escrow workflow could not be started: the payment failed", order_id=order_id,
                          pay_attempt=paying.pay_attempt)
         failed = replace(orders.after(paying, orders.PAYMENT_FAILED, now()), failure_reason="PaymentUnavailable")
         order_store.change_status(paying, failed)
         raise Busy("payment could not be started; nothing was taken; pay again in a moment") from None
-    logger.info("escrow payment started", order_id=order_id, pay_attempt=paying.pay_attempt, price_cents=order.price_cents)
+    logger.info("escrow payment started", order_id=order_id, pay_attempt=paying.pay_attempt,
+                price_cents=order.price_cents)
     return _after_workflow(order_id, orders.PAYING, SETTLE_WAIT_S)
 
 
@@ -112,7 +115,7 @@ def _record_sent(order: Order, token: str, action: str) -> None:
     """Mark the decision as taken, for the decisions that lost the race (best effort: it was taken already)."""
     try:
         order_store.mark_decision_sent(order.order_id, order.status, token, action)
-    except Exception:
+    except Exception:  # noqa: BLE001 - best effort: the decision was sent; not recording it only slows a racer
         logger.warning("escrow decision sent but not recorded: a decision racing it waits for the status instead",
                        order_id=order.order_id, action=action, exc_info=True)
 

@@ -54,7 +54,8 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
         now=now(),
     )
     stored = order_store.insert(order)
-    logger.info("order requested", order_id=stored.order_id, listing_id=stored.listing_id, price_cents=stored.price_cents)
+    logger.info("order requested", order_id=stored.order_id, listing_id=stored.listing_id,
+                price_cents=stored.price_cents)
     return stored
 
 
@@ -79,8 +80,11 @@ def act(caller: Caller, order_id: str, action: str) -> Order:
     except order_store.StatusChanged as exc:
         current = order_store.get(order_id)
         status = orders.as_seen(current, now()).status if current else "gone"
-        raise Conflict(f"the order changed meanwhile and is now {status}; it cannot be {orders.past_tense(action)}") from exc
-    logger.info("order status changed", order_id=order_id, action=action, from_status=order.status, to_status=changed.status)
+        raise Conflict(
+            f"the order changed meanwhile and is now {status}; it cannot be {orders.past_tense(action)}"
+        ) from exc
+    logger.info("order status changed", order_id=order_id, action=action, from_status=order.status,
+                to_status=changed.status)
     return changed
 
 

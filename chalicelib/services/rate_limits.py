@@ -17,7 +17,7 @@ def check(user_id: str, action: str, limit: int, window_s: int, now: datetime, p
     allowed = counter_store.hit(action, user_id, window, limit, expires_at=window_ends + timedelta(seconds=window_s))
     if not allowed:
         retry_after = max(1, int((window_ends - now).total_seconds() + 0.999))
+        what = plural or action.replace("_", " ") + "s"
         raise RateLimited(
-            f"too many {plural or action.replace('_', ' ') + 's'}: at most {limit} per {window_s} s; try again in {retry_after} s",
-            retry_after,
+            f"too many {what}: at most {limit} per {window_s} s; try again in {retry_after} s", retry_after
         )

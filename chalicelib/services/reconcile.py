@@ -19,6 +19,7 @@ def reconcile() -> reconciliation.Report:
             for e in snapshot.entries
         ],
         open_holds=[
-            reconciliation.OpenHold(order.order_id, order.buyer_id, order.price_cents) for order in order_store.holding()
+            reconciliation.OpenHold(order.order_id, order.buyer_id, order.price_cents)
+            for order in order_store.holding()
         ],
     )

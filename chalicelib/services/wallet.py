@@ -15,7 +15,6 @@ from chalicelib.store import ledger as ledger_store
 from chalicelib.store.contention import retrying
 
 
-
 @dataclass(frozen=True)
 class Wallet:
     available_cents: int
@@ -34,10 +33,11 @@ class Receipt:
 
 def wallet_of(user_id: str) -> Wallet:
     stored = ledger_store.balance(ledger.wallet(user_id))
-    return Wallet(available_cents=stored.balance_cents, held_cents=stored.held_cents, currency=regions.wallet_currency(regions.load_regions(get_settings().open_regions)))
+    currency = regions.wallet_currency(regions.load_regions(get_settings().open_regions))
+    return Wallet(available_cents=stored.balance_cents, held_cents=stored.held_cents, currency=currency)
 
 
-def statement(caller: Caller, limit: int, cursor: str | None) -> Page:
+def statement(caller: Caller, limit: int, cursor: str | None) -> Page[ledger_store.Line]:
     """A page of the caller's wallet lines, newest first."""
     account = ledger.wallet(caller.user_id)
     return page_of(("ledger", caller.user_id), cursor, lambda start: ledger_store.statement(account, limit, start))

@@ -7,7 +7,6 @@ escrow_tokens function → the order item → this module; they never reach a cl
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import threading
@@ -82,15 +81,20 @@ def execution_name(order: Order) -> str:
 
 
 def start(order: Order) -> None:
-    """Start this payment attempt's execution; starting it again starts nothing (the name is taken)."""
+    """Start this payment attempt's execution; starting it again starts nothing (the name is taken).
+    Raises Busy if Step Functions cannot be reached (after botocore's retries): nothing started."""
     settings = get_settings()
     client = _client()
-    with contextlib.suppress(client.exceptions.ExecutionAlreadyExists):
+    try:
         client.start_execution(
             stateMachineArn=settings.escrow_state_machine_arn,
             name=execution_name(order),
             input=json.dumps(execution_input(order, settings)),
         )
+    except client.exceptions.ExecutionAlreadyExists:
+        pass
+    except (ClientError, BotoCoreError) as exc:
+        raise Busy("the escrow cannot start payments right now; nothing was taken; pay again in a moment") from exc
 
 
 def send_decision(token: str, decision: dict[str, Any]) -> bool:
