@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run status test bench token reconcile install clean lint package deploy destroy openapi fuzz escrow-asl
+.PHONY: run status test check bench token reconcile install clean lint package deploy destroy openapi fuzz escrow-asl
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,14 @@ run: $(STAMP)
 status: $(STAMP)
 	@$(BIN)/python -m scripts.status
 
-## Every test: unit, integration (moto in-process) and end-to-end (the real local stack over HTTP).
-test: $(STAMP)
+## Every test: the static checks, then unit, integration (moto in-process) and end-to-end (the real local stack over HTTP).
+test: check
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
+
+## Static checks (part of `make test`): ruff on the whole tree, mypy --strict on chalicelib/ and app.py (pyproject.toml).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## The map search benchmark (ours before and after the nearest-first scan, dynamodb-geo): prints its progress
 ## and targets, writes docs/BENCHMARKS.md and docs/search_rcu.png (~15 minutes; BENCH_QUICK=1: ~5).
