@@ -8,10 +8,11 @@ runs against; the app serves the same document at GET /openapi.json.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
+
+from scripts import generated_document
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -27,25 +28,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if the file is out of date")
-    args = parser.parse_args(argv)
-
-    text = render()
-    current = DOCUMENT.read_text(encoding="utf-8") if DOCUMENT.exists() else None
-    if args.check:
-        if current != text:
-            print(f"{DOCUMENT.relative_to(ROOT)} is out of date: run `{REGENERATE}`", file=sys.stderr)
-            return 1
-        print(f"{DOCUMENT.relative_to(ROOT)} is up to date")
-        return 0
-    if current != text:
-        DOCUMENT.write_text(text, encoding="utf-8")
-        print(f"wrote {DOCUMENT.relative_to(ROOT)}")
-    else:
-        print(f"{DOCUMENT.relative_to(ROOT)} unchanged")
-    return 0
-
+    return generated_document.main(argv, __doc__, DOCUMENT, ROOT, render, REGENERATE)
 
 if __name__ == "__main__":
     sys.exit(main())
