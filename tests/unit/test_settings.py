@@ -99,5 +99,5 @@ def test_a_lambda_cold_start_fails_on_a_bad_setting(monkeypatch):
 
 
 def test_an_unknown_open_region_is_refused_naming_the_variable():
-    with pytest.raises(SettingsError, match="OPEN_REGIONS.*atlantis"):
+    with pytest.raises(SettingsError, match=r"OPEN_REGIONS.*atlantis"):
         validate({**stage_environment("dev"), "OPEN_REGIONS": "shanghai,atlantis"})
