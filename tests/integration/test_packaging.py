@@ -14,6 +14,7 @@ import boto3
 import pytest
 import yaml
 
+from chalicelib import settings
 from scripts import gateway_responses, infra_stack, provision
 from scripts.lint_templates import lint
 from scripts.package import package
@@ -151,3 +152,13 @@ def test_a_stage_deployed_by_chalice_gets_the_same_gateway_responses(stack):
         assert stored["responseTemplates"] == {"application/json": body}
         assert stored.get("statusCode") == status
     assert [s["stageName"] for s in apigateway.get_stages(restApiId=api)["item"]] == ["api"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_packaged_function_starts_with_valid_settings(packaged, stage):
+    """What a cold start validates: each function's environment, its references to the template standing in
+    for the values CloudFormation will give them."""
+    for name, function in _functions(_template(packaged[stage])).items():
+        variables = function["Environment"]["Variables"]
+        environment = {key: value if isinstance(value, str) else f"resolved-{key}" for key, value in variables.items()}
+        assert settings.validate(environment).stage == stage, name
