@@ -14,7 +14,7 @@ import boto3
 import pytest
 import yaml
 
-from chalicelib import settings
+from chalicelib import settings as app_settings
 from scripts import gateway_responses, infra_stack, provision
 from scripts.lint_templates import lint
 from scripts.package import package
@@ -161,4 +161,4 @@ def test_every_packaged_function_starts_with_valid_settings(packaged, stage):
     for name, function in _functions(_template(packaged[stage])).items():
         variables = function["Environment"]["Variables"]
         environment = {key: value if isinstance(value, str) else f"resolved-{key}" for key, value in variables.items()}
-        assert settings.validate(environment).stage == stage, name
+        assert app_settings.validate(environment).stage == stage, name
