@@ -73,20 +73,9 @@ def new_listing(
 ) -> Listing:
     lat, lon = pin(lat), pin(lon)
     return Listing(
-        listing_id=new_listing_id(),
-        provider_id=provider_id,
-        title=title,
-        description=description,
-        category=category,
-        price_cents=price_cents,
-        currency=currency,
-        lat=lat,
-        lon=lon,
-        geohash=geo.encode(lat, lon),
-        status=ACTIVE,
-        privileged=privileged,
-        created_at=now,
-        updated_at=now,
+        listing_id=new_listing_id(), provider_id=provider_id, title=title, description=description,
+        category=category, price_cents=price_cents, currency=currency, lat=lat, lon=lon,
+        geohash=geo.encode(lat, lon), status=ACTIVE, privileged=privileged, created_at=now, updated_at=now,
     )
 
 

@@ -126,20 +126,10 @@ def new_order(
     _check_not_own(buyer_id, provider_id)
     at = iso(now)
     return Order(
-        order_id=order_id,
-        listing_id=listing_id,
-        buyer_id=buyer_id,
-        provider_id=provider_id,
-        price_cents=price_cents,
-        currency=currency,
-        fee_cents=fee_for(price_cents, fee_bps),
-        status=REQUESTED,
-        note=note,
-        failure_reason=None,
-        created_at=at,
-        updated_at=at,
-        expires_at=iso(now + timedelta(seconds=expiry_s)),
-        timeline=(TimelineEntry(REQUESTED, at),),
+        order_id=order_id, listing_id=listing_id, buyer_id=buyer_id, provider_id=provider_id,
+        price_cents=price_cents, currency=currency, fee_cents=fee_for(price_cents, fee_bps), status=REQUESTED,
+        note=note, failure_reason=None, created_at=at, updated_at=at,
+        expires_at=iso(now + timedelta(seconds=expiry_s)), timeline=(TimelineEntry(REQUESTED, at),),
     )
 
 

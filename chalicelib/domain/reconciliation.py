@@ -17,28 +17,28 @@ from dataclasses import dataclass, field
 from chalicelib.domain import ledger
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a reconciliation holds every balance and line of the books
 class Account:
     account: str
     balance_cents: int
     held_cents: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     account: str
     entry_id: str
     amount_cents: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
     entry_id: str
     kind: str
     postings: tuple[tuple[str, int], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenHold:
     """An order whose payment should sit in escrow now."""
 

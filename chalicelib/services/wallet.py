@@ -17,6 +17,8 @@ from chalicelib.store.contention import retrying
 
 @dataclass(frozen=True)
 class Wallet:
+    """A user's money: what they may spend, and what sits in their open escrows as a buyer."""
+
     available_cents: int
     held_cents: int
     currency: str
@@ -24,6 +26,8 @@ class Wallet:
 
 @dataclass(frozen=True)
 class Receipt:
+    """A movement as the API answers it: its entry, its signed amount, and the wallet right after it."""
+
     entry_id: str
     kind: str
     amount_cents: int
