@@ -1,7 +1,7 @@
 """Ours BEFORE the nearest-first scan: the search as it was at git dc10f47, frozen here to compare against.
 
 That design read the WHOLE circle on every request: cover it with at most 12 geohash key ranges
-(`geo.plan_cover`, still in chalicelib), read them concurrently from thin geo indexes (entries of the table
+(`cover.plan_cover`, still in chalicelib), read them concurrently from thin geo indexes (entries of the table
 key, index keys, lat, lon and the privileged flag), rank every hit by exact distance, cut the page after the
 cursor, then read the page's listings in full with BatchGetItem. With a keyword it read every listing in the
 circle in full (BatchGetItem, 100 a call, 10 calls at once) to match its text.
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from bench.dataset import Search
 from bench.dynamo_model import IndexModel, batch_get_read_units, item_size
+from chalicelib.domain import cover as exact_cover
 from chalicelib.domain import geo
 from chalicelib.domain.listings import Listing
 from chalicelib.domain.ranking import RankKey, rank_key
@@ -60,7 +61,7 @@ class IndexQuery:
     high: str
 
 
-def plan_queries(cover: geo.Cover, category: str | None) -> list[IndexQuery]:
+def plan_queries(cover: exact_cover.Cover, category: str | None) -> list[IndexQuery]:
     """The Queries that read a cover: the category's index when there is one, at the cover's partition size."""
     index_name = f"geo{cover.partition_chars}" + ("_cat" if category else "")
     return [
@@ -150,7 +151,7 @@ class Before:
     def read_circle(self, search: Search) -> CircleRead:
         """The cover's Queries, all hits ranked (category from the index; the keyword is matched per page)."""
         started = time.process_time()
-        queries = plan_queries(geo.plan_cover(search.lat, search.lon, search.radius_m), search.category)
+        queries = plan_queries(exact_cover.plan_cover(search.lat, search.lon, search.radius_m), search.category)
         cpu = time.process_time() - started
         answers = [self.indexes[q.index_name].query(q.partition, q.low, q.high) for q in queries]
         hits = [hit for answer in answers for hit in answer.items]

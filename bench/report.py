@@ -414,7 +414,7 @@ def render(results: Results) -> str:
         f"{KEYWORD_BUDGET.waves} waves; an empty page"),
         "    boosts the next), estimates from the cell counts, every Read answered by `bench/scan_model.py`;",
         "  - *ours, before* (`bench/before.py`): the search as it was at git dc10f47, frozen: the whole circle read",
-        "    from thin geo indexes (<= 12 concurrent Queries from `geo.plan_cover`), every hit ranked, then",
+        "    from thin geo indexes (<= 12 concurrent Queries from `cover.plan_cover`), every hit ranked, then",
         "    BatchGetItem of the page's listings (with a keyword: of every listing in the circle). Every page",
         "    reads the whole circle again;",
         "  - *dynamodb-geo* (`bench/dynamodb_geo.py`): PyPI `dynamodbgeo` 0.0.3's own covering and sequential",

@@ -12,17 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.geo import (
-    EARTH_RADIUS_M,
-    GEOHASH_CHARS,
-    PARTITION_CHOICES,
-    Cover,
-    KeyRange,
-    circle_area_m2,
-    encode,
-    haversine_m,
-    plan_cover,
-)
+from chalicelib.domain.cover import PARTITION_CHOICES, Cover, KeyRange, plan_cover
+from chalicelib.domain.geo import EARTH_RADIUS_M, GEOHASH_CHARS, circle_area_m2, encode, haversine_m
 
 FAST = settings(
     max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
