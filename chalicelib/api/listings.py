@@ -13,7 +13,8 @@ listings_bp = Blueprint(__name__)
 
 
 def listing_out(listing: Listing) -> ListingOut:
-    return ListingOut.model_validate(listing, from_attributes=True)
+    out: ListingOut = ListingOut.model_validate(listing, from_attributes=True)  # (view_of: Any to mypy)
+    return out
 
 
 @operation(

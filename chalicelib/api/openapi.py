@@ -83,7 +83,7 @@ def build() -> dict[str, Any]:
                 "description": _OTHER_SUCCESS_TEXT[op.other_status], "content": _json(response)
             }
         # Every route refuses unknown query parameters and bodies it does not take (400), and answers 404 for a
-        # path id no object can have (routing._checked_ids).
+        # path id no object can have (inputs.checked_ids).
         error_codes = set(op.errors) | {400} | ({401, 503} if not op.public else set())
         if "{" in op.path:
             error_codes.add(404)
