@@ -16,13 +16,23 @@ import sys
 
 from scripts import chalice_project, infra_stack
 from scripts.gateway_responses import put_gateway_responses
-from scripts.stage_config import OUT, ROOT, chalice_config, session, stack_name, stage_environment
+from scripts.stage_config import (
+    OUT,
+    ROOT,
+    chalice_config,
+    check_settings,
+    session,
+    stack_name,
+    stage_environment,
+)
 
 
 def deploy(stage: str) -> None:
+    check_settings(stage)  # before anything is created: a bad setting stops here, named
     aws = session()
     template = infra_stack.render_infra(OUT / stage / "infra.yaml").read_text()
     outputs = infra_stack.deploy_infra(aws.client("cloudformation"), stage, template)
+    check_settings(stage, outputs)
     project = chalice_project.build_project(stage, stage_environment(outputs))
     print(f"deploying the app with chalice from {project.relative_to(ROOT)} ...", flush=True)
     chalice_project.chalice(project, stage, "deploy", "--stage", stage)

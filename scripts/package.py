@@ -24,7 +24,7 @@ from scripts.stage_config import (
     ENVIRONMENT_OUTPUTS,
     OUT,
     ROOT,
-    chalice_config,
+    check_settings,
     function_names,
     queue_name,
     region_or_default,
@@ -40,7 +40,7 @@ class _TemplateDumper(yaml.SafeDumper):
 
 def package(stage: str, target: Path | None = None) -> Path:
     """`chalice package` the stage, merged with the rendered infra template and bound to it; returns sam.yaml."""
-    chalice_config(stage)
+    check_settings(stage)
     target = target or OUT / stage / "package"
     chalice_project.remove(target)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 
+from chalicelib import settings
 from scripts import provision
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,21 @@ def stage_environment(outputs: dict[str, str]) -> dict[str, str]:
     if missing:
         raise SystemExit(f"the infra stack has no output {', '.join(missing)}: is it from infra/template.yaml?")
     return {variable: outputs[output] for variable, output in ENVIRONMENT_OUTPUTS.items()}
+
+
+def check_settings(stage: str, outputs: dict[str, str] | None = None) -> None:
+    """Validate the settings the stage's functions will start with (chalicelib/settings.py): the project's
+    environment for the stage plus the infra stack's `outputs` (placeholders while the stack is not made yet).
+    Refuses to go on (SystemExit) with the names of the variables that are missing or wrong."""
+    config = chalice_config(stage)
+    given = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+    infra = stage_environment(outputs) if outputs is not None else {
+        variable: f"<{output} of {stack_name(stage)}>" for variable, output in ENVIRONMENT_OUTPUTS.items()
+    }
+    try:
+        settings.validate({**given, **infra})
+    except settings.SettingsError as exc:
+        raise SystemExit(f"stage {stage} would not start: {exc}") from None
 
 
 def function_names(stage: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib import settings
 from chalicelib.settings import SettingsError, validate
+from scripts import stage_config
 
 CONFIG = json.loads((Path(__file__).parents[2] / ".chalice" / "config.json").read_text())
 # What the infra stack provides to every stage at deploy time (scripts/deploy.py writes its outputs in).
@@ -101,3 +102,16 @@ def test_a_lambda_cold_start_fails_on_a_bad_setting(monkeypatch):
 def test_an_unknown_open_region_is_refused_naming_the_variable():
     with pytest.raises(SettingsError, match=r"OPEN_REGIONS.*atlantis"):
         validate({**stage_environment("dev"), "OPEN_REGIONS": "shanghai,atlantis"})
+
+
+@pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))
+def test_deploying_or_packaging_a_stage_of_the_project_passes_the_settings_check(stage):
+    stage_config.check_settings(stage)
+
+
+def test_a_deploy_stops_before_creating_anything_on_a_bad_setting(monkeypatch):
+    config = json.loads(json.dumps(CONFIG))
+    config["stages"]["dev"]["environment_variables"]["FEE_BPS"] = "12000"
+    monkeypatch.setattr(stage_config, "chalice_config", lambda stage: config)
+    with pytest.raises(SystemExit, match="FEE_BPS"):
+        stage_config.check_settings("dev")
