@@ -7,7 +7,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.conversations import Conversation, Message
-from chalicelib.store import refusals, tables
+from chalicelib.store import items, refusals, tables
 from chalicelib.store.contention import retried
 from chalicelib.store.models import ConversationMemberModel, ConversationPairModel, MessageModel
 from chalicelib.store.pages import Key, one_page
@@ -31,63 +31,36 @@ def _message_key(conversation_id: str, message_id: str) -> tuple[str, str]:
     return f"c#{conversation_id}", f"m#{message_id}"
 
 
+def _offer(cents: float | None) -> int | None:
+    return int(cents) if cents is not None else None
+
+
 def _conversation(model: ConversationMemberModel) -> Conversation:
-    return Conversation(
-        conversation_id=model.conversation_id,
-        listing_id=model.listing_id,
-        buyer_id=model.buyer_id,
-        provider_id=model.provider_id,
-        created_at=model.created_at,
-        last_message_at=model.last_message_at,
-        last_message_id=model.last_message_id,
-        offer_cents=int(model.offer_cents) if model.offer_cents is not None else None,
-        offer_by=model.offer_by,
-    )
+    return items.to_domain(model, Conversation, offer_cents=_offer(model.offer_cents))
 
 
 def _message(model: MessageModel, conversation_id: str) -> Message:
-    return Message(
-        message_id=model.message_id,
-        conversation_id=conversation_id,
-        sender_id=model.sender_id,
-        text=model.text,
-        sent_at=model.sent_at,
-        offer_cents=int(model.offer_cents) if model.offer_cents is not None else None,
-    )
+    return items.to_domain(model, Message, conversation_id=conversation_id, offer_cents=_offer(model.offer_cents))
 
 
 def _membership(conversation: Conversation, user_id: str) -> ConversationMemberModel:
     pk, sk = _member_key(user_id, conversation.conversation_id)
-    return ConversationMemberModel(
-        pk=pk,
-        sk=sk,
-        conversation_id=conversation.conversation_id,
-        listing_id=conversation.listing_id,
-        buyer_id=conversation.buyer_id,
-        provider_id=conversation.provider_id,
-        created_at=conversation.created_at,
-        last_message_at=conversation.last_message_at,
+    return items.to_item(
+        conversation, ConversationMemberModel, pk=pk, sk=sk,
         activity=f"{conversation.last_activity}#{conversation.conversation_id}",
     )
 
 
 def get_for(user_id: str, conversation_id: str) -> Conversation | None:
     """The conversation as `user_id` has it, or None if it does not exist or they take no part in it."""
-    tables.bind()
-    try:
-        return _conversation(ConversationMemberModel.get(*_member_key(user_id, conversation_id), consistent_read=True))
-    except ConversationMemberModel.DoesNotExist:
-        return None
+    model = items.read(ConversationMemberModel, *_member_key(user_id, conversation_id))
+    return _conversation(model) if model is not None else None
 
 
 def find(listing_id: str, buyer_id: str) -> Conversation | None:
     """The buyer's conversation about the listing, if they opened one."""
-    tables.bind()
-    try:
-        pair = ConversationPairModel.get(_pair_key(listing_id, buyer_id), PAIR_SORT_KEY, consistent_read=True)
-    except ConversationPairModel.DoesNotExist:
-        return None
-    return get_for(buyer_id, pair.conversation_id)
+    pair = items.read(ConversationPairModel, _pair_key(listing_id, buyer_id), PAIR_SORT_KEY)
+    return get_for(buyer_id, pair.conversation_id) if pair is not None else None
 
 
 @retried()
@@ -129,15 +102,7 @@ def append(conversation: Conversation, message: Message) -> None:
     """
     connection = tables.bind()
     pk, sk = _message_key(conversation.conversation_id, message.message_id)
-    stored = MessageModel(
-        pk=pk,
-        sk=sk,
-        message_id=message.message_id,
-        sender_id=message.sender_id,
-        text=message.text,
-        sent_at=message.sent_at,
-        offer_cents=message.offer_cents,
-    )
+    stored = items.to_item(message, MessageModel, leave_out=("conversation_id",), pk=pk, sk=sk)
     actions: list[Any] = [
         ConversationMemberModel.last_message_at.set(message.sent_at),
         ConversationMemberModel.last_message_id.set(message.message_id),

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.store import refusals, tables
+from chalicelib.store import items, refusals, tables
 from chalicelib.store.models import IdempotencyModel
 
 RUNNING = "running"
@@ -24,14 +24,8 @@ class Record:
 
 
 def _record(model: IdempotencyModel) -> Record:
-    return Record(
-        fingerprint=model.fingerprint,
-        operation_id=model.operation_id,
-        state=model.state,
-        locked_until=float(model.locked_until),
-        status_code=int(model.status_code) if model.status_code is not None else None,
-        response=model.response,
-    )
+    status_code = int(model.status_code) if model.status_code is not None else None
+    return items.to_domain(model, Record, locked_until=float(model.locked_until), status_code=status_code)
 
 
 def record_key(user_id: str, key: str) -> str:
@@ -59,10 +53,10 @@ def reserve(key: str, fingerprint: str, operation_id: str, now: datetime, lock_s
     except PutError as exc:
         if not refusals.condition_failed(exc):
             raise
-    try:
-        return _record(IdempotencyModel.get(key, consistent_read=True))
-    except IdempotencyModel.DoesNotExist:  # deleted (expired or released) in between: try again
+    stored = items.read(IdempotencyModel, key)
+    if stored is None:  # deleted (expired or released) in between: try again
         return reserve(key, fingerprint, operation_id, now, lock_s, keep_s)
+    return _record(stored)
 
 
 def take_over(key: str, operation_id: str, now: datetime, lock_s: int) -> bool:

@@ -12,7 +12,7 @@ import threading
 from pynamodb.exceptions import PutError
 
 from chalicelib.settings import get_settings
-from chalicelib.store import refusals, tables
+from chalicelib.store import items, refusals
 from chalicelib.store.models import KeyModel
 
 CURSOR_KEY = "cursor_hmac_key"
@@ -24,8 +24,7 @@ def cursor_key() -> bytes:
     settings = get_settings()
     if settings.cursor_secret:
         return settings.cursor_secret
-    tables.bind(settings)
-    where = (KeyModel.Meta.table_name, KeyModel.Meta.region)
+    where = (settings.system_table, settings.region)
     with _lock:
         if where not in _cache:
             _cache[where] = _load_or_create(CURSOR_KEY).encode()
@@ -33,10 +32,9 @@ def cursor_key() -> bytes:
 
 
 def _load_or_create(name: str) -> str:
-    try:
-        return KeyModel.get(name, consistent_read=True).secret
-    except KeyModel.DoesNotExist:
-        pass
+    stored = items.read(KeyModel, name)
+    if stored is not None:
+        return stored.secret
     candidate = KeyModel(name=name, secret=secrets.token_urlsafe(32))
     try:
         candidate.save(condition=KeyModel.name.does_not_exist())

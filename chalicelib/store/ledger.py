@@ -12,7 +12,7 @@ from chalicelib.domain import ledger
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import InsufficientFunds
 from chalicelib.domain.ledger import Entry, Posting
-from chalicelib.store import entry_shape, tables
+from chalicelib.store import entry_shape, items, refusals, tables
 from chalicelib.store.key_layouts import (
     BALANCE_SORT_KEY,
     ENTRY_SORT_KEY,
@@ -44,11 +44,6 @@ class Balance:
     held_cents: int
 
 
-def _cancelled_because(exc: TransactWriteError, index: int) -> bool:
-    reasons = exc.cancellation_reasons or []
-    return index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"
-
-
 def post(entry: Entry) -> bool:
     """Write the entry, its lines and the balance changes atomically; False if it was posted before.
 
@@ -64,11 +59,11 @@ def post(entry: Entry) -> bool:
     try:
         with TransactWrite(connection=connection) as tx:
             # Puts go first in the request (PynamoDB's order), so index 0 of the cancellation reasons is the guard.
+            postings = [PostingAttribute(account=p.account, amount_cents=p.amount_cents) for p in entry.postings]
             tx.save(
                 EntryModel(
                     pk=shape.guard[0], sk=shape.guard[1], entry_id=entry.entry_id, kind=entry.kind,
-                    postings=[PostingAttribute(account=p.account, amount_cents=p.amount_cents) for p in entry.postings],
-                    order_id=entry.order_id, at=entry.at,
+                    postings=postings, order_id=entry.order_id, at=entry.at,
                 ),
                 condition=EntryModel.pk.does_not_exist(),
             )
@@ -82,9 +77,9 @@ def post(entry: Entry) -> bool:
             for update in sorted(shape.balances, key=lambda update: update.account):
                 _update_balance(tx, update)
     except TransactWriteError as exc:
-        if _cancelled_because(exc, 0):
+        if refusals.condition_failed_at(exc, 0):
             return False
-        if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
+        if refusals.any_condition_failed(exc):
             raise InsufficientFunds("not enough money in the wallet for this") from exc
         raise
     return True
@@ -106,20 +101,15 @@ def _update_balance(tx: TransactWrite, update: entry_shape.BalanceUpdate[int]) -
 
 
 def is_posted(entry_id: str) -> bool:
-    tables.bind()
-    try:
-        EntryModel.get(entry_key(entry_id), ENTRY_SORT_KEY, consistent_read=True)
-        return True
-    except EntryModel.DoesNotExist:
-        return False
+    return items.read(EntryModel, entry_key(entry_id), ENTRY_SORT_KEY) is not None
 
 
 def balance(account: str) -> Balance:
-    tables.bind()
-    try:
-        model = BalanceModel.get(account_key(account), BALANCE_SORT_KEY, consistent_read=True)
-    except BalanceModel.DoesNotExist:
-        return Balance(account, 0, 0)
+    model = items.read(BalanceModel, account_key(account), BALANCE_SORT_KEY)
+    return _balance(account, model) if model is not None else Balance(account, 0, 0)
+
+
+def _balance(account: str, model: BalanceModel) -> Balance:
     return Balance(account, int(model.balance or 0), int(model.held or 0))
 
 
@@ -139,9 +129,8 @@ def statement(account: str, limit: int, start_key: Key | None) -> tuple[list[Lin
 
 
 def _line(model: LineModel) -> Line:
-    return Line(
-        account=account_of(model.pk), entry_id=model.entry_id, kind=model.kind,
-        amount_cents=int(model.amount_cents), order_id=model.order_id, at=iso(parse_iso(model.at)),
+    return items.to_domain(
+        model, Line, account=account_of(model.pk), amount_cents=int(model.amount_cents), at=iso(parse_iso(model.at))
     )
 
 
@@ -174,19 +163,15 @@ def snapshot() -> Snapshot:
     for item in _scan():
         sk = item["sk"]["S"]
         if sk == BALANCE_SORT_KEY:
-            model = BalanceModel.from_raw_data(item)
-            account = account_of(model.pk)
-            balances[account] = Balance(account, int(model.balance or 0), int(model.held or 0))
+            stored = BalanceModel.from_raw_data(item)
+            account = account_of(stored.pk)
+            balances[account] = _balance(account, stored)
         elif sk.startswith(LINE_PREFIX):
             lines.append(_line(LineModel.from_raw_data(item)))
         elif sk == ENTRY_SORT_KEY:
-            model = EntryModel.from_raw_data(item)
-            entries.append(
-                StoredEntry(
-                    entry_id=model.entry_id, kind=model.kind, at=model.at, order_id=model.order_id,
-                    postings=tuple(Posting(p.account, int(p.amount_cents)) for p in model.postings),
-                )
-            )
+            entry = EntryModel.from_raw_data(item)
+            postings = tuple(Posting(p.account, int(p.amount_cents)) for p in entry.postings)
+            entries.append(items.to_domain(entry, StoredEntry, postings=postings))
     return Snapshot(balances, lines, entries)
 
 

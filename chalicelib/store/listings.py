@@ -10,7 +10,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import Listing
-from chalicelib.store import refusals, search_index, tables
+from chalicelib.store import items, refusals, search_index, tables
 from chalicelib.store.contention import retried
 from chalicelib.store.models import CounterModel, ListingModel, ProfileModel
 from chalicelib.store.pages import one_page
@@ -26,22 +26,7 @@ class AlreadyProvider(Exception):
 
 
 def _to_model(listing: Listing) -> ListingModel:
-    model = ListingModel(
-        listing_id=listing.listing_id,
-        provider_id=listing.provider_id,
-        title=listing.title,
-        description=listing.description,
-        category=listing.category,
-        price_cents=listing.price_cents,
-        currency=listing.currency,
-        lat=listing.lat,
-        lon=listing.lon,
-        geohash=listing.geohash,
-        status=listing.status,
-        privileged=listing.privileged,
-        created_at=listing.created_at,
-        updated_at=listing.updated_at,
-    )
+    model = items.to_item(listing, ListingModel, leave_out=("version",))
     if listing.version:
         model.version = listing.version
     if listing.is_active:
@@ -58,31 +43,15 @@ def stored_item(listing: Listing) -> dict[str, dict[str, Any]]:
 
 
 def from_model(model: ListingModel) -> Listing:
-    return Listing(
-        listing_id=model.listing_id,
-        provider_id=model.provider_id,
-        title=model.title,
-        description=model.description,
-        category=model.category,
-        price_cents=int(model.price_cents),
-        currency=model.currency,
-        lat=float(model.lat),
-        lon=float(model.lon),
-        geohash=model.geohash,
-        status=model.status,
-        privileged=bool(model.privileged),
-        created_at=model.created_at,
-        updated_at=model.updated_at,
-        version=int(model.version or 0),
+    return items.to_domain(
+        model, Listing, price_cents=int(model.price_cents), lat=float(model.lat), lon=float(model.lon),
+        privileged=bool(model.privileged), version=int(model.version or 0),
     )
 
 
 def get(listing_id: str) -> Listing | None:
-    tables.bind()
-    try:
-        return from_model(ListingModel.get(listing_id, consistent_read=True))
-    except ListingModel.DoesNotExist:
-        return None
+    model = items.read(ListingModel, listing_id)
+    return from_model(model) if model is not None else None
 
 
 def save(listing: Listing, before: Listing | None) -> Listing:
@@ -175,11 +144,8 @@ def forget_quota_full() -> None:
 
 
 def privileged_count() -> int:
-    tables.bind()
-    try:
-        return int(CounterModel.get(PRIVILEGED_COUNTER, consistent_read=True).value)
-    except CounterModel.DoesNotExist:
-        return 0
+    counter = items.read(CounterModel, PRIVILEGED_COUNTER)
+    return int(counter.value) if counter is not None else 0
 
 
 def page_by_provider(

@@ -32,6 +32,8 @@ How many entries each geohash-6 cell holds, per index partition, is kept in the 
 """
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -45,33 +47,40 @@ from pynamodb.indexes import (
     AllProjection,
     GlobalSecondaryIndex,
     IncludeProjection,
+    Index,
     KeysOnlyProjection,
     LocalSecondaryIndex,
+    Projection,
 )
 from pynamodb.models import Model
 
 PIN_PROJECTION = ["la", "lo", "provider_id", "title", "category", "price_cents", "currency"]  # stored names
 KEYWORD_PROJECTION = [*PIN_PROJECTION, "kw"]
 
+IndexT = TypeVar("IndexT", bound=Index[Any])
+
+
+def _index(
+    kind: type[IndexT], index_name: str, projection: Projection, hash_key: str, range_key: str,
+    range_stored_as: str | None = None,
+) -> IndexT:
+    """An index of `kind` on two string attributes.
+
+    PynamoDB declares an index as a class holding a Meta and its key attributes; this builds that class from
+    the names, so each index of the tables below is one declaration.
+    """
+    attributes = {
+        "Meta": type("Meta", (), {"index_name": index_name, "projection": projection}),
+        hash_key: UnicodeAttribute(hash_key=True),
+        range_key: UnicodeAttribute(range_key=True, attr_name=range_stored_as),
+    }
+    index: IndexT = type(f"{kind.__name__}_{index_name}", (kind,), attributes)()
+    return index
+
 
 def _geo_index(index_name: str, partition_attribute: str, projected: list[str]) -> GlobalSecondaryIndex[ListingModel]:
     """A search index: `partition_attribute` (a geohash prefix, maybe behind the category) + `geohash`."""
-    meta = type("Meta", (), {"index_name": index_name, "projection": IncludeProjection(projected)})
-    attributes = {
-        "Meta": meta,
-        partition_attribute: UnicodeAttribute(hash_key=True),
-        "geohash": UnicodeAttribute(range_key=True, attr_name="gh"),
-    }
-    return type(f"GeoIndex_{index_name}", (GlobalSecondaryIndex,), attributes)()
-
-
-class ProviderIndex(GlobalSecondaryIndex["ListingModel"]):
-    class Meta:
-        index_name = "by_provider"
-        projection = AllProjection()
-
-    provider_active = UnicodeAttribute(hash_key=True)
-    provider_sk = UnicodeAttribute(range_key=True)
+    return _index(GlobalSecondaryIndex, index_name, IncludeProjection(projected), partition_attribute, "geohash", "gh")
 
 
 class ListingModel(Model):
@@ -108,7 +117,9 @@ class ListingModel(Model):
     pins4 = _geo_index("pins4", "o4", PIN_PROJECTION)
     pins4_cat = _geo_index("pins4_cat", "o4c", PIN_PROJECTION)
     text4 = _geo_index("text4", "o4", KEYWORD_PROJECTION)
-    by_provider = ProviderIndex()
+    by_provider: GlobalSecondaryIndex[ListingModel] = _index(
+        GlobalSecondaryIndex, "by_provider", AllProjection(), "provider_active", "provider_sk"
+    )
 
 
 class ProfileModel(Model):
@@ -126,35 +137,39 @@ class ProfileModel(Model):
     updated_at = UnicodeAttribute()
 
 
-class CounterModel(Model):
-    """A named counter in the system table (e.g. how many privileged providers exist), updated atomically."""
+class _SystemItem(Model):
+    """An item of the system table: named things the platform keeps for itself."""
 
     class Meta:
         table_name = "system"
 
     name = UnicodeAttribute(hash_key=True)
+
+
+class CounterModel(_SystemItem):
+    """A named counter in the system table (e.g. how many privileged providers exist), updated atomically."""
+
     value = NumberAttribute(default=0)
 
 
-class KeyModel(Model):
+class KeyModel(_SystemItem):
     """A named key generated once per stage and kept in the system table (e.g. the cursor HMAC key)."""
 
-    class Meta:
-        table_name = "system"
-
-    name = UnicodeAttribute(hash_key=True)
     secret = UnicodeAttribute()
 
 
-class RateCounterModel(Model):
+class RateCounterModel(_SystemItem):
     """Hits of one user on one rate-limited action in one time window (system table; expires by TTL)."""
 
-    class Meta:
-        table_name = "system"
-
-    name = UnicodeAttribute(hash_key=True)
     hits = NumberAttribute(default=0)
     expires_at = TTLAttribute()
+
+
+class _PkSkItem(Model):
+    """An item of a table holding several kinds of item under generic keys (their formats: below)."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
 
 
 # ---- chat: one table, three kinds of item ----
@@ -167,21 +182,12 @@ class RateCounterModel(Model):
 # is the read itself. The local index `inbox` sorts a user's memberships by last activity.
 
 
-class InboxIndex(LocalSecondaryIndex["ConversationMemberModel"]):
-    class Meta:
-        index_name = "inbox"
-        projection = AllProjection()
-
-    pk = UnicodeAttribute(hash_key=True)
-    activity = UnicodeAttribute(range_key=True)
-
-
-class ConversationMemberModel(Model):
+class _ChatItem(_PkSkItem):
     class Meta:
         table_name = "chat"
 
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+
+class ConversationMemberModel(_ChatItem):
     conversation_id = UnicodeAttribute()
     listing_id = UnicodeAttribute()
     buyer_id = UnicodeAttribute()
@@ -192,15 +198,12 @@ class ConversationMemberModel(Model):
     offer_cents = NumberAttribute(null=True)
     offer_by = UnicodeAttribute(null=True)
     activity = UnicodeAttribute()  # last activity#conversation_id: the inbox's sort key
-    inbox = InboxIndex()
+    inbox: LocalSecondaryIndex[ConversationMemberModel] = _index(
+        LocalSecondaryIndex, "inbox", AllProjection(), "pk", "activity"
+    )
 
 
-class MessageModel(Model):
-    class Meta:
-        table_name = "chat"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class MessageModel(_ChatItem):
     message_id = UnicodeAttribute()
     sender_id = UnicodeAttribute()
     text = UnicodeAttribute()
@@ -208,41 +211,26 @@ class MessageModel(Model):
     offer_cents = NumberAttribute(null=True)
 
 
-class ConversationPairModel(Model):
-    class Meta:
-        table_name = "chat"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class ConversationPairModel(_ChatItem):
     conversation_id = UnicodeAttribute()
 
 
+class _Fields(MapAttribute[str, Any]):
+    """A map attribute with declared fields, built with keyword arguments like a model."""
+
+    def __init__(self, **attributes: Any) -> None:
+        super().__init__(**attributes)  # type: ignore[no-untyped-call]  # pynamodb 6 leaves this one untyped
+
+
 # ---- orders ----
-class TimelineEntryAttribute(MapAttribute):
+class TimelineEntryAttribute(_Fields):
     status = UnicodeAttribute()
     at = UnicodeAttribute()
 
 
 def _order_index(index_name: str, partition_attribute: str) -> GlobalSecondaryIndex[OrderModel]:
     """A user's orders in one role (maybe in one status), newest first: order ids are ULIDs."""
-    meta = type("Meta", (), {"index_name": index_name, "projection": AllProjection()})
-    attributes = {
-        "Meta": meta,
-        partition_attribute: UnicodeAttribute(hash_key=True),
-        "order_id": UnicodeAttribute(range_key=True),
-    }
-    return type(f"OrderIndex_{index_name}", (GlobalSecondaryIndex,), attributes)()
-
-
-class ExpiringIndex(GlobalSecondaryIndex["OrderModel"]):
-    """Requests not yet answered, by expiry time; sparse (only requested orders carry `expiry_shard`)."""
-
-    class Meta:
-        index_name = "expiring"
-        projection = KeysOnlyProjection()
-
-    expiry_shard = UnicodeAttribute(hash_key=True)
-    expires_at = UnicodeAttribute(range_key=True)
+    return _index(GlobalSecondaryIndex, index_name, AllProjection(), partition_attribute, "order_id")
 
 
 class OrderModel(Model):
@@ -279,7 +267,10 @@ class OrderModel(Model):
     by_provider = _order_index("by_provider", "provider_id")
     by_buyer_status = _order_index("by_buyer_status", "buyer_status")
     by_provider_status = _order_index("by_provider_status", "provider_status")
-    expiring = ExpiringIndex()
+    # Requests not yet answered, by expiry time; sparse (only requested orders carry `expiry_shard`).
+    expiring: GlobalSecondaryIndex[OrderModel] = _index(
+        GlobalSecondaryIndex, "expiring", KeysOnlyProjection(), "expiry_shard", "expires_at"
+    )
 
 
 class IdempotencyModel(Model):
@@ -309,42 +300,33 @@ class IdempotencyModel(Model):
 # so an entry id can be posted once, however often a write is retried.
 
 
-class BalanceModel(Model):
+class _LedgerItem(_PkSkItem):
     class Meta:
         table_name = "ledger"
 
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+
+class BalanceModel(_LedgerItem):
     balance = NumberAttribute(default=0)
     held = NumberAttribute(null=True)
 
 
-class LineModel(Model):
-    class Meta:
-        table_name = "ledger"
+class _OfEntry(_LedgerItem):
+    """What an entry and each of its lines both say of the entry."""
 
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     entry_id = UnicodeAttribute()
     kind = UnicodeAttribute()
-    amount_cents = NumberAttribute()
     order_id = UnicodeAttribute(null=True)
     at = UnicodeAttribute()
 
 
-class PostingAttribute(MapAttribute):
+class LineModel(_OfEntry):
+    amount_cents = NumberAttribute()
+
+
+class PostingAttribute(_Fields):
     account = UnicodeAttribute()
     amount_cents = NumberAttribute()
 
 
-class EntryModel(Model):
-    class Meta:
-        table_name = "ledger"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    entry_id = UnicodeAttribute()
-    kind = UnicodeAttribute()
+class EntryModel(_OfEntry):
     postings = ListAttribute(of=PostingAttribute)
-    order_id = UnicodeAttribute(null=True)
-    at = UnicodeAttribute()

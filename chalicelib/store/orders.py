@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import ACTIVE
 from chalicelib.domain.orders import HOLDING, REQUESTED, Order, TimelineEntry
-from chalicelib.store import tables
+from chalicelib.store import items, refusals, tables
 from chalicelib.store.key_layouts import expiry_key, status_key
 from chalicelib.store.models import ListingModel, OrderModel, TimelineEntryAttribute
 from chalicelib.store.pages import Key, one_page
@@ -49,21 +50,9 @@ def expiry_shard(order_id: str) -> str:
 
 
 def _to_model(order: Order) -> OrderModel:
-    model = OrderModel(
-        order_id=order.order_id,
-        listing_id=order.listing_id,
-        buyer_id=order.buyer_id,
-        provider_id=order.provider_id,
-        price_cents=order.price_cents,
-        currency=order.currency,
-        fee_cents=order.fee_cents,
-        status=order.status,
-        note=order.note,
-        failure_reason=order.failure_reason,
-        created_at=order.created_at,
-        updated_at=order.updated_at,
-        expires_at=order.expires_at,
-        timeline=[TimelineEntryAttribute(status=e.status, at=e.at) for e in order.timeline],
+    model = items.to_item(
+        order, OrderModel, leave_out=("pay_attempt",),
+        timeline=_timeline(order.timeline),
         buyer_status=status_key(order.buyer_id, order.status),
         provider_status=status_key(order.provider_id, order.status),
     )
@@ -72,21 +61,14 @@ def _to_model(order: Order) -> OrderModel:
     return model
 
 
+def _timeline(entries: Iterable[TimelineEntry]) -> list[TimelineEntryAttribute]:
+    return [TimelineEntryAttribute(status=entry.status, at=entry.at) for entry in entries]
+
+
 def _from_model(model: OrderModel) -> Order:
-    return Order(
-        order_id=model.order_id,
-        listing_id=model.listing_id,
-        buyer_id=model.buyer_id,
-        provider_id=model.provider_id,
-        price_cents=int(model.price_cents),
-        currency=model.currency,
-        fee_cents=int(model.fee_cents),
-        status=model.status,
-        note=model.note or "",
-        failure_reason=model.failure_reason,
-        created_at=model.created_at,
+    return items.to_domain(
+        model, Order, price_cents=int(model.price_cents), fee_cents=int(model.fee_cents), note=model.note or "",
         updated_at=_time(model.updated_at),
-        expires_at=model.expires_at,
         timeline=tuple(TimelineEntry(status=e.status, at=_time(e.at)) for e in model.timeline or []),
         pay_attempt=int(model.pay_attempt or 0),
     )
@@ -98,19 +80,14 @@ def _time(text: str) -> str:
 
 
 def get(order_id: str) -> Order | None:
-    tables.bind()
-    try:
-        return _from_model(OrderModel.get(order_id, consistent_read=True))
-    except OrderModel.DoesNotExist:
-        return None
+    model = items.read(OrderModel, order_id)
+    return _from_model(model) if model is not None else None
 
 
 def get_with_wait(order_id: str) -> tuple[Order, EscrowWait] | None:
     """The order and the escrow workflow's wait on it (one read), or None if there is no such order."""
-    tables.bind()
-    try:
-        model = OrderModel.get(order_id, consistent_read=True)
-    except OrderModel.DoesNotExist:
+    model = items.read(OrderModel, order_id)
+    if model is None:
         return None
     return _from_model(model), EscrowWait(model.status, model.task_token, model.token_status, model.decided_action)
 
@@ -135,12 +112,11 @@ def insert(order: Order) -> Order:
             tx.save(_to_model(order), condition=OrderModel.order_id.does_not_exist())
     except TransactWriteError as exc:
         # PynamoDB sends condition checks first, then puts: [listing check, order put].
-        reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or []]
-        if reasons[1:2] == ["ConditionalCheckFailed"]:
+        if refusals.condition_failed_at(exc, 1):
             stored = get(order.order_id)
             if stored is not None:
                 return stored
-        if reasons[:1] == ["ConditionalCheckFailed"]:
+        if refusals.condition_failed_at(exc, 0):
             raise Conflict("the listing was paused or deleted meanwhile: it takes no orders") from exc
         raise
     return order
@@ -153,7 +129,7 @@ def _conditional_update(order_id: str, actions: list[Any], condition: Any) -> bo
         OrderModel(order_id=order_id).update(actions=actions, condition=condition)
         return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if refusals.condition_failed(exc):
             return False
         raise
 
@@ -171,14 +147,11 @@ def change_status(before: Order, after: Order, unexpired_at: str | None = None) 
         OrderModel.updated_at.set(after.updated_at),
         OrderModel.buyer_status.set(status_key(after.buyer_id, after.status)),
         OrderModel.provider_status.set(status_key(after.provider_id, after.status)),
-        OrderModel.timeline.set(
-            OrderModel.timeline.append([TimelineEntryAttribute(status=e.status, at=e.at) for e in added])
-        ),
+        OrderModel.timeline.set(OrderModel.timeline.append(_timeline(added))),
     ]
     if after.failure_reason != before.failure_reason:
-        actions.append(
-            OrderModel.failure_reason.set(after.failure_reason) if after.failure_reason else OrderModel.failure_reason.remove()
-        )
+        reason = OrderModel.failure_reason
+        actions.append(reason.set(after.failure_reason) if after.failure_reason else reason.remove())
     if after.pay_attempt != before.pay_attempt:
         actions.append(OrderModel.pay_attempt.set(after.pay_attempt))
     if before.status == REQUESTED and after.status != REQUESTED:
@@ -228,7 +201,9 @@ def mark_decision_sent(order_id: str, status: str, token: str, action: str) -> b
     return _conditional_update(
         order_id,
         [OrderModel.decided_action.set(action)],
-        (OrderModel.decided_token == token) & (OrderModel.token_status == status) & OrderModel.task_token.does_not_exist(),
+        (OrderModel.decided_token == token)
+        & (OrderModel.token_status == status)
+        & OrderModel.task_token.does_not_exist(),
     )
 
 
@@ -302,14 +277,14 @@ def page_for_any_role(
     taken = merged[:limit]
     if len(merged) <= limit and all(after_page[role] == "end" for role in after_page):
         return [order for order, _ in taken], None
-    position: dict[str, Any] = {}
+    resume_at: dict[str, Any] = {}
     for role in ("buyer", "provider"):
         used = [order for order, r in taken if r == role]
         if len(used) == len(pages[role]):
-            position[role] = after_page[role]
+            resume_at[role] = after_page[role]
         else:
-            position[role] = _position(used[-1], role, status) if used else start.get(role)
-    return [order for order, _ in taken], position
+            resume_at[role] = _position(used[-1], role, status) if used else start.get(role)
+    return [order for order, _ in taken], resume_at
 
 
 def holding() -> list[Order]:

@@ -1,7 +1,8 @@
 """One page of a Query, and whether another follows."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 M = TypeVar("M")
 Key = dict[str, Any]

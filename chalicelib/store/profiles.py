@@ -2,48 +2,34 @@
 from __future__ import annotations
 
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.profiles import Profile
-from chalicelib.store import refusals, tables
+from chalicelib.store import items, refusals, tables
 from chalicelib.store.contention import retried
 from chalicelib.store.models import ProfileModel
 
 
 def _from_model(model: ProfileModel) -> Profile:
-    return Profile(
-        user_id=model.user_id,
-        display_name=model.display_name,
-        bio=model.bio or "",
-        privileged=bool(model.privileged),
-        provider_since=model.provider_since,
-        rating_sum=int(model.rating_sum or 0),
-        rating_count=int(model.rating_count or 0),
-        created_at=model.created_at,
-        updated_at=model.updated_at,
+    return items.to_domain(
+        model, Profile, bio=model.bio or "", privileged=bool(model.privileged),
+        rating_sum=int(model.rating_sum or 0), rating_count=int(model.rating_count or 0),
     )
 
 
 def get(user_id: str) -> Profile | None:
-    tables.bind()
-    try:
-        return _from_model(ProfileModel.get(user_id, consistent_read=True))
-    except ProfileModel.DoesNotExist:
-        return None
+    model = items.read(ProfileModel, user_id)
+    return _from_model(model) if model is not None else None
 
 
 def create_if_absent(profile: Profile) -> Profile:
-    """Store the profile unless the user has one already; returns the stored one either way."""
+    """Store the profile unless the user has one already; returns the stored one either way.
+
+    A new profile starts unprivileged, not a provider and unrated, whatever `profile` says."""
     tables.bind()
-    model = ProfileModel(
-        user_id=profile.user_id,
-        display_name=profile.display_name,
-        bio=profile.bio,
-        privileged=False,
-        rating_sum=0,
-        rating_count=0,
-        created_at=profile.created_at,
-        updated_at=profile.updated_at,
+    model = items.to_item(
+        profile, ProfileModel, privileged=False, provider_since=None, rating_sum=0, rating_count=0
     )
     try:
         model.save(condition=ProfileModel.user_id.does_not_exist())
@@ -61,7 +47,7 @@ def create_if_absent(profile: Profile) -> Profile:
 def update_details(user_id: str, display_name: str | None, bio: str | None, now: str) -> Profile:
     """Change the user-editable fields of an existing profile."""
     tables.bind()
-    actions = [ProfileModel.updated_at.set(now)]
+    actions: list[Action] = [ProfileModel.updated_at.set(now)]
     if display_name is not None:
         actions.append(ProfileModel.display_name.set(display_name))
     if bio is not None:

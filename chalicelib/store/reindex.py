@@ -43,18 +43,26 @@ def _set(model: ListingModel, listing: Listing, drop: tuple[str, ...]) -> bool:
     return True
 
 
+def _set_fresh(model: ListingModel, drop: tuple[str, ...]) -> tuple[Listing, int]:
+    """`_set` the listing, reading it again as long as it changed meanwhile; the listing as set, and how many
+    times it changed."""
+    changed = 0
+    while True:
+        listing = from_model(model)
+        if _set(model, listing, drop):
+            return listing, changed
+        changed += 1
+        model = ListingModel.get(model.listing_id, consistent_read=True)
+
+
 def reindex_listings(drop: tuple[str, ...] = ()) -> Report:
     """Every listing through `_set` (reading again whatever changed meanwhile), then fresh cell counts."""
     tables.bind()
     changes: dict[str, dict[str, int]] = {}
     listings = searchable = changed = 0
-    for model in ListingModel.scan():
-        while True:
-            listing = from_model(model)
-            if _set(model, listing, drop):
-                break
-            changed += 1
-            model = ListingModel.get(model.listing_id, consistent_read=True)
+    for scanned in ListingModel.scan():
+        listing, changed_meanwhile = _set_fresh(scanned, drop)
+        changed += changed_meanwhile
         listings += 1
         searchable += listing.is_active
         search_index.add_count_changes(changes, search_index.count_changes(None, listing))

@@ -153,7 +153,7 @@ def read_wave(reads: list[Read], category: str | None, keyword: str | None) -> l
     choices = [index_for(read.tier, category, keyword is not None) for read in reads]
     cache = _hot_cells() if keyword is None else None
     results: list[ReadResult | None] = [
-        cache.answer(choice, read) if cache is not None else None for choice, read in zip(choices, reads)
+        cache.answer(choice, read) if cache is not None else None for choice, read in zip(choices, reads, strict=True)
     ]
     missing = [i for i, result in enumerate(results) if result is None]
     _client()  # create the shared client before fanning out
@@ -169,10 +169,15 @@ def read_wave(reads: list[Read], category: str | None, keyword: str | None) -> l
 class _HotCells:
     """Whole cells of the pin indexes as read within the last `ttl_s`, per instance (LRU, bounded)."""
 
-    def __init__(self, ttl_s: float, max_cells: int = 4096) -> None:
+    def __init__(self, ttl_s: float = 0.0, max_cells: int = 4096) -> None:
         self.ttl_s = ttl_s
         self.max_cells = max_cells
         self.cells: OrderedDict[tuple[str, str, str, int, int], tuple[float, list[Pin]]] = OrderedDict()
+
+    def reset(self, ttl_s: float) -> None:
+        """Forget every cell, and keep the next ones for `ttl_s` (0: the cache is off)."""
+        self.ttl_s = ttl_s
+        self.cells.clear()
 
     def _key(self, choice: IndexChoice, read: Read, cell: tuple[int, int]) -> tuple[str, str, str, int, int]:
         return (ListingModel.Meta.table_name, choice.index_name, _partition_value(choice, read.partition), *cell)
@@ -201,16 +206,15 @@ class _HotCells:
             self.cells.popitem(last=False)
 
 
-_hot: _HotCells | None = None
+_hot = _HotCells()
 
 
 def _hot_cells() -> _HotCells | None:
-    global _hot
     ttl_s = get_settings().search_cache_s
     if ttl_s <= 0:
         return None
-    if _hot is None or _hot.ttl_s != ttl_s:
-        _hot = _HotCells(ttl_s)
+    if _hot.ttl_s != ttl_s:
+        _hot.reset(ttl_s)
     return _hot
 
 
@@ -229,9 +233,10 @@ def _memberships(listing: Listing | None) -> set[tuple[str, str]]:
     cell = listing.geohash[:COUNT_CHARS]
     attribute = "c" + cell[tier.partition_chars:]
     partition = cell[: tier.partition_chars]
+    by_category = index_for(tier, listing.category, False).index_name
     return {
         (_counts_name(index_for(tier, None, False).index_name, partition), attribute),
-        (_counts_name(index_for(tier, listing.category, False).index_name, f"{listing.category}#{partition}"), attribute),
+        (_counts_name(by_category, f"{listing.category}#{partition}"), attribute),
     }
 
 
@@ -316,7 +321,7 @@ def cell_counts(tier: Tier, category: str | None, partitions: Iterable[str], fre
         for name, counts in found.items():
             _counts_cache[(settings.system_table, name)] = (now, counts)
     merged: dict[str, int] = {}
-    for name, partition in zip(names, partitions):
+    for name, partition in zip(names, partitions, strict=True):
         for suffix, count in _counts_cache[(settings.system_table, name)][1].items():
             merged[partition + suffix] = count
     return CellCounts(merged)
@@ -324,6 +329,5 @@ def cell_counts(tier: Tier, category: str | None, partitions: Iterable[str], fre
 
 def forget_cached() -> None:
     """Drop this instance's cell counts and hot cells (store/caches.py)."""
-    global _hot
     _counts_cache.clear()
-    _hot = None
+    _hot.reset(0.0)

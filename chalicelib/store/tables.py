@@ -3,19 +3,21 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 
 from pynamodb.connection import Connection
+from pynamodb.models import Model
 
 from chalicelib.settings import Settings, get_settings
 from chalicelib.store.models import (
     BalanceModel,
-    EntryModel,
-    LineModel,
     ConversationMemberModel,
     ConversationPairModel,
     CounterModel,
+    EntryModel,
     IdempotencyModel,
     KeyModel,
+    LineModel,
     ListingModel,
     MessageModel,
     OrderModel,
@@ -23,9 +25,30 @@ from chalicelib.store.models import (
     RateCounterModel,
 )
 
+
+@dataclass
+class _Binding:
+    """What this process bound the models to, and the connection for transactions it made then."""
+
+    key: tuple[str, ...] | None = None
+    connection: Connection | None = None
+
+
 _lock = threading.Lock()
-_bound_to: tuple[str, ...] | None = None
-_connection: Connection | None = None
+_binding = _Binding()
+
+
+def _models_by_table(settings: Settings) -> list[tuple[str, tuple[type[Model], ...]]]:
+    """Each table the stage names, with the models whose items it holds."""
+    return [
+        (settings.listings_table, (ListingModel,)),
+        (settings.profiles_table, (ProfileModel,)),
+        (settings.system_table, (CounterModel, KeyModel, RateCounterModel)),
+        (settings.chat_table, (ConversationMemberModel, MessageModel, ConversationPairModel)),
+        (settings.orders_table, (OrderModel,)),
+        (settings.idempotency_table, (IdempotencyModel,)),
+        (settings.ledger_table, (BalanceModel, LineModel, EntryModel)),
+    ]
 
 
 def bind(settings: Settings | None = None) -> Connection:
@@ -34,39 +57,16 @@ def bind(settings: Settings | None = None) -> Connection:
     Cheap when nothing changed. Rebinds (dropping cached clients) when the tables, region or endpoint
     differ, which happens between tests and stages, never within one Lambda instance.
     """
-    global _bound_to, _connection
     settings = settings or get_settings()
-    key = (
-        settings.region,
-        settings.listings_table,
-        settings.profiles_table,
-        settings.system_table,
-        settings.chat_table,
-        settings.orders_table,
-        settings.idempotency_table,
-        settings.ledger_table,
-        os.environ.get("AWS_ENDPOINT_URL", ""),
-    )
+    tables = _models_by_table(settings)
+    key = (settings.region, *(table for table, _ in tables), os.environ.get("AWS_ENDPOINT_URL", ""))
     with _lock:
-        if key != _bound_to or _connection is None:
-            for model, table in (
-                (ListingModel, settings.listings_table),
-                (ProfileModel, settings.profiles_table),
-                (CounterModel, settings.system_table),
-                (KeyModel, settings.system_table),
-                (RateCounterModel, settings.system_table),
-                (ConversationMemberModel, settings.chat_table),
-                (MessageModel, settings.chat_table),
-                (ConversationPairModel, settings.chat_table),
-                (OrderModel, settings.orders_table),
-                (IdempotencyModel, settings.idempotency_table),
-                (BalanceModel, settings.ledger_table),
-                (LineModel, settings.ledger_table),
-                (EntryModel, settings.ledger_table),
-            ):
-                model.Meta.table_name = table
-                model.Meta.region = settings.region
-                model._connection = None
-            _connection = Connection(region=settings.region)
-            _bound_to = key
-        return _connection
+        if key != _binding.key or _binding.connection is None:
+            for table, models in tables:
+                for model in models:
+                    model.Meta.table_name = table
+                    model.Meta.region = settings.region
+                    model._connection = None
+            _binding.connection = Connection(region=settings.region)
+            _binding.key = key
+        return _binding.connection
