@@ -62,6 +62,12 @@ Role = Literal[ROLES]  # type: ignore[valid-type]  # the domain's tuple of names
 
 
 Item = TypeVar("Item", bound=BaseModel)
+Out = TypeVar("Out", bound=BaseModel)
+
+
+def shown_as(model: type[Out], source: object) -> Out:
+    """A domain object as a response model: its fields read by name (only those the model lists)."""
+    return model.model_validate(source, from_attributes=True)
 
 
 class Page(BaseModel, Generic[Item]):
