@@ -6,7 +6,7 @@ within 1 km of People's Square, radius and category drawn as the benchmark of dc
 
 Without a cache the load on a key is proportional to the searches: ceiling = 3,000 / (the key's RCU per search).
 
-With the per-instance hot-cell cache (store/search_index.py, SEARCH_CACHE_S): N Lambda instances each keep
+With the per-instance hot-cell cache (store/hot_cells.py, SEARCH_CACHE_S): N Lambda instances each keep
 whole cells for T seconds; searches are spread round-robin. By Little's law N = searches/s x handler time h,
 so each instance serves 1/h searches a second whatever the total, and its load on a key (r, RCU/s) does not
 depend on the total either: the key's load is N x r = searches/s x h x r, and the ceiling 3,000 / (h x r). So
@@ -32,7 +32,7 @@ from bench.dynamodb_geo import DynamoGeo
 from bench.scan_model import Ledger
 from chalicelib.domain.categories import CATEGORIES
 from chalicelib.domain.nearest import Read, Reader, ReadResult
-from chalicelib.store import search_index
+from chalicelib.store import hot_cells, search_index
 
 PEOPLES_SQUARE = (31.2304, 121.4737)
 PARTITION_LIMIT_RCU = 3000
@@ -104,19 +104,20 @@ class _Clock:
 
 @contextmanager
 def _simulated_clock() -> Iterator[type[_Clock]]:
-    with mock.patch.object(search_index, "time", _Clock):
+    with mock.patch.object(hot_cells, "time", _Clock):
         yield _Clock
 
 
-def _cached(read: Reader, cache: search_index._HotCells, category: str | None) -> Reader:
+def _cached(read: Reader, cache: hot_cells.HotCells, category: str | None) -> Reader:
     """What read_wave does without a keyword: whole cells from the cache when fresh, the rest read and kept."""
     def wave(reads: list[Read]) -> list[ReadResult]:
         choices = [search_index.index_for(one.tier, category, False) for one in reads]
-        results: list[ReadResult | None] = [cache.answer(c, one) for c, one in zip(choices, reads, strict=True)]
+        places = [search_index.cell_key(choice, one.partition) for choice, one in zip(choices, reads, strict=True)]
+        results: list[ReadResult | None] = [cache.answer(p, one) for p, one in zip(places, reads, strict=True)]
         missing = [i for i, result in enumerate(results) if result is None]
         for i, result in zip(missing, read([reads[i] for i in missing]), strict=True):
             results[i] = result
-            cache.keep(choices[i], reads[i], result)
+            cache.keep(places[i], reads[i], result)
         return [result for result in results if result is not None]
     return wave
 
@@ -127,7 +128,7 @@ def cached_ceiling(after: After, searches: Callable[[int], list[Search]], ttl_s:
     count = int(simulated_s / handler_s)
     load: dict[Hashable, float] = defaultdict(float)
     with _simulated_clock() as clock:
-        cache = search_index._HotCells(ttl_s)
+        cache = hot_cells.HotCells(ttl_s)
         for i, search in enumerate(searches(count)):
             clock.now = i * handler_s
             ledger = Ledger()

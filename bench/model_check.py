@@ -107,7 +107,7 @@ def _check_scan(report: Report, indexes: ScanIndexes, searches: list[Search], li
     from chalicelib.store import search_index
 
     after = After(indexes)
-    client = search_index._client()
+    client = search_index.dynamodb_client()
     for search in searches:
         keyword = search.q.casefold() if search.q else None
         query = service.SearchQuery(search.lat, search.lon, search.radius_m, search.category, search.q, limit, None)

@@ -22,7 +22,7 @@ from bench.dynamo_model import PAGE_BYTES, item_size, read_units
 from chalicelib.domain.cell_counts import COUNT_CHARS, CellCounts
 from chalicelib.domain.listings import Listing
 from chalicelib.domain.nearest import Estimate, Pin, Read, Reader, ReadResult, Tier
-from chalicelib.store import search_index
+from chalicelib.store import search_counts, search_index
 from chalicelib.store.listings import stored_item
 from chalicelib.store.models import KEYWORD_PROJECTION, PIN_PROJECTION
 
@@ -147,7 +147,7 @@ class ScanIndexes:
                 for cell, count in counts.items():
                     partition = cell[: tier.partition_chars]
                     value = f"{category}#{partition}" if category else partition
-                    name = f"{search_index.COUNTS_PREFIX}#{choice.index_name}#{value}"
+                    name = f"{search_counts.COUNTS_PREFIX}#{choice.index_name}#{value}"
                     item = items.setdefault(name, {"name": {"S": name}})
                     item["c" + cell[tier.partition_chars:]] = {"N": str(count)}
         return items

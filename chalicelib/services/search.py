@@ -23,7 +23,7 @@ from chalicelib.domain.pages import Page
 from chalicelib.services import rate_limits
 from chalicelib.services.paging import page_of
 from chalicelib.settings import get_settings
-from chalicelib.store import search_index
+from chalicelib.store import search_counts, search_index
 
 SEARCH = "search"
 BUDGET = Budget(queries=20, entries=160, waves=6)
@@ -59,7 +59,7 @@ def run(query: SearchQuery, after: Position | None) -> nearest.ScanPage:
         except ValueError as exc:  # only near a pole or the antimeridian: no open region is there today
             raise InvalidInput(f"lat/lon: cannot search around this point ({exc})") from exc
         names = [geo.cell_keys(prefix, depth)[0][: tier.partition_chars] for prefix, depth in partitions]
-        counts[tier.name] = search_index.cell_counts(tier, query.category, names)
+        counts[tier.name] = search_counts.cell_counts(tier, query.category, names)
     try:
         return nearest.scan_page(
             query.lat, query.lon, query.radius_m, search_index.TIERS, after, query.limit,

@@ -6,9 +6,10 @@ from empty tables: the process must forget what it knew of the old ones.
 """
 from __future__ import annotations
 
-from chalicelib.store import listings, search_index
+from chalicelib.store import listings, search_counts, search_index
 
 
 def forget_all() -> None:
-    search_index.forget_cached()
+    search_counts.forget_cached()
+    search_index.forget_hot_cells()
     listings.forget_quota_full()

@@ -10,7 +10,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import Listing
-from chalicelib.store import items, refusals, search_index, tables
+from chalicelib.store import items, refusals, search_counts, search_index, tables
 from chalicelib.store.contention import retried
 from chalicelib.store.models import CounterModel, ListingModel, ProfileModel
 from chalicelib.store.pages import one_page
@@ -64,7 +64,7 @@ def save(listing: Listing, before: Listing | None) -> Listing:
         if refusals.condition_failed(exc):
             raise Conflict("the listing was changed by another request; read it again") from exc
         raise
-    search_index.adjust_counts(before, listing)
+    search_counts.adjust_counts(before, listing)
     return replace(listing, version=int(model.version))
 
 
@@ -80,8 +80,8 @@ def insert_many(listings: Iterable[Listing]) -> None:
     with ListingModel.batch_write() as batch:
         for listing in listings:
             batch.save(_to_model(replace(listing, version=listing.version or 1)))
-            search_index.add_count_changes(changes, search_index.count_changes(None, listing))
-    search_index.apply_count_changes(changes)
+            search_counts.add_count_changes(changes, search_counts.count_changes(None, listing))
+    search_counts.apply_count_changes(changes)
 
 
 @retried()
@@ -112,7 +112,7 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
                     condition=ProfileModel.user_id.exists() & ProfileModel.provider_since.does_not_exist(),
                 )
                 tx.save(_to_model(listing), condition=ListingModel.listing_id.does_not_exist())
-            search_index.adjust_counts(None, listing)
+            search_counts.adjust_counts(None, listing)
             return replace(listing, version=1)
         except TransactWriteError as exc:
             # PynamoDB sends puts before updates: [listing put, counter update, profile update].
@@ -134,7 +134,7 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
         if refusals.condition_failed_at(exc, 1):  # [listing put, profile update]
             raise AlreadyProvider() from exc
         raise
-    search_index.adjust_counts(None, listing)
+    search_counts.adjust_counts(None, listing)
     return replace(listing, version=1)
 
 

@@ -15,7 +15,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.operand import Path
 
 from chalicelib.domain.listings import Listing
-from chalicelib.store import refusals, search_index, tables
+from chalicelib.store import refusals, search_counts, search_index, tables
 from chalicelib.store.listings import from_model
 from chalicelib.store.models import ListingModel
 
@@ -65,6 +65,6 @@ def reindex_listings(drop: tuple[str, ...] = ()) -> Report:
         changed += changed_meanwhile
         listings += 1
         searchable += listing.is_active
-        search_index.add_count_changes(changes, search_index.count_changes(None, listing))
-    search_index.replace_counts(changes)
+        search_counts.add_count_changes(changes, search_counts.count_changes(None, listing))
+    search_counts.replace_counts(changes)
     return Report(listings=listings, searchable=searchable, count_items=len(changes), changed_meanwhile=changed)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import boto3
 
+from chalicelib.domain import geo
 from chalicelib.domain.clock import now_iso
 from chalicelib.domain.listings import new_listing
-from chalicelib.store import reindex, search_index, tables
+from chalicelib.store import caches, reindex, search_counts, search_index, tables
 from chalicelib.store.listings import stored_item
 from chalicelib.store.models import ListingModel
 from scripts.migrate_search import OLD_ATTRIBUTES
@@ -41,11 +42,11 @@ def test_reindexed_listings_are_found_and_counted_and_old_attributes_go_when_ask
     report = reindex.reindex_listings()
 
     assert report.listings == 7 and report.searchable == 7
-    search_index.forget_cached()
+    caches.forget_all()
     assert {item["listing_id"] for item in walk_pages(client, alice, search)} == {fresh} | {x.listing_id for x in old}
-    counts = search_index.cell_counts(search_index.ORDINARY, None, [old[1].geohash[:4]], fresh=True)
+    counts = search_counts.cell_counts(search_index.ORDINARY, None, [old[1].geohash[:4]], fresh=True)
     ordinary = sum(not x.privileged for x in old) + (not created["privileged"])
-    assert counts.estimate(search_index.geo.key_value(old[1].geohash[:4]) >> 40, 20) == ordinary
+    assert counts.estimate(geo.key_value(old[1].geohash[:4]) >> 40, 20) == ordinary
     raw = boto3.client("dynamodb", region_name=REGION).get_item(
         TableName=ListingModel.Meta.table_name, Key={"id": {"S": old[0].listing_id}})["Item"]
     assert set(OLD_ATTRIBUTES) <= set(raw)

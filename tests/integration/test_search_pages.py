@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.domain import geo
 from chalicelib.domain.clock import now
 from chalicelib.services import search as search_service
-from chalicelib.store import search_index
+from chalicelib.store import search_counts, search_index
 from tests.conftest import PEOPLES_SQUARE, listing_body
 
 PIN_FIELDS = {"listing_id", "provider_id", "title", "category", "price_cents", "currency", "lat", "lon", "privileged",
@@ -81,13 +82,13 @@ def test_a_user_searching_too_often_gets_429_with_retry_after(chalice_client, cl
 def test_listing_writes_keep_the_cell_counts_the_search_sizes_reads_by(client, make_user):
     bob = make_user()
     listing = client.post("/listings", bob, listing_body(category="repair")).body
-    cell = listing_geohash = search_index.geo.encode(listing["lat"], listing["lon"])[:6]
+    cell = listing_geohash = geo.encode(listing["lat"], listing["lon"])[:6]
     assert listing_geohash
 
     def count(category=None):
         tier = search_index.PRIVILEGED if listing["privileged"] else search_index.ORDINARY
-        counts = search_index.cell_counts(tier, category, [cell[: tier.partition_chars]], fresh=True)
-        return counts.estimate(search_index.geo.key_value(cell) >> 30, 30)
+        counts = search_counts.cell_counts(tier, category, [cell[: tier.partition_chars]], fresh=True)
+        return counts.estimate(geo.key_value(cell) >> 30, 30)
 
     assert (count(), count("repair")) == (1, 1)
     client.patch(f"/listings/{listing['listing_id']}", bob, {"category": "tech"})
