@@ -19,6 +19,7 @@ from chalicelib.domain.orders import Order
 from chalicelib.observability import logger
 from chalicelib.services import orders as order_service
 from chalicelib.settings import get_settings
+from chalicelib.store import escrow_waits
 from chalicelib.store import orders as order_store
 from chalicelib.workflows import escrow as workflow
 
@@ -30,7 +31,7 @@ POLL_S = 0.1
 
 def keep_token(order_id: str, status: str, token: str) -> bool:
     """The escrow_tokens function: store a waiting execution's token on its order."""
-    stored = order_store.store_token(order_id, status, token)
+    stored = escrow_waits.store_token(order_id, status, token)
     if stored:
         logger.info("escrow token stored", order_id=order_id, token_status=status)
     else:
@@ -83,7 +84,7 @@ def pay(caller: Caller, order_id: str) -> tuple[Order, bool]:
     return _after_workflow(order_id, orders.PAYING, SETTLE_WAIT_S)
 
 
-def _claim(order: Order, wait: order_store.EscrowWait) -> str:
+def _claim(order: Order, wait: escrow_waits.EscrowWait) -> str:
     """Take the token of the workflow's wait for this status off the order, to send one decision with it.
 
     The token reaches the order a moment after the status. A decision that loses a race gets a definite
@@ -91,11 +92,11 @@ def _claim(order: Order, wait: order_store.EscrowWait) -> str:
     (Step Functions accepted it: the workflow is carrying it out); the token, if the other decision could
     not be sent and gave it back. Only while none of that is known after DECISION_WAIT_S: 429, retry."""
     deadline = time.monotonic() + DECISION_WAIT_S
-    current: order_store.EscrowWait | None = wait
+    current: escrow_waits.EscrowWait | None = wait
     while current is not None and current.status == order.status:
         token = current.task_token
         if token and current.token_status == current.status:
-            if order_store.claim_decision(order.order_id, order.status, token):
+            if escrow_waits.claim_decision(order.order_id, order.status, token):
                 return token
         else:
             taken = current.decision_in_flight()
@@ -105,7 +106,7 @@ def _claim(order: Order, wait: order_store.EscrowWait) -> str:
         if time.monotonic() >= deadline:
             raise Busy("the escrow is still settling this order; try again in a moment", retry_after_s=RETRY_AFTER_S)
         time.sleep(POLL_S)
-        current = order_store.get_wait(order.order_id)
+        current = escrow_waits.get_wait(order.order_id)
     if current is None:
         raise NotFound("order not found")
     raise Conflict(f"the order changed meanwhile and is now {current.status}")
@@ -114,7 +115,7 @@ def _claim(order: Order, wait: order_store.EscrowWait) -> str:
 def _record_sent(order: Order, token: str, action: str) -> None:
     """Mark the decision as taken, for the decisions that lost the race (best effort: it was taken already)."""
     try:
-        order_store.mark_decision_sent(order.order_id, order.status, token, action)
+        escrow_waits.mark_decision_sent(order.order_id, order.status, token, action)
     except Exception:  # noqa: BLE001 - best effort: the decision was sent; not recording it only slows a racer
         logger.warning("escrow decision sent but not recorded: a decision racing it waits for the status instead",
                        order_id=order.order_id, action=action, exc_info=True)
@@ -122,7 +123,7 @@ def _record_sent(order: Order, token: str, action: str) -> None:
 
 def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] | None = None) -> tuple[Order, bool]:
     """Take an escrow action (deliver, confirm, refund, dispute, resolve) as the caller."""
-    found = order_store.get_with_wait(order_id)
+    found = escrow_waits.get_with_wait(order_id)
     if found is None:
         raise NotFound("order not found")
     order, wait = found
@@ -132,7 +133,7 @@ def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] 
         # `from`: the status the decision was taken in, so a step that fails can return to that status's wait.
         sent = workflow.send_decision(token, {"action": action, "from": order.status, **(decision or {})})
     except Busy:
-        returned = order_store.return_token(order_id, order.status, token)
+        returned = escrow_waits.return_token(order_id, order.status, token)
         logger.warning("Step Functions did not take an escrow decision", order_id=order_id, action=action,
                        from_status=order.status, token_returned=returned)
         raise

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -27,24 +26,6 @@ class StatusChanged(Exception):
     """The order was not in the expected status any more (another request changed it first)."""
 
 
-@dataclass(frozen=True)
-class EscrowWait:
-    """What the order item holds of the escrow workflow's wait: plumbing between Step Functions and the API,
-    kept off the domain's Order and never shown to clients."""
-
-    status: str  # the order's status
-    task_token: str | None = field(default=None, repr=False)  # the workflow's wait, while it waits
-    token_status: str | None = None  # the status the stored token was issued for
-    decided_action: str | None = None  # the decision Step Functions took in the wait of `token_status`
-
-    def decision_in_flight(self) -> str | None:
-        """The decision already taken in the workflow's wait for this status, which the workflow is still
-        carrying out (the status has not moved yet); None if the order can still be decided here."""
-        if self.decided_action and self.token_status == self.status and not self.task_token:
-            return self.decided_action
-        return None
-
-
 def expiry_shard(order_id: str) -> str:
     return expiry_key(zlib.crc32(order_id.encode()) % EXPIRY_SHARDS)
 
@@ -65,7 +46,7 @@ def _timeline(entries: Iterable[TimelineEntry]) -> list[TimelineEntryAttribute]:
     return [TimelineEntryAttribute(status=entry.status, at=entry.at) for entry in entries]
 
 
-def _from_model(model: OrderModel) -> Order:
+def from_model(model: OrderModel) -> Order:
     return items.to_domain(
         model, Order, price_cents=int(model.price_cents), fee_cents=int(model.fee_cents), note=model.note or "",
         updated_at=_time(model.updated_at),
@@ -81,21 +62,7 @@ def _time(text: str) -> str:
 
 def get(order_id: str) -> Order | None:
     model = items.read(OrderModel, order_id)
-    return _from_model(model) if model is not None else None
-
-
-def get_with_wait(order_id: str) -> tuple[Order, EscrowWait] | None:
-    """The order and the escrow workflow's wait on it (one read), or None if there is no such order."""
-    model = items.read(OrderModel, order_id)
-    if model is None:
-        return None
-    return _from_model(model), EscrowWait(model.status, model.task_token, model.token_status, model.decided_action)
-
-
-def get_wait(order_id: str) -> EscrowWait | None:
-    """The escrow workflow's wait on the order, or None if there is no such order."""
-    found = get_with_wait(order_id)
-    return found[1] if found is not None else None
+    return from_model(model) if model is not None else None
 
 
 def insert(order: Order) -> Order:
@@ -122,7 +89,7 @@ def insert(order: Order) -> Order:
     return order
 
 
-def _conditional_update(order_id: str, actions: list[Any], condition: Any) -> bool:
+def conditional_update(order_id: str, actions: list[Any], condition: Any) -> bool:
     """Apply `actions` if `condition` holds; False if it does not."""
     tables.bind()
     try:
@@ -159,7 +126,7 @@ def change_status(before: Order, after: Order, unexpired_at: str | None = None) 
     condition = OrderModel.status == before.status
     if unexpired_at is not None:
         condition &= OrderModel.expires_at > unexpired_at
-    if not _conditional_update(before.order_id, actions, condition):
+    if not conditional_update(before.order_id, actions, condition):
         raise StatusChanged(before.order_id)
     return after
 
@@ -170,50 +137,6 @@ _ROLE_INDEXES: dict[tuple[str, bool], tuple[Any, str]] = {  # (role, by status?)
     ("buyer", True): (OrderModel.by_buyer_status, "buyer_status"),
     ("provider", True): (OrderModel.by_provider_status, "provider_status"),
 }
-
-
-def store_token(order_id: str, status: str, token: str) -> bool:
-    """Keep the escrow workflow's task token on the order while it is in `status`; False if it moved on or
-    a decision was already sent with this token (SQS may deliver the token's message again)."""
-    return _conditional_update(
-        order_id,
-        [OrderModel.task_token.set(token), OrderModel.token_status.set(status), OrderModel.decided_action.remove()],
-        (OrderModel.status == status)
-        & (OrderModel.decided_token.does_not_exist() | (OrderModel.decided_token != token)),
-    )
-
-
-def claim_decision(order_id: str, status: str, token: str) -> bool:
-    """Take the workflow's token off the order to send one decision with it; False if another request
-    took it first or the order moved on. Of two decisions at once (confirm and cancel), exactly one wins
-    here: Step Functions would refuse the second use of a token, moto does not."""
-    return _conditional_update(
-        order_id,
-        [OrderModel.decided_token.set(token), OrderModel.task_token.remove()],
-        (OrderModel.status == status) & (OrderModel.token_status == status) & (OrderModel.task_token == token),
-    )
-
-
-def mark_decision_sent(order_id: str, status: str, token: str, action: str) -> bool:
-    """Record that Step Functions took `action` with the claimed token, so a decision that lost the race to
-    it is told at once that the order is decided (409) instead of waiting for the workflow. False (and
-    nothing written) if the workflow already moved on to its next wait."""
-    return _conditional_update(
-        order_id,
-        [OrderModel.decided_action.set(action)],
-        (OrderModel.decided_token == token)
-        & (OrderModel.token_status == status)
-        & OrderModel.task_token.does_not_exist(),
-    )
-
-
-def return_token(order_id: str, status: str, token: str) -> bool:
-    """Put a claimed token back when its decision could not be sent, so the order can be decided again."""
-    return _conditional_update(
-        order_id,
-        [OrderModel.task_token.set(token), OrderModel.decided_token.remove()],
-        (OrderModel.status == status) & (OrderModel.decided_token == token) & OrderModel.task_token.does_not_exist(),
-    )
 
 
 def page_for(
@@ -231,7 +154,7 @@ def page_for(
         start_key,
         lambda last: {"order_id": {"S": last.order_id}, attribute: {"S": getattr(last, attribute)}},
     )
-    return [_from_model(model) for model in models], next_key
+    return [from_model(model) for model in models], next_key
 
 
 def due_for_expiry(shard: int, now: str, limit: int) -> list[str]:
@@ -290,4 +213,4 @@ def page_for_any_role(
 def holding() -> list[Order]:
     """Every order whose payment should sit in escrow (a Scan: for reconciliation, not for requests)."""
     tables.bind()
-    return [_from_model(model) for model in OrderModel.scan(OrderModel.status.is_in(*HOLDING), consistent_read=True)]
+    return [from_model(model) for model in OrderModel.scan(OrderModel.status.is_in(*HOLDING), consistent_read=True)]

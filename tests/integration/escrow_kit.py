@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 
 from chalicelib.services.reconcile import reconcile
-from chalicelib.store import orders as order_store
+from chalicelib.store import escrow_waits
 
 SETTLE_TIMEOUT_S = 120.0  # generous: a loaded 2-core machine is slow, and a passing test never waits this long
 
@@ -66,11 +66,11 @@ def wait_for(client: Any, user: Any, order_id: str, status: str, timeout_s: floa
         time.sleep(0.2)
 
 
-def waiting(order_id: str, status: str, timeout_s: float = SETTLE_TIMEOUT_S) -> order_store.EscrowWait:
+def waiting(order_id: str, status: str, timeout_s: float = SETTLE_TIMEOUT_S) -> escrow_waits.EscrowWait:
     """The workflow's wait for `status` once it has stored its token on the order: decisions can reach it now."""
     deadline = time.monotonic() + timeout_s
     while True:
-        order = order_store.get_wait(order_id)
+        order = escrow_waits.get_wait(order_id)
         if order is not None and order.task_token and order.token_status == status:
             return order
         assert time.monotonic() < deadline, f"no token for {status} on {order}"

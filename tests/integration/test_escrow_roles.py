@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.store import escrow_waits
 from chalicelib.store import orders as order_store
 from tests.conftest import Answer, Api, User, listing_body
 from tests.integration.conftest import SharedApp
@@ -130,7 +131,7 @@ class World:
 
     def state(self, order_id: str) -> dict[str, Any]:
         """Everything a refused action could have changed: the order as stored and as seen, and every wallet."""
-        return {"stored": order_store.get_with_wait(order_id), "seen": self.seen_by("buyer", order_id),
+        return {"stored": escrow_waits.get_with_wait(order_id), "seen": self.seen_by("buyer", order_id),
                 "wallets": self.wallets()}
 
 
@@ -184,7 +185,7 @@ def assert_no_task_token(body: Any, *order_ids: str) -> None:
     assert not [name for name in keys_of(body) if "token" in name.lower()], body
     text = json.dumps(body)
     for order_id in order_ids:
-        stored = order_store.get_wait(order_id)
+        stored = escrow_waits.get_wait(order_id)
         assert stored is None or not stored.task_token or stored.task_token not in text, "a task token leaked"
 
 

@@ -25,6 +25,7 @@ from chalicelib.domain.orders import Order
 from chalicelib.services import escrow
 from chalicelib.services import listings as listing_service
 from chalicelib.services import orders as order_service
+from chalicelib.store import escrow_waits
 from chalicelib.store import orders as order_store
 from chalicelib.workflows import escrow as workflow
 from tests.conftest import PEOPLES_SQUARE
@@ -69,43 +70,43 @@ def step_functions_down() -> Iterator[None]:
 
 def test_a_waiting_workflows_token_reaches_its_order(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    stored = order_store.get_wait(funded.order_id)
+    stored = escrow_waits.get_wait(funded.order_id)
     assert (stored.task_token, stored.token_status) == ("token-1", "funded")
 
 
 def test_a_token_for_a_status_the_order_has_left_is_not_kept(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "delivered", "token-1"))
-    assert order_store.get_wait(funded.order_id).task_token is None
+    assert escrow_waits.get_wait(funded.order_id).task_token is None
 
 
 def test_of_two_decisions_on_one_wait_only_one_takes_the_token(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    assert order_store.claim_decision(funded.order_id, "funded", "token-1") is True
-    assert order_store.claim_decision(funded.order_id, "funded", "token-1") is False
-    assert order_store.get_wait(funded.order_id).task_token is None
+    assert escrow_waits.claim_decision(funded.order_id, "funded", "token-1") is True
+    assert escrow_waits.claim_decision(funded.order_id, "funded", "token-1") is False
+    assert escrow_waits.get_wait(funded.order_id).task_token is None
 
 
 def test_a_token_delivered_again_after_a_decision_used_it_is_not_put_back(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    assert order_store.claim_decision(funded.order_id, "funded", "token-1")
+    assert escrow_waits.claim_decision(funded.order_id, "funded", "token-1")
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    assert order_store.get_wait(funded.order_id).task_token is None
+    assert escrow_waits.get_wait(funded.order_id).task_token is None
 
 
 def test_a_new_wait_in_the_same_status_brings_a_new_token(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    assert order_store.claim_decision(funded.order_id, "funded", "token-1")
+    assert escrow_waits.claim_decision(funded.order_id, "funded", "token-1")
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-2"))
-    assert order_store.get_wait(funded.order_id).task_token == "token-2"
+    assert escrow_waits.get_wait(funded.order_id).task_token == "token-2"
 
 
 def test_a_decision_step_functions_cannot_take_is_refused_and_can_be_taken_again(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
     with step_functions_down(), pytest.raises(Busy):
         escrow.decide(Caller(user_id=funded.provider_id), funded.order_id, "deliver")
-    stored = order_store.get_wait(funded.order_id)
+    stored = escrow_waits.get_wait(funded.order_id)
     assert (stored.status, stored.task_token) == ("funded", "token-1")
-    assert order_store.claim_decision(funded.order_id, "funded", "token-1") is True
+    assert escrow_waits.claim_decision(funded.order_id, "funded", "token-1") is True
 
 
 # ---- what a decision that lost the race is told ----
@@ -118,8 +119,8 @@ def quick_answers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_decision_after_another_was_taken_in_this_wait_is_told_409_at_once(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    assert order_store.claim_decision(funded.order_id, "funded", "token-1")
-    assert order_store.mark_decision_sent(funded.order_id, "funded", "token-1", "confirm")
+    assert escrow_waits.claim_decision(funded.order_id, "funded", "token-1")
+    assert escrow_waits.mark_decision_sent(funded.order_id, "funded", "token-1", "confirm")
     with pytest.raises(Conflict, match="another decision"):
         escrow.cancel(Caller(user_id=funded.buyer_id), funded.order_id)
     assert order_store.get(funded.order_id).status == "funded"  # the workflow carries the confirm out
@@ -128,7 +129,7 @@ def test_a_decision_after_another_was_taken_in_this_wait_is_told_409_at_once(cha
 def test_a_decision_while_another_is_still_being_sent_is_told_429_with_a_retry_after(chalice_client, funded,
                                                                                         quick_answers):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    assert order_store.claim_decision(funded.order_id, "funded", "token-1")  # sent, not yet known to be taken
+    assert escrow_waits.claim_decision(funded.order_id, "funded", "token-1")  # sent, not yet known to be taken
     with pytest.raises(Busy) as busy:
         escrow.cancel(Caller(user_id=funded.buyer_id), funded.order_id)
     assert busy.value.retry_after_s >= 1
@@ -138,12 +139,12 @@ def test_a_decision_waits_for_one_in_flight_that_gives_its_token_back_and_then_g
     chalice_client, funded, monkeypatch
 ):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    assert order_store.claim_decision(funded.order_id, "funded", "token-1")
+    assert escrow_waits.claim_decision(funded.order_id, "funded", "token-1")
     sent: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(escrow, "SETTLE_WAIT_S", 0.0)  # the workflow is not executing here: answer at once
     monkeypatch.setattr(escrow, "DECISION_WAIT_S", 120.0)  # however slowly the token comes back
     monkeypatch.setattr(workflow, "send_decision", lambda token, decision: sent.append((token, decision)) or True)
-    giving_back = threading.Timer(0.3, order_store.return_token, (funded.order_id, "funded", "token-1"))
+    giving_back = threading.Timer(0.3, escrow_waits.return_token, (funded.order_id, "funded", "token-1"))
     giving_back.start()
     escrow.cancel(Caller(user_id=funded.buyer_id), funded.order_id)
     giving_back.join()
@@ -152,9 +153,9 @@ def test_a_decision_waits_for_one_in_flight_that_gives_its_token_back_and_then_g
 
 def test_a_new_wait_forgets_the_decision_of_the_last_one(chalice_client, funded):
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-1"))
-    assert order_store.claim_decision(funded.order_id, "funded", "token-1")
-    assert order_store.mark_decision_sent(funded.order_id, "funded", "token-1", "dispute")
+    assert escrow_waits.claim_decision(funded.order_id, "funded", "token-1")
+    assert escrow_waits.mark_decision_sent(funded.order_id, "funded", "token-1", "dispute")
     deliver_tokens(chalice_client, (funded.order_id, "funded", "token-2"))  # the dispute could not be written
-    stored = order_store.get_wait(funded.order_id)
+    stored = escrow_waits.get_wait(funded.order_id)
     assert (stored.task_token, stored.decision_in_flight()) == ("token-2", None)
-    assert order_store.mark_decision_sent(funded.order_id, "funded", "token-1", "dispute") is False
+    assert escrow_waits.mark_decision_sent(funded.order_id, "funded", "token-1", "dispute") is False
