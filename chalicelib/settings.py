@@ -100,7 +100,7 @@ CONTEXT = ("AWS_DEFAULT_REGION", "TABLE_PREFIX", "AWS_ENDPOINT_URL")
 
 def _with_defaults(given: Mapping[str, str]) -> dict[str, str]:
     """The variables set (blank ones count as unset), plus the defaults that derive from others."""
-    env = {name: value.strip() for name, value in given.items() if value.strip()}
+    env = {name: value if name == "CURSOR_SECRET" else value.strip() for name, value in given.items() if value.strip()}
     env.setdefault("STAGE", "local")
     env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION", DEFAULT_REGION))
     prefix = env.get("TABLE_PREFIX", f"everywhere-{env['STAGE']}")

@@ -73,7 +73,7 @@ def pay(caller: Caller, order_id: str) -> tuple[Order, bool]:
         raise Conflict("the order changed meanwhile; read it again") from exc
     try:
         workflow.start(paying)
-    except Busy:
+    except Exception:  # noqa: BLE001 - whatever stopped the start, the order must leave paying: nothing was held
         logger.exception("escrow workflow could not be started: the payment failed", order_id=order_id,
                          pay_attempt=paying.pay_attempt)
         failed = replace(orders.after(paying, orders.PAYMENT_FAILED, now()), failure_reason="PaymentUnavailable")

@@ -12,7 +12,6 @@ from chalicelib.observability import logger
 from chalicelib.services.paging import page_of
 from chalicelib.settings import SIMULATED_RAIL, get_settings
 from chalicelib.store import ledger as ledger_store
-from chalicelib.store.contention import retrying
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ def _check_rail() -> None:
 
 
 def _post(entry: ledger.Entry, user_id: str, signed_amount: int) -> Receipt:
-    retrying(lambda: ledger_store.post(entry), idempotent=True)  # an entry id posts once: safe to re-send
+    ledger_store.post(entry)
     logger.info("wallet entry posted", entry_id=entry.entry_id, kind=entry.kind, amount_cents=signed_amount)
     return Receipt(entry.entry_id, entry.kind, signed_amount, entry.at, wallet_of(user_id))
 

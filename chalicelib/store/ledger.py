@@ -13,6 +13,7 @@ from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import InsufficientFunds
 from chalicelib.domain.ledger import Entry, Posting
 from chalicelib.store import entry_shape, items, refusals, tables
+from chalicelib.store.contention import retried
 from chalicelib.store.key_layouts import (
     BALANCE_SORT_KEY,
     ENTRY_SORT_KEY,
@@ -44,6 +45,7 @@ class Balance:
     held_cents: int
 
 
+@retried(idempotent=True)  # an entry id posts once: safe to re-send after a lost response
 def post(entry: Entry) -> bool:
     """Write the entry, its lines and the balance changes atomically; False if it was posted before.
 

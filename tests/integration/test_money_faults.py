@@ -9,6 +9,8 @@ from botocore.exceptions import ClientError, ConnectionClosedError
 
 from chalicelib.services.reconcile import reconcile
 from chalicelib.store import tables
+from chalicelib.workflows import escrow as workflow
+from tests.conftest import listing_body
 from tests.integration.client_faults import failing
 
 THROTTLED = {"Error": {"Code": "ThrottlingException", "Message": "Rate of requests exceeds the allowed throughput."}}
@@ -89,5 +91,27 @@ def test_a_deposit_refused_by_throttling_every_time_moves_nothing_and_can_be_ret
         assert deposit(client, alice, 5_000, key).status == 429
     assert available(client, alice) == 0
     assert deposit(client, alice, 5_000, key).status == 201
+    assert available(client, alice) == 5_000
+    assert reconcile().clean
+
+
+def test_a_payment_whose_workflow_cannot_start_fails_and_holds_nothing(client, make_user, monkeypatch):
+    """Whatever stops the escrow from starting (here an error no AWS call raises), the order leaves `paying`
+    for `payment_failed`, from which the buyer may pay again; nothing is taken."""
+    bob, alice = make_user(), make_user()
+    listing = client.post("/listings", bob, listing_body(price_cents=3000)).body
+    placed = client.post("/orders", alice, {"listing_id": listing["listing_id"]},
+                         headers={"Idempotency-Key": str(uuid.uuid4())}).body
+    assert client.post(f"/orders/{placed['order_id']}/accept", bob).status == 200
+    deposit(client, alice, 5_000, str(uuid.uuid4()))
+
+    def cannot_start(order: object) -> None:
+        raise TypeError("the workflow's client could not be made")
+
+    monkeypatch.setattr(workflow, "start", cannot_start)
+    answer = client.post(f"/orders/{placed['order_id']}/pay", alice, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert answer.status == 429, answer.body
+    order = client.get(f"/orders/{placed['order_id']}", alice).body
+    assert (order["status"], order["failure_reason"]) == ("payment_failed", "PaymentUnavailable")
     assert available(client, alice) == 5_000
     assert reconcile().clean

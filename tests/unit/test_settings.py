@@ -115,3 +115,9 @@ def test_a_deploy_stops_before_creating_anything_on_a_bad_setting(monkeypatch):
     monkeypatch.setattr(stage_config, "chalice_config", lambda stage: config)
     with pytest.raises(SystemExit, match="FEE_BPS"):
         stage_config.check_settings("dev")
+
+
+def test_the_cursor_secret_is_used_exactly_as_given():
+    assert validate({**stage_environment("dev"), "CURSOR_SECRET": " key with spaces\n"}).cursor_secret == (
+        b" key with spaces\n"
+    )
