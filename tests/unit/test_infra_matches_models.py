@@ -3,21 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.store.models import (
-    BalanceModel,
-    ConversationMemberModel,
-    ConversationPairModel,
-    CounterModel,
-    EntryModel,
-    IdempotencyModel,
-    KeyModel,
-    LineModel,
-    ListingModel,
-    MessageModel,
-    OrderModel,
-    ProfileModel,
-    RateCounterModel,
-)
+from chalicelib.store import models
 from scripts import provision
 
 RESOURCES = provision.template()["Resources"]
@@ -29,11 +15,11 @@ def _sorted(items):
 
 @pytest.mark.parametrize(
     "resource, model",
-    [("ListingsTable", ListingModel), ("ProfilesTable", ProfileModel), ("SystemTable", CounterModel),
-     ("SystemTable", KeyModel), ("SystemTable", RateCounterModel), ("ChatTable", ConversationMemberModel),
-     ("ChatTable", MessageModel), ("ChatTable", ConversationPairModel), ("OrdersTable", OrderModel),
-     ("IdempotencyTable", IdempotencyModel), ("LedgerTable", BalanceModel), ("LedgerTable", LineModel),
-     ("LedgerTable", EntryModel)],
+    [("ListingsTable", models.ListingModel), ("ProfilesTable", models.ProfileModel), ("SystemTable", models.CounterModel),
+     ("SystemTable", models.KeyModel), ("SystemTable", models.RateCounterModel), ("ChatTable", models.ConversationMemberModel),
+     ("ChatTable", models.MessageModel), ("ChatTable", models.ConversationPairModel), ("OrdersTable", models.OrderModel),
+     ("IdempotencyTable", models.IdempotencyModel), ("LedgerTable", models.BalanceModel), ("LedgerTable", models.LineModel),
+     ("LedgerTable", models.EntryModel)],
 )
 def test_the_template_declares_the_keys_and_indexes_the_model_uses(resource, model):
     declared = RESOURCES[resource]["Properties"]
@@ -59,7 +45,7 @@ def test_the_template_declares_the_keys_and_indexes_the_model_uses(resource, mod
         assert declared_types[definition["AttributeName"]] == definition["AttributeType"]
 
 
-@pytest.mark.parametrize("resource, model", [("SystemTable", RateCounterModel), ("IdempotencyTable", IdempotencyModel)])
+@pytest.mark.parametrize("resource, model", [("SystemTable", models.RateCounterModel), ("IdempotencyTable", models.IdempotencyModel)])
 def test_tables_holding_expiring_items_have_ttl_on_the_models_expiry_attribute(resource, model):
     ttl = RESOURCES[resource]["Properties"]["TimeToLiveSpecification"]
     assert ttl == {"AttributeName": model.expires_at.attr_name, "Enabled": True}
