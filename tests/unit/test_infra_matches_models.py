@@ -13,14 +13,18 @@ def _sorted(items):
     return sorted(items, key=lambda item: sorted(item.items()) if isinstance(item, dict) else item)
 
 
-@pytest.mark.parametrize(
-    "resource, model",
-    [("ListingsTable", models.ListingModel), ("ProfilesTable", models.ProfileModel), ("SystemTable", models.CounterModel),
-     ("SystemTable", models.KeyModel), ("SystemTable", models.RateCounterModel), ("ChatTable", models.ConversationMemberModel),
-     ("ChatTable", models.MessageModel), ("ChatTable", models.ConversationPairModel), ("OrdersTable", models.OrderModel),
-     ("IdempotencyTable", models.IdempotencyModel), ("LedgerTable", models.BalanceModel), ("LedgerTable", models.LineModel),
-     ("LedgerTable", models.EntryModel)],
-)
+# Which table of infra/template.yaml each model lives in.
+TABLES = [
+    ("ListingsTable", models.ListingModel), ("ProfilesTable", models.ProfileModel),
+    ("SystemTable", models.CounterModel), ("SystemTable", models.KeyModel), ("SystemTable", models.RateCounterModel),
+    ("ChatTable", models.ConversationMemberModel), ("ChatTable", models.MessageModel),
+    ("ChatTable", models.ConversationPairModel), ("OrdersTable", models.OrderModel),
+    ("IdempotencyTable", models.IdempotencyModel), ("LedgerTable", models.BalanceModel),
+    ("LedgerTable", models.LineModel), ("LedgerTable", models.EntryModel),
+]
+
+
+@pytest.mark.parametrize("resource, model", TABLES)
 def test_the_template_declares_the_keys_and_indexes_the_model_uses(resource, model):
     declared = RESOURCES[resource]["Properties"]
     schema = model._get_schema()
@@ -45,7 +49,9 @@ def test_the_template_declares_the_keys_and_indexes_the_model_uses(resource, mod
         assert declared_types[definition["AttributeName"]] == definition["AttributeType"]
 
 
-@pytest.mark.parametrize("resource, model", [("SystemTable", models.RateCounterModel), ("IdempotencyTable", models.IdempotencyModel)])
+@pytest.mark.parametrize(
+    "resource, model", [("SystemTable", models.RateCounterModel), ("IdempotencyTable", models.IdempotencyModel)]
+)
 def test_tables_holding_expiring_items_have_ttl_on_the_models_expiry_attribute(resource, model):
     ttl = RESOURCES[resource]["Properties"]["TimeToLiveSpecification"]
     assert ttl == {"AttributeName": model.expires_at.attr_name, "Enabled": True}
