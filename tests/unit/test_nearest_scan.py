@@ -16,6 +16,7 @@ import json
 import math
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geohash2
@@ -415,6 +416,22 @@ def scenarios(draw: st.DrawFn, max_points: int = 80) -> dict:
 # --- 1, 2, 3: every page, in order, within budget, to the end ---------------------------------------------
 
 
+def checked_walk(
+    expected: list[Point], lat: float, lon: float, radius_m: float, run: Callable[[], Walk]
+) -> Walk | None:
+    """Run a walk: a complete one gives exactly `expected` within the radius in rank order (returned); one that
+    stalls (below) is exact up to where it stalls (None)."""
+    try:
+        result = run()
+    except Stalled as stalled:
+        event("stalled")
+        check_prefix(stalled, expected, lat, lon, radius_m)
+        return None
+    event("complete")
+    check_walk(result, expected, lat, lon, radius_m)
+    return result
+
+
 def check_prefix(stalled: Stalled, points: list[Point], lat: float, lon: float, radius_m: float) -> None:
     """What a stalled walk yielded is still exact: a prefix of the circle in rank order, up to its position."""
     got = [(0 if f.pin.privileged else 1, f.distance_m, f.pin.listing_id) for f in stalled.found]
@@ -435,14 +452,7 @@ def test_the_pages_hold_exactly_the_circle_in_rank_order(scenario: dict, limit: 
     stale = Index.of(make_points(random.Random(seed), lat, lon, radius_m, 40, 0.3))
     reader = Reader(index, eager_resume=eager_resume)
     estimate = make_estimate(estimate_kind, index, seed, stale)
-    try:
-        result = walk(points, lat, lon, radius_m, limit, budget, reader, estimate)
-    except Stalled as stalled:
-        event("stalled")
-        check_prefix(stalled, points, lat, lon, radius_m)
-    else:
-        event("complete")
-        check_walk(result, points, lat, lon, radius_m)
+    checked_walk(points, lat, lon, radius_m, lambda: walk(points, lat, lon, radius_m, limit, budget, reader, estimate))
 
 
 def _duplicates(count: int, metres: float = 300.0) -> dict:
@@ -516,15 +526,11 @@ def test_a_keyword_walk_returns_exactly_the_matches_in_order(scenario: dict, lim
     index = Index.of(indexed)
     reader = Reader(index, keyword=True, eager_resume=bool(seed % 3 == 0))
     matching = [p for p in indexed if p.keyword]
-    try:
-        result = walk(indexed, lat, lon, radius_m, limit, budget, reader,
-                      make_estimate(estimate_kind, index, seed, index), keyword=True)
-    except Stalled as stalled:
-        event("stalled")
-        check_prefix(stalled, matching, lat, lon, radius_m)
-    else:
-        event("complete")
-        check_walk(result, matching, lat, lon, radius_m)
+    estimate = make_estimate(estimate_kind, index, seed, index)
+    complete = checked_walk(matching, lat, lon, radius_m, lambda: walk(
+        indexed, lat, lon, radius_m, limit, budget, reader, estimate, keyword=True
+    ))
+    if complete is not None:
         assert reader.entries >= len([p for p in indexed if geo.haversine_m(lat, lon, p.lat, p.lon) <= radius_m])
 
 
