@@ -7,6 +7,7 @@ from chalicelib.api.admin import admin_bp
 from chalicelib.api.authorizer import auth_bp
 from chalicelib.api.conversations import conversations_bp
 from chalicelib.api.listings import listings_bp
+from chalicelib.api.moderation import moderation_bp
 from chalicelib.api.orders import orders_bp
 from chalicelib.api.profiles import profiles_bp
 from chalicelib.api.public import public_bp
@@ -31,5 +32,6 @@ app.register_blueprint(conversations_bp)
 app.register_blueprint(orders_bp)
 app.register_blueprint(wallet_bp)
 app.register_blueprint(admin_bp)
+app.register_blueprint(moderation_bp)
 app.register_blueprint(jobs_bp)
 app.register_blueprint(escrow_tokens_bp)

@@ -46,7 +46,7 @@ REPEATS = 3
 ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1", "STAGE": "bench", "CURSOR_SECRET": "bench-cursor-secret", "SEARCH_CACHE_S": "0",
-    "SEARCH_RATE_LIMIT": "1000000000", "OPEN_REGIONS": "shanghai", "LOG_LEVEL": "INFO",
+    "RATE_LIMITS": "search=1000000000/60", "OPEN_REGIONS": "shanghai", "LOG_LEVEL": "INFO",
     # required settings a search never uses
     "COGNITO_USER_POOL_ID": "bench", "COGNITO_APP_CLIENT_ID": "bench", "ESCROW_STATE_MACHINE_ARN": "bench",
     "ESCROW_TOKEN_QUEUE_URL": "bench",

@@ -28,6 +28,34 @@ Seconds = Annotated[float, Field(ge=0)]
 Required = Annotated[str, Field(min_length=1)]
 
 
+class RateLimit(BaseModel):
+    """At most `limit` requests of one kind per user in each fixed window of `window_s` seconds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: Count
+    window_s: Positive
+
+
+# The one table of per-user rate limits: a kind of request (what a route names in api/) → its default limit.
+# RATE_LIMITS overrides entries by name, e.g. "search=60/60,report=5/3600" (limit/window in seconds).
+RATE_LIMITS: dict[str, RateLimit] = {
+    name: RateLimit(limit=limit, window_s=window_s)
+    for name, (limit, window_s) in {
+        "search": (120, 60),  # GET /search: a map being dragged, page after page
+        "message": (30, 60),  # POST /conversations/{id}/messages
+        "conversation": (20, 3600),  # POST /conversations: new strangers contacted per hour
+        "listing": (60, 3600),  # POST, PATCH, DELETE /listings
+        "order": (30, 3600),  # POST /orders (a note reaches the provider: a message channel of its own)
+        "order_action": (120, 3600),  # POST /orders/{id}/accept, pay, deliver, confirm, dispute, cancel...
+        "wallet": (20, 3600),  # POST /wallet/deposits, /wallet/withdrawals
+        "profile": (30, 3600),  # PATCH /me
+        "report": (10, 3600),  # POST /reports
+        "operator": (600, 3600),  # POST /admin/...: an operator's decisions
+    }.items()
+}
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or out of range; the message names the variable."""
 
@@ -46,16 +74,14 @@ class Settings(BaseModel):
     orders_table: Required = Field(alias="ORDERS_TABLE")
     idempotency_table: Required = Field(alias="IDEMPOTENCY_TABLE")
     ledger_table: Required = Field(alias="LEDGER_TABLE")
+    reports_table: Required = Field(alias="REPORTS_TABLE")
     privileged_quota: Count = Field(10_000, alias="PRIVILEGED_QUOTA")
     open_regions: frozenset[str] | None = Field(None, alias="OPEN_REGIONS")  # None: every region in regions.json
     user_pool_id: Required = Field(alias="COGNITO_USER_POOL_ID")
     user_pool_client_id: Required = Field(alias="COGNITO_APP_CLIENT_ID")
     jwks_url: Required = Field(alias="COGNITO_JWKS_URL")
     cursor_secret: bytes = Field(b"", alias="CURSOR_SECRET")  # optional: else a key made once per stage (store/keys.py)
-    message_rate_limit: Count = Field(30, alias="MESSAGE_RATE_LIMIT")  # messages one user may send per window
-    message_rate_window_s: Positive = Field(60, alias="MESSAGE_RATE_WINDOW_S")
-    search_rate_limit: Count = Field(120, alias="SEARCH_RATE_LIMIT")  # searches one user may make per window
-    search_rate_window_s: Positive = Field(60, alias="SEARCH_RATE_WINDOW_S")
+    rate_limits: dict[str, RateLimit] = Field(default_factory=lambda: dict(RATE_LIMITS), alias="RATE_LIMITS")
     search_cache_s: Seconds = Field(0, alias="SEARCH_CACHE_S")  # how long an instance keeps hot cells (0: off)
     cell_counts_cache_s: Seconds = Field(60, alias="CELL_COUNTS_CACHE_S")  # how long it keeps the cell counts
     request_expiry_s: Count = Field(48 * 3600, alias="REQUEST_EXPIRY_S")  # 0: a request lapses at once
@@ -74,6 +100,23 @@ class Settings(BaseModel):
             return raw
         ids = frozenset(part.strip() for part in raw.split(",") if part.strip())
         return ids or None
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _rate_table(cls, raw: object) -> object:
+        """"name=limit/window_s,..." overrides those entries of the table; any other name is refused."""
+        if not isinstance(raw, str):
+            return raw
+        table = {name: limit.model_dump() for name, limit in RATE_LIMITS.items()}
+        for entry in filter(None, (part.strip() for part in raw.split(","))):
+            name, _, value = entry.partition("=")
+            limit, _, window_s = value.partition("/")
+            if name.strip() not in table or not limit or not window_s:
+                raise ValueError(
+                    f"{entry!r}: write name=limit/window_s with a name among {', '.join(RATE_LIMITS)}"
+                )
+            table[name.strip()] = {"limit": limit.strip(), "window_s": window_s.strip()}
+        return table
 
     @field_validator("cursor_secret", mode="before")
     @classmethod
@@ -104,7 +147,7 @@ def _with_defaults(given: Mapping[str, str]) -> dict[str, str]:
     env.setdefault("STAGE", "local")
     env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION", DEFAULT_REGION))
     prefix = env.get("TABLE_PREFIX", f"everywhere-{env['STAGE']}")
-    for table in ("LISTINGS", "PROFILES", "SYSTEM", "CHAT", "ORDERS", "IDEMPOTENCY", "LEDGER"):
+    for table in ("LISTINGS", "PROFILES", "SYSTEM", "CHAT", "ORDERS", "IDEMPOTENCY", "LEDGER", "REPORTS"):
         env.setdefault(f"{table}_TABLE", f"{prefix}-{table.lower()}")
     pool_id = env.get("COGNITO_USER_POOL_ID", "")
     endpoint = env.get("AWS_ENDPOINT_URL", "").rstrip("/")

@@ -78,6 +78,7 @@ class Stack:
             "ORDERS_TABLE": self.outputs["OrdersTable"],
             "IDEMPOTENCY_TABLE": self.outputs["IdempotencyTable"],
             "LEDGER_TABLE": self.outputs["LedgerTable"],
+            "REPORTS_TABLE": self.outputs["ReportsTable"],
             "ESCROW_STATE_MACHINE_ARN": self.outputs["EscrowStateMachineArn"],
             "ESCROW_TOKEN_QUEUE_URL": self.outputs["EscrowTokenQueueUrl"],
             "COGNITO_USER_POOL_ID": self.user_pool_id,
@@ -157,6 +158,7 @@ def create_user_pool(cognito: Any, stage: str) -> tuple[str, str]:
         UsernameAttributes=pool["UsernameAttributes"],
         AutoVerifiedAttributes=pool["AutoVerifiedAttributes"],
         Policies=pool["Policies"],
+        UserPoolTags={"everywhere-stage": f"everywhere-{stage}"},
     )["UserPool"]["Id"]
     client_id = cognito.create_user_pool_client(
         UserPoolId=pool_id,

@@ -28,6 +28,7 @@ ENVIRONMENT_OUTPUTS = {
     "ORDERS_TABLE": "OrdersTable",
     "IDEMPOTENCY_TABLE": "IdempotencyTable",
     "LEDGER_TABLE": "LedgerTable",
+    "REPORTS_TABLE": "ReportsTable",
     "ESCROW_STATE_MACHINE_ARN": "EscrowStateMachineArn",
     "ESCROW_TOKEN_QUEUE_URL": "EscrowTokenQueueUrl",
     "COGNITO_USER_POOL_ID": "UserPoolId",

@@ -101,6 +101,8 @@ def permissions(prefix: str, operation: str, params: dict[str, Any], region: str
         return [Permission(action, params["stateMachineArn"])]
     if prefix == "states" and "executionArn" in params:
         return [Permission(action, params["executionArn"])]
+    if prefix == "cognito-idp" and "UserPoolId" in params:
+        return [Permission(action, f"arn:aws:cognito-idp:{region}:{PLACEHOLDER_ACCOUNT}:userpool/{params['UserPoolId']}")]
     return [Permission(action, "?")]  # unknown resource: the action must be granted on something
 
 
@@ -275,12 +277,20 @@ def allows(policy: dict[str, Any], permission: Permission) -> bool:
     return False
 
 
+def _is_stage_tag_condition(condition: Any) -> bool:
+    """The one condition our policies use: the resource carries the stage's tag (the user pool's grant)."""
+    return (isinstance(condition, dict) and list(condition) == ["StringEquals"]
+            and list(condition["StringEquals"]) == ["aws:ResourceTag/everywhere-stage"])
+
+
 def policy_problems(policy: dict[str, Any]) -> list[str]:
     """What no policy of ours may do: grant DynamoDB on every resource, or use what the audit cannot read."""
     problems = []
     for index, statement in enumerate(policy["Statement"]):
         where = statement.get("Sid", f"statement {index}")
         unknown = set(statement) - {"Sid", "Effect", "Action", "Resource"}
+        if _is_stage_tag_condition(statement.get("Condition")):
+            unknown.discard("Condition")  # narrows the grant to the stage's tagged resources: nothing to audit
         if unknown or statement.get("Effect") != "Allow":
             problems.append(f"{where}: only Allow statements with Action and Resource, got {sorted(statement)}")
         actions = _as_list(statement.get("Action", []))

@@ -15,7 +15,7 @@ admin_bp = Blueprint(__name__)
 @operation(
     admin_bp, "POST", "/admin/orders/{order_id}/resolve",
     summary="Settle a dispute (operator): release_cents to the provider, the rest to the buyer",
-    tag="admin", body=ResolveBody, response=OrderOut, other_status=202, errors=(403, 404, 409, 429),
+    tag="admin", body=ResolveBody, response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="operator",
 )
 def resolve_order(caller: Caller, order_id: str, body: ResolveBody) -> tuple[OrderOut, int]:
     order, settled = escrow_service.resolve(caller, order_id, body.release_cents)

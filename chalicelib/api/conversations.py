@@ -32,6 +32,7 @@ message_out = partial(shown_as, MessageOut)
 @operation(
     conversations_bp, "POST", "/conversations", summary="Open (or reopen) my conversation about a listing",
     tag="chat", body=ConversationCreate, response=ConversationOut, status=201, other_status=200, errors=(404,),
+    limit="conversation",
 )
 def open_conversation(caller: Caller, body: ConversationCreate) -> tuple[ConversationOut, int]:
     conversation, created = chat.open_about(caller, body.listing_id)
@@ -56,7 +57,7 @@ def get_conversation(caller: Caller, conversation_id: str) -> ConversationOut:
 
 @operation(
     conversations_bp, "POST", "/conversations/{conversation_id}/messages", summary="Send a message",
-    tag="chat", body=MessageCreate, response=MessageOut, status=201, errors=(404, 429),
+    tag="chat", body=MessageCreate, response=MessageOut, status=201, errors=(404, 429), limit="message",
 )
 def send_message(caller: Caller, conversation_id: str, body: MessageCreate) -> MessageOut:
     return message_out(chat.send(caller, conversation_id, body.text, body.offer_cents))

@@ -18,7 +18,7 @@ listing_out = partial(shown_as, ListingOut)
 
 @operation(
     listings_bp, "POST", "/listings", summary="Publish a service at a place", tag="listings",
-    body=ListingCreate, response=ListingOut, status=201, errors=(400, 422),
+    body=ListingCreate, response=ListingOut, status=201, errors=(400, 422), limit="listing",
 )
 def create_listing(caller: Caller, body: ListingCreate) -> ListingOut:
     return listing_out(listing_service.publish(caller, **body.model_dump()))
@@ -34,7 +34,7 @@ def get_listing(caller: Caller, listing_id: str) -> ListingOut:
 
 @operation(
     listings_bp, "PATCH", "/listings/{listing_id}", summary="Change, move, pause or resume my listing",
-    tag="listings", body=ListingPatch, response=ListingOut, errors=(400, 403, 404, 409, 422),
+    tag="listings", body=ListingPatch, response=ListingOut, errors=(400, 403, 404, 409, 422), limit="listing",
 )
 def patch_listing(caller: Caller, listing_id: str, body: ListingPatch) -> ListingOut:
     return listing_out(listing_service.edit(caller, listing_id, body.changes()))
@@ -42,7 +42,7 @@ def patch_listing(caller: Caller, listing_id: str, body: ListingPatch) -> Listin
 
 @operation(
     listings_bp, "DELETE", "/listings/{listing_id}", summary="Delete my listing", tag="listings",
-    status=204, errors=(403, 404, 409),
+    status=204, errors=(403, 404, 409), limit="listing",
 )
 def delete_listing(caller: Caller, listing_id: str) -> None:
     listing_service.delete(caller, listing_id)

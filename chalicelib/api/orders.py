@@ -24,7 +24,7 @@ order_out = partial(shown_as, OrderOut)
 
 @operation(
     orders_bp, "POST", "/orders", summary="Request a listing's service (as its buyer)", tag="orders",
-    body=OrderCreate, response=OrderOut, status=201, errors=(404, 409), idempotent=True,
+    body=OrderCreate, response=OrderOut, status=201, errors=(404, 409), idempotent=True, limit="order",
 )
 def create_order(caller: Caller, body: OrderCreate, operation_id: str) -> OrderOut:
     return order_out(order_service.place(caller, operation_id, body.listing_id, body.price_cents, body.note))
@@ -48,7 +48,7 @@ def get_order(caller: Caller, order_id: str) -> OrderOut:
 
 @operation(
     orders_bp, "POST", "/orders/{order_id}/accept", summary="Accept a request at its price (provider)",
-    tag="orders", response=OrderOut, errors=(403, 404, 409),
+    tag="orders", response=OrderOut, errors=(403, 404, 409), limit="order_action",
 )
 def accept_order(caller: Caller, order_id: str) -> OrderOut:
     return order_out(order_service.act(caller, order_id, "accept"))
@@ -56,7 +56,7 @@ def accept_order(caller: Caller, order_id: str) -> OrderOut:
 
 @operation(
     orders_bp, "POST", "/orders/{order_id}/decline", summary="Decline a request (provider)",
-    tag="orders", response=OrderOut, errors=(403, 404, 409),
+    tag="orders", response=OrderOut, errors=(403, 404, 409), limit="order_action",
 )
 def decline_order(caller: Caller, order_id: str) -> OrderOut:
     return order_out(order_service.act(caller, order_id, "decline"))
@@ -70,7 +70,7 @@ def settled_out(result: tuple[Order, bool]) -> tuple[OrderOut, int]:
 @operation(
     orders_bp, "POST", "/orders/{order_id}/cancel",
     summary="Cancel (buyer): before funding nothing is paid; once funded the escrow refunds",
-    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429),
+    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="order_action",
 )
 def cancel_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
     return settled_out(escrow_service.cancel(caller, order_id))
@@ -79,7 +79,7 @@ def cancel_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
 @operation(
     orders_bp, "POST", "/orders/{order_id}/pay",
     summary="Pay (buyer): the escrow holds the price from your wallet → funded, or payment_failed",
-    tag="orders", response=OrderOut, status=202, errors=(403, 404, 409, 429), idempotent=True,
+    tag="orders", response=OrderOut, status=202, errors=(403, 404, 409, 429), idempotent=True, limit="order_action",
 )
 def pay_order(caller: Caller, order_id: str, operation_id: str) -> tuple[OrderOut, int]:
     order, _ = escrow_service.pay(caller, order_id)
@@ -88,7 +88,7 @@ def pay_order(caller: Caller, order_id: str, operation_id: str) -> tuple[OrderOu
 
 @operation(
     orders_bp, "POST", "/orders/{order_id}/deliver", summary="Say the job is done (provider)",
-    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429),
+    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="order_action",
 )
 def deliver_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
     return settled_out(escrow_service.decide(caller, order_id, "deliver"))
@@ -96,7 +96,7 @@ def deliver_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
 
 @operation(
     orders_bp, "POST", "/orders/{order_id}/confirm", summary="Confirm the job: escrow pays the provider (buyer)",
-    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429),
+    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="order_action",
 )
 def confirm_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
     return settled_out(escrow_service.decide(caller, order_id, "confirm"))
@@ -104,7 +104,7 @@ def confirm_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
 
 @operation(
     orders_bp, "POST", "/orders/{order_id}/dispute", summary="Dispute: the money stays held (buyer or provider)",
-    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429),
+    tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="order_action",
 )
 def dispute_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
     return settled_out(escrow_service.decide(caller, order_id, "dispute"))

@@ -23,7 +23,7 @@ def get_me(caller: Caller) -> ProfileOut:
 
 @operation(
     profiles_bp, "PATCH", "/me", summary="Change my name or bio", tag="profile",
-    body=ProfilePatch, response=ProfileOut, errors=(400,),
+    body=ProfilePatch, response=ProfileOut, errors=(400,), limit="profile",
 )
 def patch_me(caller: Caller, body: ProfilePatch) -> ProfileOut:
     # Unset fields are None, and a patch may not set one to null: None means "leave it".

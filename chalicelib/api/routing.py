@@ -5,6 +5,10 @@ Every route of the API is declared with `operation(...)`, which also records it 
 (`caller`, path ids, `body`, `query`) and returns a pydantic model (or None for 204), or a (model, status)
 pair when the status varies. An `idempotent` route requires an Idempotency-Key header and its handler also
 receives `operation_id`, the id of what it creates, the same on every retry (api/idempotency.py).
+
+Every write route, and reads that cost more than a key lookup (search), name their `limit`: a kind of request in
+the table of rate limits (settings.RATE_LIMITS). Before its handler runs, a request is admitted
+(services/admission.py): a suspended caller's write is refused (403), a caller over the kind's rate gets 429.
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ from chalicelib.api.authorizer import cognito_jwt
 from chalicelib.domain import errors as domain
 from chalicelib.domain import idempotency
 from chalicelib.domain.identity import Caller
+from chalicelib.services import admission
+from chalicelib.settings import RATE_LIMITS
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -51,6 +57,7 @@ class Operation:
     errors: tuple[int, ...]
     idempotent: bool
     other_status: int | None
+    limit: str | None
 
 
 OPERATIONS: list[Operation] = []
@@ -71,12 +78,16 @@ def operation(
     errors: tuple[int, ...] = (),
     idempotent: bool = False,
     other_status: int | None = None,
+    limit: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    writes = method != "GET"
+    implied = _implied_errors(method, path, public, idempotent, limit)
+
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
         OPERATIONS.append(
             Operation(
                 method, path, handler.__name__, summary, tag, body, query, response, status, public,
-                tuple(sorted(set(errors) | ({409} if idempotent else set()))), idempotent, other_status,
+                tuple(sorted(set(errors) | implied)), idempotent, other_status, limit,
             )
         )
 
@@ -92,6 +103,8 @@ def operation(
                 else:
                     inputs.reject_body(request)
                 args.update(inputs.parse_query(request, query))
+                if limit is not None:
+                    admission.admit(args["caller"], limit, writes)
                 if idempotent:
                     return _run_idempotently(request, path, args, lambda **a: _answer(handler(**a), status))
                 return _respond(*_answer(handler(**args), status))
@@ -111,6 +124,16 @@ def operation(
         return handler
 
     return decorate
+
+
+def _implied_errors(method: str, path: str, public: bool, idempotent: bool, limit: str | None) -> set[int]:
+    """The answers a route gives by how it is declared; refuses a write route without a rate limit."""
+    writes = method != "GET"
+    if writes and (public or limit is None):
+        raise ValueError(f"{method} {path}: a write route is signed in and names its rate limit")
+    if limit is not None and limit not in RATE_LIMITS:
+        raise ValueError(f"{method} {path}: no rate limit {limit!r} in settings.RATE_LIMITS")
+    return ({409} if idempotent else set()) | ({429} if limit else set()) | ({403} if writes else set())
 
 
 def _caller(request: Request) -> Caller:

@@ -15,6 +15,8 @@ from chalicelib.domain import pages
 from chalicelib.domain.categories import CATEGORIES
 from chalicelib.domain.conversations import TEXT_MAX, Conversation
 from chalicelib.domain.listings import Listing, Pin
+from chalicelib.domain.moderation import ACTIONS, REASON_MAX, SUBJECTS, Report
+from chalicelib.domain.moderation import NOTE_MAX as DECISION_NOTE_MAX
 from chalicelib.domain.orders import NOTE_MAX, ROLES, STATUSES, Order
 from chalicelib.domain.profiles import DISPLAY_NAME_MAX
 from chalicelib.domain.text import has_control_characters
@@ -199,6 +201,26 @@ class ResolveBody(Body):
     ]
 
 
+class ReportCreate(Body):
+    subject: Literal[SUBJECTS]  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
+    subject_id: ResourceId
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=REASON_MAX), AfterValidator(_multi_line)
+    ]
+
+
+class ReportClose(Body):
+    action: Literal[ACTIONS] = Field(  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
+        description="none: nothing to do; takedown: the listing or task leaves every view but its owner's; "
+        "suspend: the user the report is about can no longer write, and their listings are hidden, until reinstated."
+    )
+    note: Annotated[str, StringConstraints(max_length=DECISION_NOTE_MAX), AfterValidator(_multi_line)] = ""
+
+
+class ReportsQuery(PageQuery):
+    status: Literal["open"] = Field(default="open", description="The queue holds the open reports, oldest first.")
+
+
 class AmountBody(Body):
     amount_cents: PriceCents
 
@@ -266,7 +288,9 @@ def view_of(source: type, names: str, **overrides: Any) -> type[BaseModel]:
 # (A model made by view_of is a base mypy cannot see into: each view carries one justified ignore[misc].)
 class ListingOut(view_of(  # type: ignore[misc]
     Listing, "listing_id provider_id title description category price_cents currency lat lon status privileged"
-    " created_at updated_at",
+    " created_at updated_at hidden",
+    hidden=Annotated[str | None, Field(description="Why an operator hid it (takedown, suspended): only its owner "
+                                                   "still sees it.")],
 )):
     """A listing as anyone signed in sees it, its owner too."""
 
@@ -348,3 +372,20 @@ class LedgerPage(Page[LedgerEntryOut]):
 
 class ReceiptOut(LedgerEntryOut):
     wallet: WalletOut = Field(description="The wallet right after this movement.")
+
+
+class ReportOut(view_of(  # type: ignore[misc]
+    Report, "report_id reporter_id subject subject_id subject_owner reason status created_at closed_at closed_by"
+    " action note",
+)):
+    """A report as its operator sees it."""
+
+
+class ReportPage(Page[ReportOut]):
+    pass
+
+
+class ReinstatedOut(BaseModel):
+    user_id: str
+    suspended: Literal[False]
+    listings_shown: int = Field(description="The listings the suspension had hidden, shown again.")

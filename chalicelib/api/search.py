@@ -14,7 +14,7 @@ search_bp = Blueprint(__name__)
 
 @operation(
     search_bp, "GET", "/search", summary="Active listings within a radius, as pins: privileged first, then nearest",
-    tag="search", query=SearchQuery, response=SearchPage, errors=(400, 422, 429),
+    tag="search", query=SearchQuery, response=SearchPage, errors=(400, 422, 429), limit="search",
 )
 def search(caller: Caller, query: SearchQuery) -> SearchPage:
     page = search_service.search(caller, search_service.SearchQuery(**query.model_dump()))

@@ -36,12 +36,14 @@ def get_ledger(caller: Caller, query: PageQuery) -> LedgerPage:
 
 
 @operation(wallet_bp, "POST", "/wallet/deposits", summary="Money in from the payment rail", tag="wallet",
-           body=AmountBody, response=ReceiptOut, status=201, errors=(403, 429), idempotent=True)
+           body=AmountBody, response=ReceiptOut, status=201, errors=(403, 429), idempotent=True,
+           limit="wallet")
 def create_deposit(caller: Caller, body: AmountBody, operation_id: str) -> ReceiptOut:
     return receipt_out(wallet_service.deposit(caller, body.amount_cents, operation_id))
 
 
 @operation(wallet_bp, "POST", "/wallet/withdrawals", summary="Money out to the payment rail", tag="wallet",
-           body=AmountBody, response=ReceiptOut, status=201, errors=(403, 422, 429), idempotent=True)
+           body=AmountBody, response=ReceiptOut, status=201, errors=(403, 422, 429), idempotent=True,
+           limit="wallet")
 def create_withdrawal(caller: Caller, body: AmountBody, operation_id: str) -> ReceiptOut:
     return receipt_out(wallet_service.withdraw(caller, body.amount_cents, operation_id))

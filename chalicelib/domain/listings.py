@@ -44,10 +44,20 @@ class Listing(Pin):
     created_at: str
     updated_at: str
     version: int = 0  # optimistic concurrency: the store refuses a write based on a stale read
+    hidden: str | None = None  # why an operator hid it from everyone but its owner (domain/moderation.py)
 
     @property
     def is_active(self) -> bool:
         return self.status == ACTIVE
+
+    @property
+    def is_listed(self) -> bool:
+        """Found by search and shown on its provider's page: active, and not hidden by an operator."""
+        return self.is_active and self.hidden is None
+
+    def is_visible_to(self, user_id: str) -> bool:
+        """Deleted listings are gone for everyone; hidden ones are seen by their owner only."""
+        return not self.is_deleted and (self.hidden is None or self.provider_id == user_id)
 
     @property
     def is_deleted(self) -> bool:

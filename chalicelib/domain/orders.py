@@ -139,7 +139,10 @@ def _check_not_own(buyer_id: str, provider_id: str) -> None:
 
 
 def check_orderable(listing: Listing, buyer_id: str) -> None:
-    """Whether `buyer_id` may request this listing now: not their own (400), and taking orders (409)."""
+    """Whether `buyer_id` may request this listing now: one they may see (404), not their own (400), and taking
+    orders (409)."""
+    if not listing.is_visible_to(buyer_id):
+        raise NotFound("listing not found")
     _check_not_own(buyer_id, listing.provider_id)
     if listing.status in (PAUSED, DELETED):
         raise Conflict(f"the listing is {listing.status}: it takes no orders")

@@ -65,9 +65,10 @@ def publish(
 
 
 def get_visible(caller: Caller, listing_id: str) -> Listing:
-    """A listing anyone signed in may see: active or paused; deleted ones are gone (404)."""
+    """A listing anyone signed in may see: active or paused; deleted ones are gone (404), and ones an operator
+    hid are seen by their owner only."""
     listing = listing_store.get(listing_id)
-    if listing is None or listing.is_deleted:
+    if listing is None or not listing.is_visible_to(caller.user_id):
         raise NotFound("listing not found")
     return listing
 
@@ -100,9 +101,11 @@ def delete(caller: Caller, listing_id: str) -> None:
 
 
 def provider_listings(caller: Caller, provider_id: str, limit: int, cursor: str | None) -> Page[Listing]:
-    """A page of a provider's active listings, newest first."""
-    return page_of(
-        ("provider_listings", caller.user_id, provider_id),
-        cursor,
-        lambda start: listing_store.page_by_provider(provider_id, limit, start),
-    )
+    """A page of a provider's active listings, newest first (those an operator hid: for their owner only, so
+    another caller's page may come out short)."""
+
+    def read(start: Any) -> tuple[list[Listing], Any]:
+        items, next_key = listing_store.page_by_provider(provider_id, limit, start)
+        return [item for item in items if item.is_visible_to(caller.user_id)], next_key
+
+    return page_of(("provider_listings", caller.user_id, provider_id), cursor, read)

@@ -3,7 +3,8 @@
 How: a nearest-first scan of the search indexes (domain/nearest.py), privileged tier then ordinary, sized
 by the indexes' cell counts and stopped as soon as the page is certain or the request's read budget is
 spent; the cursor is the scan's position, so the next page continues from where this one stopped. A page
-may be short, even empty, while `next_cursor` is set. Each user has a search rate limit.
+may be short, even empty, while `next_cursor` is set. Searches are rate-limited per user, like every route
+(services/admission.py).
 
 Cost ceiling of one request (whatever radius, category, keyword and limit): BUDGET's Queries, entries and
 waves, plus the cell counts (cached per instance) and one rate-limit write; see docs/BENCHMARKS.md.
@@ -11,21 +12,17 @@ waves, plus the cell counts (cached per instance) and one rate-limit write; see 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from chalicelib.domain import geo, nearest, regions
 from chalicelib.domain.categories import check_category
-from chalicelib.domain.clock import now as clock_now
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.nearest import Budget, Position
 from chalicelib.domain.pages import Page
-from chalicelib.services import rate_limits
 from chalicelib.services.paging import page_of
 from chalicelib.settings import get_settings
 from chalicelib.store import search_counts, search_index
 
-SEARCH = "search"
 BUDGET = Budget(queries=20, entries=160, waves=6)
 # keyword entries hold the description (up to ~9 KB): their number is not boosted
 KEYWORD_BUDGET = Budget(queries=12, entries=64, waves=6, boost_entries=False)
@@ -73,9 +70,9 @@ def run(query: SearchQuery, after: Position | None) -> nearest.ScanPage:
 
 
 def search_scan(
-    caller: Caller, query: SearchQuery, now: datetime | None = None
+    caller: Caller, query: SearchQuery
 ) -> tuple[Page[nearest.Found], nearest.ScanPage]:
-    """A page of pins for the caller (rate-limited; the cursor continues the scan), and the scan that made it
+    """A page of pins for the caller (the cursor continues the scan), and the scan that made it
     (what it read: benchmarks count it)."""
     if query.category is not None:
         check_category(query.category)
@@ -84,9 +81,6 @@ def search_scan(
 
     def read(position: list[object] | None) -> tuple[list[nearest.Found], list[object] | None]:
         after = _position(position)
-        settings = get_settings()
-        rate_limits.check(caller.user_id, SEARCH, settings.search_rate_limit, settings.search_rate_window_s,
-                          now or clock_now(), plural="searches")
         scan = run(query, after)
         scans.append(scan)
         return scan.found, scan.next.as_list() if scan.next is not None else None
@@ -95,5 +89,5 @@ def search_scan(
     return page_of(bound_to, query.cursor, read), scans[0]
 
 
-def search(caller: Caller, query: SearchQuery, now: datetime | None = None) -> Page[nearest.Found]:
-    return search_scan(caller, query, now)[0]
+def search(caller: Caller, query: SearchQuery) -> Page[nearest.Found]:
+    return search_scan(caller, query)[0]

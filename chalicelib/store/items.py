@@ -10,9 +10,10 @@ from collections.abc import Collection
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
-from chalicelib.store import tables
+from chalicelib.store import refusals, tables
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -44,3 +45,15 @@ def to_item(value: DataclassInstance, model: type[M], leave_out: Collection[str]
         if field.name not in given and field.name not in leave_out
     }
     return model(**copied, **given)
+
+
+def update_if(model: type[Model], hash_key: str, actions: list[Any], condition: Any) -> bool:
+    """Apply `actions` to the item if `condition` holds; False if it does not."""
+    tables.bind()
+    try:
+        model(hash_key).update(actions=actions, condition=condition)
+        return True
+    except UpdateError as exc:
+        if refusals.condition_failed(exc):
+            return False
+        raise

@@ -29,9 +29,9 @@ def _to_model(listing: Listing) -> ListingModel:
     model = items.to_item(listing, ListingModel, leave_out=("version",))
     if listing.version:
         model.version = listing.version
-    if listing.is_active:
-        for attribute, value in search_index.index_attributes(listing).items():
-            setattr(model, attribute, value)
+    for attribute, value in search_index.index_attributes(listing).items():
+        setattr(model, attribute, value)
+    if listing.is_active:  # (hidden ones too: their owner pages them; others never see them)
         model.provider_active = listing.provider_id
         model.provider_sk = f"{listing.created_at}#{listing.listing_id}"
     return model

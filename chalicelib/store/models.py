@@ -110,6 +110,7 @@ class ListingModel(Model):
     kw = UnicodeAttribute(null=True)
     provider_active = UnicodeAttribute(null=True)
     provider_sk = UnicodeAttribute(null=True)
+    hidden = UnicodeAttribute(null=True)  # "takedown" or "suspended": out of every view but its owner's
 
     vip3 = _geo_index("vip3", "v3", PIN_PROJECTION)
     vip3_cat = _geo_index("vip3_cat", "v3c", PIN_PROJECTION)
@@ -163,6 +164,42 @@ class RateCounterModel(_SystemItem):
 
     hits = NumberAttribute(default=0)
     expires_at = TTLAttribute()
+
+
+class SuspensionModel(_SystemItem):
+    """A suspended user (system table, `suspended#<user_id>`): read on every write they try, consistently."""
+
+    user_id = UnicodeAttribute()
+    since = UnicodeAttribute()
+    by = UnicodeAttribute()  # the operator
+    report_id = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(default="")
+    hidden_listings = ListAttribute(of=UnicodeAttribute, default=list)  # what the suspension hid: shown again on lift
+
+
+class ReportModel(Model):
+    """One report of something a user saw (reports table). While open it carries `queue`, so the sparse index
+    `open_reports` holds exactly the open reports, oldest first (report ids are ULIDs)."""
+
+    class Meta:
+        table_name = "reports"
+
+    report_id = UnicodeAttribute(hash_key=True)
+    reporter_id = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    subject_id = UnicodeAttribute()
+    subject_owner = UnicodeAttribute()  # whom the subject is about: a suspension acts on them
+    reason = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    closed_at = UnicodeAttribute(null=True)
+    closed_by = UnicodeAttribute(null=True)
+    action = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    queue = UnicodeAttribute(null=True)
+    open_reports: GlobalSecondaryIndex[ReportModel] = _index(
+        GlobalSecondaryIndex, "open_reports", AllProjection(), "queue", "report_id"
+    )
 
 
 class _PkSkItem(Model):

@@ -5,7 +5,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso, parse_iso
@@ -75,7 +75,10 @@ def insert(order: Order) -> Order:
     connection = tables.bind()
     try:
         with TransactWrite(connection=connection) as tx:
-            tx.condition_check(ListingModel, order.listing_id, condition=ListingModel.status == ACTIVE)
+            tx.condition_check(
+                ListingModel, order.listing_id,
+                condition=(ListingModel.status == ACTIVE) & ListingModel.hidden.does_not_exist(),
+            )
             tx.save(_to_model(order), condition=OrderModel.order_id.does_not_exist())
     except TransactWriteError as exc:
         # PynamoDB sends condition checks first, then puts: [listing check, order put].
@@ -91,14 +94,7 @@ def insert(order: Order) -> Order:
 
 def conditional_update(order_id: str, actions: list[Any], condition: Any) -> bool:
     """Apply `actions` if `condition` holds; False if it does not."""
-    tables.bind()
-    try:
-        OrderModel(order_id=order_id).update(actions=actions, condition=condition)
-        return True
-    except UpdateError as exc:
-        if refusals.condition_failed(exc):
-            return False
-        raise
+    return items.update_if(OrderModel, order_id, actions, condition)
 
 
 def change_status(before: Order, after: Order, unexpired_at: str | None = None) -> Order:

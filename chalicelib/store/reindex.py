@@ -64,7 +64,7 @@ def reindex_listings(drop: tuple[str, ...] = ()) -> Report:
         listing, changed_meanwhile = _set_fresh(scanned, drop)
         changed += changed_meanwhile
         listings += 1
-        searchable += listing.is_active
+        searchable += listing.is_listed
         search_counts.add_count_changes(changes, search_counts.count_changes(None, listing))
     search_counts.replace_counts(changes)
     return Report(listings=listings, searchable=searchable, count_items=len(changes), changed_meanwhile=changed)

@@ -27,7 +27,7 @@ def _counts_name(index_name: str, partition_value: str) -> str:
 
 def _memberships(listing: Listing | None) -> set[tuple[str, str]]:
     """(counts item, cell attribute) pairs a listing counts in: its tier's plain and category indexes."""
-    if listing is None or not listing.is_active:
+    if listing is None or not listing.is_listed:
         return set()
     tier = tier_of(listing)
     cell = listing.geohash[:COUNT_CHARS]

@@ -41,7 +41,7 @@ def tier_of(listing: Listing) -> Tier:
 
 def index_attributes(listing: Listing) -> dict[str, str]:
     """The search index attributes of a listing (none unless it is active)."""
-    if not listing.is_active:
+    if not listing.is_listed:
         return {}
     tier = tier_of(listing)
     plain, by_category, *_ = _LAYOUT[tier.name]

@@ -23,6 +23,8 @@ from chalicelib.store.models import (
     OrderModel,
     ProfileModel,
     RateCounterModel,
+    ReportModel,
+    SuspensionModel,
 )
 
 
@@ -43,11 +45,12 @@ def _models_by_table(settings: Settings) -> list[tuple[str, tuple[type[Model], .
     return [
         (settings.listings_table, (ListingModel,)),
         (settings.profiles_table, (ProfileModel,)),
-        (settings.system_table, (CounterModel, KeyModel, RateCounterModel)),
+        (settings.system_table, (CounterModel, KeyModel, RateCounterModel, SuspensionModel)),
         (settings.chat_table, (ConversationMemberModel, MessageModel, ConversationPairModel)),
         (settings.orders_table, (OrderModel,)),
         (settings.idempotency_table, (IdempotencyModel,)),
         (settings.ledger_table, (BalanceModel, LineModel, EntryModel)),
+        (settings.reports_table, (ReportModel,)),
     ]
 
 

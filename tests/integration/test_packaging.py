@@ -29,6 +29,7 @@ RESOURCE_TYPES = {
     "ORDERS_TABLE": "AWS::DynamoDB::Table",
     "IDEMPOTENCY_TABLE": "AWS::DynamoDB::Table",
     "LEDGER_TABLE": "AWS::DynamoDB::Table",
+    "REPORTS_TABLE": "AWS::DynamoDB::Table",
     "ESCROW_STATE_MACHINE_ARN": "AWS::StepFunctions::StateMachine",
     "ESCROW_TOKEN_QUEUE_URL": "AWS::SQS::Queue",
     "COGNITO_USER_POOL_ID": "AWS::Cognito::UserPool",

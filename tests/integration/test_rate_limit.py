@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.clock import now
-from chalicelib.services import conversations as chat_service
+from chalicelib.services import admission
 from chalicelib.store.models import RateCounterModel
 from tests.conftest import listing_body
 
@@ -18,11 +18,10 @@ def chat(client, make_user, monkeypatch):
     """Bob's listing and Alice's conversation about it; the chat's clock starts a second into a fresh window,
     so a test's sends share one window (the windows are fixed: real time could cross into the next one
     between two sends, however fast the machine is)."""
-    monkeypatch.setenv("MESSAGE_RATE_LIMIT", "3")
-    monkeypatch.setenv("MESSAGE_RATE_WINDOW_S", str(WINDOW_S))
+    monkeypatch.setenv("RATE_LIMITS", f"message=3/{WINDOW_S}")
     started = now()
     into_window = timedelta(seconds=started.timestamp() % WINDOW_S - 1)
-    monkeypatch.setattr(chat_service, "now", lambda: now() - into_window)
+    monkeypatch.setattr(admission, "now", lambda: now() - into_window)
     bob, alice = make_user(), make_user()
     item = client.post("/listings", bob, listing_body()).body
     conversation = client.post("/conversations", alice, {"listing_id": item["listing_id"]}).body
@@ -59,7 +58,7 @@ def test_the_limit_is_per_user(client, chat):
 def test_the_count_lives_in_dynamodb_with_an_expiry_for_ttl(client, chat):
     _, alice, path = chat
     client.post(path, alice, {"text": "hello"})
-    counters = [c for c in RateCounterModel.scan() if alice.user_id in c.name]
+    counters = [c for c in RateCounterModel.scan() if c.name.startswith(f"rate#message#{alice.user_id}#")]
     assert len(counters) == 1
     assert counters[0].hits == 1
     assert counters[0].expires_at > now()
@@ -71,13 +70,13 @@ def test_sending_is_allowed_again_in_the_next_window(client, chat, monkeypatch):
         client.post(path, alice, {"text": f"#{n}"})
     assert client.post(path, alice, {"text": "blocked"}).status == 429
     later = now() + timedelta(seconds=61)
-    monkeypatch.setattr(chat_service, "now", lambda: later)
+    monkeypatch.setattr(admission, "now", lambda: later)
     assert client.post(path, alice, {"text": "a minute later"}).status == 201
 
 
-def test_refused_sends_do_not_count_against_the_sender(client, chat):
-    """A message to a conversation the caller cannot see is refused before the limit is consulted."""
+def test_refused_sends_count_too_so_probing_costs_the_prober(client, chat):
+    """The limit bounds what a caller costs the platform, and a refused request costs reads as well."""
     _bob, alice, path = chat
-    for _ in range(5):
+    for _ in range(3):
         assert client.post("/conversations/01JZZZZZZZZZZZZZZZZZZZZZZZ/messages", alice, {"text": "hi"}).status == 404
-    assert client.post(path, alice, {"text": "still allowed"}).status == 201
+    assert client.post(path, alice, {"text": "over the limit"}).status == 429

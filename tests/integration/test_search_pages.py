@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.domain import geo
 from chalicelib.domain.clock import now
+from chalicelib.services import admission
 from chalicelib.services import search as search_service
 from chalicelib.store import search_counts, search_index
 from tests.conftest import PEOPLES_SQUARE, listing_body
@@ -63,11 +64,10 @@ def test_a_keyword_with_a_line_break_is_refused(client, make_user):
 @pytest.fixture
 def searches_limited(monkeypatch):
     """At most 3 searches per window, on a clock a second into a fresh window (fixed windows)."""
-    monkeypatch.setenv("SEARCH_RATE_LIMIT", "3")
-    monkeypatch.setenv("SEARCH_RATE_WINDOW_S", str(WINDOW_S))
+    monkeypatch.setenv("RATE_LIMITS", f"search=3/{WINDOW_S}")
     started = now()
     into_window = timedelta(seconds=started.timestamp() % WINDOW_S - 1)
-    monkeypatch.setattr(search_service, "clock_now", lambda: now() - into_window)
+    monkeypatch.setattr(admission, "now", lambda: now() - into_window)
 
 
 def test_a_user_searching_too_often_gets_429_with_retry_after(chalice_client, client, make_user, searches_limited):

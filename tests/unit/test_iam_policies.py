@@ -191,3 +191,13 @@ def test_the_iam_wildcards_match_as_iam_matches_them():
     assert iam_audit.allows(policy, Permission("dynamodb:GetItem", table))
     assert not iam_audit.allows(policy, Permission("dynamodb:GetItem", table + "/index/by_buyer"))
     assert not iam_audit.allows(policy, Permission("dynamodb:PutItem", table))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_may_disable_accounts_only_in_its_own_stages_pool(stage):
+    grants = [s for s in _statements(stage, "api_handler") if any(a.startswith("cognito-idp:") for a in _actions(s))]
+    assert len(grants) == 1
+    assert set(_actions(grants[0])) == {"cognito-idp:ListUsers", "cognito-idp:AdminDisableUser",
+                                        "cognito-idp:AdminEnableUser"}
+    assert grants[0]["Condition"] == {"StringEquals": {"aws:ResourceTag/everywhere-stage": f"everywhere-{stage}"}}
+    assert RESOURCES["UserPool"]["Properties"]["UserPoolTags"] == {"everywhere-stage": {"Fn::Sub": "everywhere-${Stage}"}}

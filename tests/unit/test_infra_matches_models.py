@@ -21,6 +21,7 @@ TABLES = [
     ("ChatTable", models.ConversationPairModel), ("OrdersTable", models.OrderModel),
     ("IdempotencyTable", models.IdempotencyModel), ("LedgerTable", models.BalanceModel),
     ("LedgerTable", models.LineModel), ("LedgerTable", models.EntryModel),
+    ("SystemTable", models.SuspensionModel), ("ReportsTable", models.ReportModel),
 ]
 
 

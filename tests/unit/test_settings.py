@@ -52,7 +52,7 @@ def test_a_stage_that_did_not_ask_for_simulated_money_gets_none():
         ("AUTO_RELEASE_AFTER_DELIVERY_S", "0"),
         ("SERVICE_DEADLINE_S", "-5"),
         ("DISPUTE_TIMEOUT_S", "0"),
-        ("MESSAGE_RATE_WINDOW_S", "0"),
+        ("RATE_LIMITS", "message=3/0"),
         ("PRIVILEGED_QUOTA", "-1"),
         ("SEARCH_CACHE_S", "-2"),
     ],
