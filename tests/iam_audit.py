@@ -102,7 +102,8 @@ def permissions(prefix: str, operation: str, params: dict[str, Any], region: str
     if prefix == "states" and "executionArn" in params:
         return [Permission(action, params["executionArn"])]
     if prefix == "cognito-idp" and "UserPoolId" in params:
-        return [Permission(action, f"arn:aws:cognito-idp:{region}:{PLACEHOLDER_ACCOUNT}:userpool/{params['UserPoolId']}")]
+        pool = f"arn:aws:cognito-idp:{region}:{PLACEHOLDER_ACCOUNT}:userpool/{params['UserPoolId']}"
+        return [Permission(action, pool)]
     return [Permission(action, "?")]  # unknown resource: the action must be granted on something
 
 

@@ -36,7 +36,7 @@ def test_a_report_is_filed_open_and_queued_for_operators(client, cast):
 
 
 def test_the_queue_is_oldest_first_and_pages(client, cast, make_user):
-    bob, alice, olga, listing = cast
+    _bob, _alice, olga, listing = cast
     filed = [report(client, make_user(), "listing", listing["listing_id"]).body["report_id"] for _ in range(3)]
     first = client.get("/admin/reports?limit=2", olga).body
     second = client.get(f"/admin/reports?limit=2&cursor={first['next_cursor']}", olga).body
@@ -45,7 +45,7 @@ def test_the_queue_is_oldest_first_and_pages(client, cast, make_user):
 
 
 def test_a_subject_the_reporter_cannot_see_is_not_found(client, cast, make_user):
-    bob, alice, _, listing = cast
+    _bob, alice, _, listing = cast
     conversation = client.post("/conversations", alice, {"listing_id": listing["listing_id"]}).body
     outsider = make_user()
     assert report(client, outsider, "conversation", conversation["conversation_id"]).status == 404
@@ -133,7 +133,7 @@ def test_an_operator_does_not_decide_a_report_about_themself(client, cast, make_
 
 
 def _suspend_bob(client, cast):
-    bob, alice, olga, listing = cast
+    bob, alice, olga, _listing = cast
     client.get("/me", bob)
     filed = report(client, alice, "user", bob.user_id).body
     answer = client.post(f"/admin/reports/{filed['report_id']}/close", olga, {"action": "suspend", "note": "spam"})
@@ -152,7 +152,7 @@ def test_a_suspended_user_cannot_write_even_with_a_token_still_valid(client, cas
 
 
 def test_a_suspension_hides_the_users_listings(client, cast):
-    bob, alice, _, listing = cast
+    _bob, alice, _, listing = cast
     _suspend_bob(client, cast)
     assert listing["listing_id"] not in search_ids(client, alice)
     assert client.get(f"/listings/{listing['listing_id']}", alice).status == 404

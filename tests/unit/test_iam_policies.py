@@ -199,5 +199,6 @@ def test_the_api_may_disable_accounts_only_in_its_own_stages_pool(stage):
     assert len(grants) == 1
     assert set(_actions(grants[0])) == {"cognito-idp:ListUsers", "cognito-idp:AdminDisableUser",
                                         "cognito-idp:AdminEnableUser"}
-    assert grants[0]["Condition"] == {"StringEquals": {"aws:ResourceTag/everywhere-stage": f"everywhere-{stage}"}}
+    tag = {"aws:ResourceTag/everywhere-stage": f"everywhere-{stage}"}
+    assert grants[0]["Condition"] == {"StringEquals": tag}
     assert RESOURCES["UserPool"]["Properties"]["UserPoolTags"] == {"everywhere-stage": {"Fn::Sub": "everywhere-${Stage}"}}
