@@ -201,4 +201,5 @@ def test_the_api_may_disable_accounts_only_in_its_own_stages_pool(stage):
                                         "cognito-idp:AdminEnableUser"}
     tag = {"aws:ResourceTag/everywhere-stage": f"everywhere-{stage}"}
     assert grants[0]["Condition"] == {"StringEquals": tag}
-    assert RESOURCES["UserPool"]["Properties"]["UserPoolTags"] == {"everywhere-stage": {"Fn::Sub": "everywhere-${Stage}"}}
+    pool_tags = RESOURCES["UserPool"]["Properties"]["UserPoolTags"]
+    assert pool_tags == {"everywhere-stage": {"Fn::Sub": "everywhere-${Stage}"}}
