@@ -25,6 +25,7 @@ from scripts.stage_config import (
     stack_name,
     stage_environment,
 )
+from scripts.stage_throttling import put_stage_throttling
 
 
 def deploy(stage: str) -> None:
@@ -37,7 +38,9 @@ def deploy(stage: str) -> None:
     print(f"deploying the app with chalice from {project.relative_to(ROOT)} ...", flush=True)
     chalice_project.chalice(project, stage, "deploy", "--stage", stage)
     api_stage = chalice_config(stage)["stages"][stage].get("api_gateway_stage", "api")  # chalice's default
-    put_gateway_responses(aws.client("apigateway"), chalice_project.deployed_rest_api(project, stage), api_stage)
+    rest_api = chalice_project.deployed_rest_api(project, stage)
+    put_gateway_responses(aws.client("apigateway"), rest_api, api_stage)
+    put_stage_throttling(aws.client("apigateway"), rest_api, api_stage, stage)
     print(f"\nstage {stage} is deployed in {aws.region_name}: stack {stack_name(stage)}, and the app by chalice")
     print(f"user pool {outputs['UserPoolId']}, app client {outputs['UserPoolClientId']}")
 

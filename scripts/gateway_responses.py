@@ -18,6 +18,8 @@ _GATEWAY_ERROR = '{"Code": "$context.error.responseType", "Message": $context.er
 GATEWAY_RESPONSES: dict[str, tuple[str | None, str]] = {
     "UNAUTHORIZED": (None, '{"Code": "UnauthorizedError", "Message": "Missing or invalid token"}'),
     "MISSING_AUTHENTICATION_TOKEN": ("404", json.dumps(NO_ROUTE)),
+    "THROTTLED": ("429", '{"Code": "TooManyRequestsError", "Message": "too many requests to this API right now; '
+                  'try again in a moment"}'),
     "DEFAULT_4XX": (None, _GATEWAY_ERROR),
     "DEFAULT_5XX": (None, _GATEWAY_ERROR),
 }

@@ -29,6 +29,7 @@ from scripts.stage_config import (
     queue_name,
     region_or_default,
 )
+from scripts.stage_throttling import method_settings
 
 
 class _TemplateDumper(yaml.SafeDumper):
@@ -77,7 +78,8 @@ def bind_to_infra(template: dict[str, Any], stage: str) -> dict[str, Any]:
     resources (each variable gets the value of the infra output that holds it), each SQS event source to the
     template's queue of that name, and the Stage parameter can only be the stage the app was packaged for
     (its IAM policy files name that stage's resources). Also: each function gets the name `chalice deploy`
-    would give it, and the API's own refusals the error shape (scripts/gateway_responses.py)."""
+    would give it, the API's own refusals the error shape (scripts/gateway_responses.py), and its stage the
+    throttling ceiling (scripts/stage_throttling.py)."""
     resources = template["Resources"]
     variables = {variable: template["Outputs"][output]["Value"] for variable, output in ENVIRONMENT_OUTPUTS.items()}
     queues = {
@@ -94,6 +96,7 @@ def bind_to_infra(template: dict[str, Any], stage: str) -> dict[str, Any]:
         resource["Properties"]["FunctionName"] = names[logical_id]
         _bind_function(logical_id, resource["Properties"], variables, queues)
     resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = gateway_responses()
+    resources["RestAPI"]["Properties"]["MethodSettings"] = method_settings(stage)
     template["Parameters"]["Stage"].update(Default=stage, AllowedValues=[stage])
     template["Description"] = (
         f"Everywhere, stage {stage}: the app (chalice package) and everything it runs on (infra/template.yaml)."

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from chalicelib import settings as app_settings
-from scripts import gateway_responses, infra_stack, provision
+from scripts import gateway_responses, infra_stack, provision, stage_throttling
 from scripts.lint_templates import lint
 from scripts.package import package
 from tests.conftest import REGION, ROOT
@@ -133,7 +133,10 @@ def test_each_packaged_function_is_named_for_the_log_group_its_policy_grants(pac
 def test_the_gateways_own_refusals_keep_the_apis_error_shape(packaged, stage):
     body = _template(packaged[stage])["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     responses = body["x-amazon-apigateway-gateway-responses"]
-    assert set(responses) == {"UNAUTHORIZED", "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert set(responses) == {"UNAUTHORIZED", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"}
+    throttled = responses["THROTTLED"]
+    assert throttled["statusCode"] == "429"
+    assert json.loads(throttled["responseTemplates"]["application/json"])["Code"] == "TooManyRequestsError"
     unauthorized = json.loads(responses["UNAUTHORIZED"]["responseTemplates"]["application/json"])
     assert unauthorized["Code"] == "UnauthorizedError" and unauthorized["Message"]
     no_route = responses["MISSING_AUTHENTICATION_TOKEN"]
@@ -153,6 +156,26 @@ def test_a_stage_deployed_by_chalice_gets_the_same_gateway_responses(stack):
         assert stored["responseTemplates"] == {"application/json": body}
         assert stored.get("statusCode") == status
     assert [s["stageName"] for s in apigateway.get_stages(restApiId=api)["item"]] == ["api"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_packaged_stage_is_throttled_as_a_whole(packaged, stage):
+    settings = _template(packaged[stage])["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    limit = stage_throttling.throttle(stage)
+    assert settings == [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": limit.rate_per_s,
+                         "ThrottlingBurstLimit": limit.burst}]
+
+
+def test_a_stage_deployed_by_chalice_gets_the_same_throttling(stack):
+    apigateway = boto3.client("apigateway", region_name=REGION)
+    api = apigateway.create_rest_api(name="everywhere-prod")["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    apigateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    apigateway.create_deployment(restApiId=api, stageName="api")
+    stage_throttling.put_stage_throttling(apigateway, api, "api", "prod")
+    stored = apigateway.get_stage(restApiId=api, stageName="api")["methodSettings"]["*/*"]
+    assert (stored["throttlingRateLimit"], stored["throttlingBurstLimit"]) == (3000, 6000)
 
 
 @pytest.mark.parametrize("stage", STAGES)
