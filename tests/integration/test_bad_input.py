@@ -406,8 +406,35 @@ QUERY_CASES = [
     Case("search:cursor-of-a-listings-page", "GET", SEARCH + "&limit=1&cursor={listings_cursor}", "cursor"),
 ]
 
+REPORT = {"subject": "listing", "subject_id": "01JZZZZZZZZZZZZZZZZZZZZZZZ", "reason": "a scam"}
+SAFETY_CASES = [
+    Case("report:subject-unknown", "POST", "/reports", "subject", body={**REPORT, "subject": "order"}),
+    Case("report:subject-missing", "POST", "/reports", "subject", body={"subject_id": "x", "reason": "r"}),
+    Case("report:subject_id-missing", "POST", "/reports", "subject_id", body={"subject": "user", "reason": "r"}),
+    Case("report:subject_id-not-an-id", "POST", "/reports", "subject_id", body={**REPORT, "subject_id": "a b"}),
+    Case("report:reason-missing", "POST", "/reports", "reason", body={"subject": "user", "subject_id": "x"}),
+    Case("report:reason-empty", "POST", "/reports", "reason", body={**REPORT, "reason": ""}),
+    Case("report:reason-blank", "POST", "/reports", "reason", body={**REPORT, "reason": "   "}),
+    Case("report:reason-1001-chars", "POST", "/reports", "reason", body={**REPORT, "reason": "a" * 1001}),
+    Case("report:reason-control-char", "POST", "/reports", "reason", body={**REPORT, "reason": "bad\x00"}),
+    Case("report:reason-number", "POST", "/reports", "reason", body={**REPORT, "reason": 5}),
+    Case("report:status-given", "POST", "/reports", "status", body={**REPORT, "status": "closed"}),
+    Case("report:subject_owner-given", "POST", "/reports", "subject_owner", body={**REPORT, "subject_owner": "x"}),
+    Case("close-report:action-missing", "POST", "/admin/reports/x/close", "action", body={"note": "n"}),
+    Case("close-report:action-unknown", "POST", "/admin/reports/x/close", "action", body={"action": "ban"}),
+    Case("close-report:note-too-long", "POST", "/admin/reports/x/close", "note",
+         body={"action": "none", "note": "a" * 1001}),
+    Case("close-report:unknown-field", "POST", "/admin/reports/x/close", "closed_by",
+         body={"action": "none", "closed_by": "x"}),
+    Case("reinstate:body", "POST", "/admin/users/{other}/reinstate", "until", body={"until": "never"}),
+    Case("reports:status-closed", "GET", "/admin/reports?status=closed", "status"),
+    Case("reports:limit-0", "GET", "/admin/reports?limit=0", "limit"),
+    Case("reports:unknown-param", "GET", "/admin/reports?subject=listing", "subject"),
+]
+
 CASES = (
     RAW_CASES + CONTENT_TYPE_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
+    + SAFETY_CASES
 )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Answer, Api, User, listing_body
+from tests.conftest import NO_RATE_LIMITS, Answer, Api, User, listing_body
 from tests.integration.conftest import SharedApp
 
 CALLERS = ("buyer", "provider", "stranger", "operator", "nobody")
@@ -75,6 +75,14 @@ class World:
         messages = self.client.get(self.fill("/conversations/{conversation}/messages?limit=100"), self.buyer)
         assert conversation.status == 200 and messages.status == 200, (conversation, messages)
         return [conversation.body, messages.body]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_rate_limits() -> Any:
+    """These cases call the same routes hundreds of times as one user: what they check is who sees what."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RATE_LIMITS", NO_RATE_LIMITS)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -312,3 +320,64 @@ def test_an_unknown_id_gets_the_same_404_as_a_stranger_gets_for_a_real_one(world
         if (answer.status, answer.body) != (404, strangers.body):
             different[resource_id] = answer
     assert not different, f"expected 404 {strangers.body}, got: {different}"
+
+
+# ---- reports and the operator's desk ----
+REPORT_ANSWERS = {"buyer": 201, "provider": 201, "stranger": 404, "operator": 404, "nobody": 401}
+DESK_ANSWERS = {"buyer": 403, "provider": 403, "stranger": 403, "nobody": 401}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_only_a_participant_reports_a_conversation(world, caller):
+    expected = REPORT_ANSWERS[caller]
+    body = {"subject": "conversation", "subject_id": world.conversation["conversation_id"], "reason": "rude"}
+    answer = world.client.post("/reports", world.caller(caller), body)
+    if expected == 201:
+        assert answer.status == 201, answer
+        assert answer.body["reporter_id"] == world.caller(caller).user_id
+    else:
+        assert_error(answer, expected, ERROR_CODES[expected])
+
+
+def _open_report(world: World) -> dict[str, Any]:
+    body = {"subject": "listing", "subject_id": world.listing["listing_id"], "reason": "not a real service"}
+    answer = world.client.post("/reports", world.stranger, body)
+    assert answer.status == 201, answer
+    return answer.body
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_only_operators_read_the_report_queue(world, caller):
+    filed = _open_report(world)
+    answer = world.client.get("/admin/reports?limit=100", world.caller(caller))
+    if caller == "operator":
+        assert answer.status == 200, answer
+        assert filed["report_id"] in [item["report_id"] for item in answer.body["items"]]
+    else:
+        assert_error(answer, DESK_ANSWERS[caller], ERROR_CODES[DESK_ANSWERS[caller]])
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_only_operators_decide_a_report_and_a_refusal_leaves_it_open(world, caller):
+    filed = _open_report(world)
+    answer = world.client.post(f"/admin/reports/{filed['report_id']}/close", world.caller(caller), {"action": "none"})
+    queue = world.client.get("/admin/reports?limit=100", world.operator).body["items"]
+    if caller == "operator":
+        assert answer.status == 200 and answer.body["status"] == "closed", answer
+        assert filed["report_id"] not in [item["report_id"] for item in queue]
+    else:
+        assert_error(answer, DESK_ANSWERS[caller], ERROR_CODES[DESK_ANSWERS[caller]])
+        assert filed["report_id"] in [item["report_id"] for item in queue]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_only_operators_reinstate(world, caller):
+    answer = world.client.post(f"/admin/users/{world.buyer.user_id}/reinstate", world.caller(caller))
+    expected = 409 if caller == "operator" else DESK_ANSWERS.get(caller, 403)  # the buyer is not suspended
+    assert_error(answer, expected, ERROR_CODES[expected])
+
+
+def test_an_unknown_report_is_not_found_for_an_operator(world):
+    for report_id in RANDOM_IDS:
+        answer = world.client.post(f"/admin/reports/{report_id}/close", world.operator, {"action": "none"})
+        assert_error(answer, 404, "NotFoundError")
