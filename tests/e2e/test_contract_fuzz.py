@@ -118,7 +118,7 @@ def stack_settings() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def world(running_stack) -> Iterator[dict[str, dict[str, str]]]:
     """Bob (who fuzzes) and Alice each sell a listing and buy the other's, with orders in every state that has
-    actions left: requested, accepted, funded and disputed; Olga (an operator) for the admin route."""
+    actions left: requested, accepted, funded and disputed; a report; Olga (an operator) for the admin routes."""
     api, password = running_stack["api_url"], running_stack["demo_password"]
     bob, alice, olga = (sign_in(running_stack, f"{who}@everywhere.local", password) for who in ("bob", "alice", "olga"))
 
@@ -148,6 +148,8 @@ def world(running_stack) -> Iterator[dict[str, dict[str, str]]]:
     listing = {"title": "Fuzzed repair", "category": "repair", "price_cents": 5000, **SHANGHAI}
     bobs, alices = call("POST", "/listings", bob, **listing), call("POST", "/listings", alice, **listing)
     conversation = call("POST", "/conversations", bob, listing_id=alices["listing_id"])
+    # Bob's report about Alice's listing: closing it (any action) never touches what Bob fuzzes with.
+    report = call("POST", "/reports", bob, subject="listing", subject_id=alices["listing_id"], reason="fuzzed")
     for buyer in (bob, alice):
         call("POST", "/wallet/deposits", buyer, amount_cents=1_000_000)
     EXISTING.update(
@@ -156,6 +158,7 @@ def world(running_stack) -> Iterator[dict[str, dict[str, str]]]:
         order_id=[order(bob, alice, alices, until) for until in ("requested", "accepted", "funded")]
         + [order(alice, bob, bobs, until) for until in ("requested", "accepted", "funded", "disputed")],
         user_id=[bobs["provider_id"], alices["provider_id"]],
+        report_id=[report["report_id"]],
     )
     yield {"bob": bob, "olga": olga}
     EXISTING.clear()
