@@ -139,9 +139,9 @@ def _check_not_own(buyer_id: str, provider_id: str) -> None:
 
 
 def check_orderable(listing: Listing, buyer_id: str) -> None:
-    """Whether `buyer_id` may request this listing now: one they may see (404), not their own (400), and taking
-    orders (409)."""
-    if not listing.is_visible_to(buyer_id):
+    """Whether `buyer_id` may request this listing now: not hidden by an operator (404, as for others), not their
+    own (400), and taking orders (409)."""
+    if listing.hidden is not None and listing.provider_id != buyer_id:
         raise NotFound("listing not found")
     _check_not_own(buyer_id, listing.provider_id)
     if listing.status in (PAUSED, DELETED):

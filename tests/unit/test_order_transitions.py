@@ -234,6 +234,11 @@ def test_only_an_active_listing_takes_orders():
             domain.check_orderable(a_listing(status), "buyer")
 
 
+def test_a_listing_an_operator_hid_is_not_found_by_buyers():
+    with pytest.raises(NotFound):
+        domain.check_orderable(replace(a_listing(), hidden="takedown"), "buyer")
+
+
 def test_ones_own_listing_is_refused_before_its_status():
     with pytest.raises(InvalidInput, match="listing_id"):
         domain.check_orderable(a_listing(PAUSED), "provider")
