@@ -170,7 +170,8 @@ class MessageCreate(Body):
     offer_cents: PriceCents | None = Field(
         default=None,
         description=(
-            "A price offer. The provider's latest one is the price an order from this conversation's buyer defaults to."
+            "A price offer, shown in the chat (the conversation keeps the provider's latest). It never sets an"
+            " order's price: the buyer accepts it by naming it as `price_cents` in POST /orders."
         ),
     )
 
@@ -183,7 +184,10 @@ class OrderCreate(Body):
     listing_id: ResourceId
     price_cents: PriceCents | None = Field(
         default=None,
-        description="Defaults to the provider's latest offer in your conversation about the listing, else its price.",
+        description=(
+            "The price you offer; absent: the listing's price. A chat offer never changes it: to accept one,"
+            " name its price here."
+        ),
     )
     note: Note = ""
 

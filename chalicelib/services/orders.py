@@ -14,7 +14,6 @@ from chalicelib.domain.pages import Page
 from chalicelib.observability import logger
 from chalicelib.services.paging import page_of
 from chalicelib.settings import get_settings
-from chalicelib.store import chat as chat_store
 from chalicelib.store import listings as listing_store
 from chalicelib.store import orders as order_store
 
@@ -24,9 +23,10 @@ SWEEP_BATCH = 500
 def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | None, note: str) -> Order:
     """Request a listing's service as its buyer.
 
-    The price is the one given, else the provider's latest offer in the caller's conversation about the
-    listing, else the listing's price. `order_id` comes from the request's idempotency reservation: a retry of a
-    request that already stored its order gets that order back.
+    The price is the one the buyer names, else the listing's: a chat offer never sets it (the buyer accepts an
+    offer by naming its price, and the provider agrees to the order's price by accepting it). `order_id` comes
+    from the request's idempotency reservation: a retry of a request that already stored its order gets that
+    order back.
     """
     already = order_store.get(order_id)
     if already is not None and already.buyer_id == caller.user_id:
@@ -37,9 +37,7 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
     orders.check_orderable(listing, caller.user_id)
     # (The order is written on condition that the listing is still active: see order_store.insert.)
     if price_cents is None:
-        conversation = chat_store.find(listing_id, caller.user_id)
-        offered = conversation.agreed_price_cents if conversation is not None else None
-        price_cents = offered if offered is not None else listing.price_cents
+        price_cents = listing.price_cents
     settings = get_settings()
     order = orders.new_order(
         order_id=order_id,
