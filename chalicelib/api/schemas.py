@@ -17,7 +17,7 @@ from chalicelib.domain.conversations import TEXT_MAX, Conversation
 from chalicelib.domain.listings import Listing, Pin
 from chalicelib.domain.orders import NOTE_MAX, ROLES, STATUSES, Order
 from chalicelib.domain.profiles import DISPLAY_NAME_MAX
-from chalicelib.domain.text import has_control_characters
+from chalicelib.domain.text import has_control_characters, has_visible_character
 
 
 def _single_line(value: str) -> str:
@@ -32,16 +32,38 @@ def _multi_line(value: str) -> str:
     return value
 
 
-Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_single_line)
+def _visible(value: str) -> str:
+    if not has_visible_character(value):
+        raise ValueError("must contain a visible character, not only spaces or invisible characters")
+    return value
+
+
+def _visible_or_empty(value: str) -> str:
+    return _visible(value) if value else value
+
+
+_SHOWS_SOMETHING = "At least one visible character: not only spaces, fillers (U+3164...) or zero-width characters."
+# Free text that must show something: newlines and tabs are its only control characters. Add the length, e.g.
+# `Annotated[VisibleText, StringConstraints(min_length=1, max_length=1000)]`.
+VisibleText = Annotated[
+    str, AfterValidator(_multi_line), AfterValidator(_visible), Field(description=_SHOWS_SOMETHING)
 ]
-Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_multi_line)]
+# The same, one line (names, titles, keywords).
+VisibleLine = Annotated[
+    str, AfterValidator(_single_line), AfterValidator(_visible), Field(description=_SHOWS_SOMETHING)
+]
+# Free text that may be empty, but if not must show something.
+VisibleOrEmptyText = Annotated[
+    str, AfterValidator(_multi_line), AfterValidator(_visible_or_empty),
+    Field(description="Empty, or at least one visible character (not only spaces or invisible characters)."),
+]
+
+Title = Annotated[VisibleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Description = Annotated[VisibleOrEmptyText, StringConstraints(max_length=2000)]
 DisplayName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX),
-    AfterValidator(_single_line),
+    VisibleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX)
 ]
-Bio = Annotated[str, StringConstraints(max_length=500), AfterValidator(_multi_line)]
+Bio = Annotated[VisibleOrEmptyText, StringConstraints(max_length=500)]
 CategoryId = Annotated[
     str, StringConstraints(min_length=1, max_length=40),
     Field(description="A category id (GET /categories).", json_schema_extra={"enum": list(CATEGORIES)}),
@@ -53,10 +75,11 @@ Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Limit = Annotated[int, Field(ge=1, le=100)]
 ResourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$"), Field(description="An opaque id.")]
 MessageText = Annotated[
-    str, StringConstraints(min_length=1, max_length=TEXT_MAX), AfterValidator(_multi_line),
-    Field(description="1..2000 characters; newlines and tabs are the only control characters allowed."),
+    VisibleText, StringConstraints(min_length=1, max_length=TEXT_MAX),
+    Field(description="1..2000 characters, at least one visible; newlines and tabs are the only control characters"
+          " allowed."),
 ]
-Note = Annotated[str, StringConstraints(max_length=NOTE_MAX), AfterValidator(_multi_line)]
+Note = Annotated[VisibleOrEmptyText, StringConstraints(max_length=NOTE_MAX)]
 OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
 Role = Literal[ROLES]  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
 
@@ -156,9 +179,7 @@ class SearchQuery(PageQuery):
     lon: Longitude
     radius_m: Annotated[int, Field(ge=1, le=20_000)] = 2000
     category: CategoryId | None = None
-    q: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_single_line)
-    ] | None = None
+    q: Annotated[VisibleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
 
 
 class ConversationCreate(Body):

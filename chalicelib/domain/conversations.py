@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.identity import Caller
+from chalicelib.domain.text import has_visible_character
 
 TEXT_MAX = 2000
 
@@ -59,8 +60,8 @@ def check_participant(conversation: Conversation | None, caller: Caller) -> Conv
 
 
 def check_text(text: str) -> None:
-    """Messages say something: not empty, not only spaces (the API layer also rejects control characters)."""
-    if not text.strip():
+    """Messages say something: at least one visible character (the API layer also rejects control characters)."""
+    if not has_visible_character(text):
         raise InvalidInput("text: must not be blank")
     if len(text) > TEXT_MAX:
         raise InvalidInput(f"text: at most {TEXT_MAX} characters")
