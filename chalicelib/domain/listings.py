@@ -54,6 +54,12 @@ class Listing(Pin):
         return self.status == DELETED
 
 
+def active_change(before: Listing | None, after: Listing) -> int:
+    """How a write changes its provider's number of active listings: +1 (publish, resume), -1 (pause or delete
+    an active one) or 0."""
+    return int(after.is_active) - int(before is not None and before.is_active)
+
+
 def new_listing_id() -> str:
     """A ULID: 26 characters (10 fewer than a UUID, in every index entry), 80 random bits, time-ordered."""
     return new_id()

@@ -32,7 +32,8 @@ def publish(
     lat: float,
     lon: float,
 ) -> Listing:
-    """Publish a listing; a user's first one settles their privileged status (first PRIVILEGED_QUOTA)."""
+    """Publish a listing; a user's first one settles their privileged status (first PRIVILEGED_QUOTA). A provider
+    has at most MAX_ACTIVE_LISTINGS active listings (409 beyond)."""
     check_category(category)
     region = _open_region_for(lat, lon)
     if currency is not None and currency != region.currency:
@@ -53,7 +54,7 @@ def publish(
     )
     for _ in range(3):
         if profile.is_provider:
-            return listing_store.insert(make(privileged=profile.privileged))
+            return listing_store.insert(make(privileged=profile.privileged), get_settings().max_active_listings)
         quota = get_settings().privileged_quota
         try:
             return listing_store.insert_first(
@@ -90,13 +91,15 @@ def edit(caller: Caller, listing_id: str, changes: dict[str, Any]) -> Listing:
         raise InvalidInput("status: must be 'active' or 'paused'")
     if not changes:
         return listing
-    return listing_store.save(listings.with_changes(listing, changes, now_iso()), listing)
+    updated = listings.with_changes(listing, changes, now_iso())
+    return listing_store.save(updated, listing, max_active=get_settings().max_active_listings)
 
 
 def delete(caller: Caller, listing_id: str) -> None:
     """Delete for good as far as clients can tell; the record stays for orders and chats that cite it."""
     listing = _get_owned(caller, listing_id)
-    listing_store.save(listings.with_changes(listing, {"status": listings.DELETED}, now_iso()), listing)
+    deleted = listings.with_changes(listing, {"status": listings.DELETED}, now_iso())
+    listing_store.save(deleted, listing, max_active=get_settings().max_active_listings)
 
 
 def provider_listings(caller: Caller, provider_id: str, limit: int, cursor: str | None) -> Page[Listing]:

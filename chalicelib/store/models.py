@@ -135,6 +135,9 @@ class ProfileModel(Model):
     rating_count = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # How many active listings the user has: changed in the same transaction as each listing write that starts or
+    # ends one, on condition it stays within MAX_ACTIVE_LISTINGS (store/listings.py). Absent: none yet.
+    active_listings = NumberAttribute(null=True)
 
 
 class _SystemItem(Model):
