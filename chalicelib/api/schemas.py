@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from chalicelib.domain import pages
 from chalicelib.domain.categories import CATEGORIES
 from chalicelib.domain.conversations import TEXT_MAX, Conversation
-from chalicelib.domain.listings import Listing, Pin
+from chalicelib.domain.listings import LOCATION_PRECISIONS, Listing, Pin
 from chalicelib.domain.orders import NOTE_MAX, ROLES, STATUSES, Order
 from chalicelib.domain.profiles import DISPLAY_NAME_MAX
 from chalicelib.domain.text import has_control_characters, has_visible_character
@@ -80,6 +80,14 @@ MessageText = Annotated[
           " allowed."),
 ]
 Note = Annotated[VisibleOrEmptyText, StringConstraints(max_length=NOTE_MAX)]
+LocationPrecision = Annotated[
+    Literal[LOCATION_PRECISIONS],  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
+    Field(description=(
+        "exact: shown where it is (a shop, a public place). approximate (someone's home): shown and searched at the"
+        " centre of its ~150 m cell (geohash-7); the precise point is seen only by you and, once an order is"
+        " funded, by that order's buyer."
+    )),
+]
 OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
 Role = Literal[ROLES]  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
 
@@ -157,6 +165,7 @@ class ListingCreate(Body):
     currency: Currency | None = None
     lat: Latitude
     lon: Longitude
+    location_precision: LocationPrecision = "exact"
 
 
 class ListingPatch(PatchBody):
@@ -166,6 +175,7 @@ class ListingPatch(PatchBody):
     price_cents: PriceCents | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
+    location_precision: LocationPrecision | None = None
     status: Literal["active", "paused"] | None = None
 
 
@@ -288,12 +298,23 @@ def view_of(source: type, names: str, **overrides: Any) -> type[BaseModel]:
     return create_model(f"{source.__name__}View", **fields)
 
 
+class PointOut(BaseModel):
+    lat: float
+    lon: float
+
+
 # (A model made by view_of is a base mypy cannot see into: each view carries one justified ignore[misc].)
 class ListingOut(view_of(  # type: ignore[misc]
     Listing, "listing_id provider_id title description category price_cents currency lat lon status privileged"
-    " created_at updated_at",
+    " created_at updated_at location_precision",
+    location_precision=LocationPrecision,
 )):
-    """A listing as anyone signed in sees it, its owner too."""
+    """A listing as anyone signed in sees it, its owner too: `lat`/`lon` are where it is shown (an approximate
+    listing's cell centre)."""
+
+    service_location: PointOut | None = Field(
+        default=None, description="Where the service really is: shown to the listing's provider only (else null).",
+    )
 
 
 class ListingPage(Page[ListingOut]):
@@ -347,6 +368,14 @@ class OrderOut(view_of(  # type: ignore[misc]
     timeline=list[TimelineEntryOut],
 )):
     """An order as its buyer, its provider and operators see it."""
+
+    service_location: PointOut | None = Field(
+        default=None,
+        description=(
+            "Where the service is (the listing's precise point): shown to the buyer once the order is funded (funded"
+            " or any later status); null before that and for everyone else."
+        ),
+    )
 
 
 class OrderPage(Page[OrderOut]):

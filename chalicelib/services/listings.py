@@ -31,6 +31,7 @@ def publish(
     currency: str | None,
     lat: float,
     lon: float,
+    location_precision: str = listings.EXACT,
 ) -> Listing:
     """Publish a listing; a user's first one settles their privileged status (first PRIVILEGED_QUOTA). A provider
     has at most MAX_ACTIVE_LISTINGS active listings (409 beyond)."""
@@ -51,6 +52,7 @@ def publish(
         lat,
         lon,
         now=now,
+        location_precision=location_precision,
     )
     for _ in range(3):
         if profile.is_provider:
@@ -86,7 +88,8 @@ def edit(caller: Caller, listing_id: str, changes: dict[str, Any]) -> Listing:
     if "category" in changes:
         check_category(changes["category"])
     if "lat" in changes or "lon" in changes:
-        _open_region_for(changes.get("lat", listing.lat), changes.get("lon", listing.lon))
+        lat, lon = listing.precise_point
+        _open_region_for(changes.get("lat", lat), changes.get("lon", lon))
     if "status" in changes and changes["status"] not in listings.OWNER_SETTABLE_STATUSES:
         raise InvalidInput("status: must be 'active' or 'paused'")
     if not changes:

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import orders
+from chalicelib.domain import orders, privacy
 from chalicelib.domain.clock import iso, now
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import Caller
@@ -55,6 +55,18 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
     logger.info("order requested", order_id=stored.order_id, listing_id=stored.listing_id,
                 price_cents=stored.price_cents)
     return stored
+
+
+def service_locations(caller: Caller, seen: list[Order]) -> dict[str, tuple[float, float]]:
+    """Where each order's service is, for the orders whose precise location the caller may see (their own as
+    buyer, once funded: domain/privacy.py), by order id. One read of the listings, for those orders only."""
+    shown = [order for order in seen if privacy.sees_service_location(order, caller.user_id)]
+    if not shown:
+        return {}
+    listings = listing_store.get_many(order.listing_id for order in shown)
+    return {
+        order.order_id: listings[order.listing_id].precise_point for order in shown if order.listing_id in listings
+    }
 
 
 def get(caller: Caller, order_id: str) -> Order:

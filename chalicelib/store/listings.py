@@ -16,7 +16,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.listings import Listing, active_change
+from chalicelib.domain.listings import EXACT, Listing, active_change
 from chalicelib.store import items, refusals, search_counts, search_index, tables
 from chalicelib.store.contention import retried
 from chalicelib.store.models import CounterModel, ListingModel, ProfileModel
@@ -53,7 +53,20 @@ def from_model(model: ListingModel) -> Listing:
     return items.to_domain(
         model, Listing, price_cents=int(model.price_cents), lat=float(model.lat), lon=float(model.lon),
         privileged=bool(model.privileged), version=int(model.version or 0),
+        location_precision=model.location_precision or EXACT,
+        precise_lat=_float_or_none(model.precise_lat), precise_lon=_float_or_none(model.precise_lon),
     )
+
+
+def _float_or_none(value: float | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def get_many(listing_ids: Iterable[str]) -> dict[str, Listing]:
+    """The listings with these ids that exist, by id (BatchGetItem)."""
+    tables.bind()
+    found = ListingModel.batch_get(set(listing_ids), consistent_read=True)
+    return {model.listing_id: from_model(model) for model in found}
 
 
 def get(listing_id: str) -> Listing | None:

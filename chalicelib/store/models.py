@@ -94,9 +94,14 @@ class ListingModel(Model):
     category = UnicodeAttribute()
     price_cents = NumberAttribute()
     currency = UnicodeAttribute()
-    lat = NumberAttribute(attr_name="la")
+    lat = NumberAttribute(attr_name="la")  # where the listing is shown and searched (domain/listings.py)
     lon = NumberAttribute(attr_name="lo")
     geohash = UnicodeAttribute(attr_name="gh")
+    location_precision = UnicodeAttribute(null=True)  # absent: exact (listings from before the field)
+    # An approximate listing's precise point: projected by no search index (only by_provider, which projects all,
+    # read for a provider's page of listings, whose answers show it to the provider alone).
+    precise_lat = NumberAttribute(null=True)
+    precise_lon = NumberAttribute(null=True)
     status = UnicodeAttribute()
     privileged = BooleanAttribute(default=False, attr_name="pv")
     created_at = UnicodeAttribute()
