@@ -118,12 +118,12 @@ def new_listing(
     now: str,
     location_precision: str = EXACT,
 ) -> Listing:
-    listing = Listing(
+    unplaced = Listing(
         listing_id=new_listing_id(), provider_id=provider_id, title=title, description=description,
-        category=category, price_cents=price_cents, currency=currency, lat=pin(lat), lon=pin(lon),
-        geohash=geo.encode(pin(lat), pin(lon)), status=ACTIVE, privileged=privileged, created_at=now, updated_at=now,
+        category=category, price_cents=price_cents, currency=currency, lat=lat, lon=lon, geohash="",
+        status=ACTIVE, privileged=privileged, created_at=now, updated_at=now,
     )
-    return placed(listing, lat, lon, location_precision)
+    return placed(unplaced, lat, lon, location_precision)
 
 
 PLACE_FIELDS = ("lat", "lon", "location_precision")
