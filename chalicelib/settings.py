@@ -76,6 +76,7 @@ class Settings(BaseModel):
     ledger_table: Required = Field(alias="LEDGER_TABLE")
     reports_table: Required = Field(alias="REPORTS_TABLE")
     privileged_quota: Count = Field(10_000, alias="PRIVILEGED_QUOTA")
+    max_active_listings: Positive = Field(50, alias="MAX_ACTIVE_LISTINGS")  # active listings one provider may have
     open_regions: frozenset[str] | None = Field(None, alias="OPEN_REGIONS")  # None: every region in regions.json
     user_pool_id: Required = Field(alias="COGNITO_USER_POOL_ID")
     user_pool_client_id: Required = Field(alias="COGNITO_APP_CLIENT_ID")

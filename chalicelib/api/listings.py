@@ -1,19 +1,25 @@
 """Listing routes: the pins on the map."""
 from __future__ import annotations
 
-from functools import partial
-
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import operation
-from chalicelib.api.schemas import ListingCreate, ListingOut, ListingPage, ListingPatch, PageQuery, shown_as
+from chalicelib.api.schemas import ListingCreate, ListingOut, ListingPage, ListingPatch, PageQuery, PointOut, shown_as
 from chalicelib.domain.identity import Caller
+from chalicelib.domain.listings import Listing
+from chalicelib.domain.privacy import sees_precise_point
 from chalicelib.services import listings as listing_service
 
 listings_bp = Blueprint(__name__)
 
 
-listing_out = partial(shown_as, ListingOut)
+def listing_out(listing: Listing, caller: Caller) -> ListingOut:
+    """The listing as the caller sees it: its precise point (`service_location`) only if it is theirs."""
+    shown = shown_as(ListingOut, listing)
+    if sees_precise_point(listing, caller.user_id):
+        lat, lon = listing.precise_point
+        shown.service_location = PointOut(lat=lat, lon=lon)
+    return shown
 
 
 @operation(
@@ -21,7 +27,7 @@ listing_out = partial(shown_as, ListingOut)
     body=ListingCreate, response=ListingOut, status=201, errors=(400, 422), limit="listing",
 )
 def create_listing(caller: Caller, body: ListingCreate) -> ListingOut:
-    return listing_out(listing_service.publish(caller, **body.model_dump()))
+    return listing_out(listing_service.publish(caller, **body.model_dump()), caller)
 
 
 @operation(
@@ -29,7 +35,7 @@ def create_listing(caller: Caller, body: ListingCreate) -> ListingOut:
     errors=(404,),
 )
 def get_listing(caller: Caller, listing_id: str) -> ListingOut:
-    return listing_out(listing_service.get_visible(caller, listing_id))
+    return listing_out(listing_service.get_visible(caller, listing_id), caller)
 
 
 @operation(
@@ -37,7 +43,7 @@ def get_listing(caller: Caller, listing_id: str) -> ListingOut:
     tag="listings", body=ListingPatch, response=ListingOut, errors=(400, 403, 404, 409, 422), limit="listing",
 )
 def patch_listing(caller: Caller, listing_id: str, body: ListingPatch) -> ListingOut:
-    return listing_out(listing_service.edit(caller, listing_id, body.changes()))
+    return listing_out(listing_service.edit(caller, listing_id, body.changes()), caller)
 
 
 @operation(
@@ -54,4 +60,4 @@ def delete_listing(caller: Caller, listing_id: str) -> None:
 )
 def user_listings(caller: Caller, user_id: str, query: PageQuery) -> ListingPage:
     page = listing_service.provider_listings(caller, user_id, query.limit, query.cursor)
-    return ListingPage.of(page, listing_out)
+    return ListingPage.of(page, lambda listing: listing_out(listing, caller))

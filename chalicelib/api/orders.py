@@ -10,7 +10,7 @@ from functools import partial
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import operation
-from chalicelib.api.schemas import OrderCreate, OrderOut, OrderPage, OrdersQuery, shown_as
+from chalicelib.api.schemas import OrderCreate, OrderOut, OrderPage, OrdersQuery, PointOut, shown_as
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.orders import Order
 from chalicelib.services import escrow as escrow_service
@@ -19,7 +19,22 @@ from chalicelib.services import orders as order_service
 orders_bp = Blueprint(__name__)
 
 
-order_out = partial(shown_as, OrderOut)
+order_out = partial(shown_as, OrderOut)  # with no service_location: for callers who never see it (operators)
+
+
+def orders_for(caller: Caller, seen: list[Order]) -> list[OrderOut]:
+    """The orders as the caller sees them: with `service_location` where the caller is a funded order's buyer."""
+    located = order_service.service_locations(caller, seen)
+    shown = [order_out(order) for order in seen]
+    for out in shown:
+        if out.order_id in located:
+            lat, lon = located[out.order_id]
+            out.service_location = PointOut(lat=lat, lon=lon)
+    return shown
+
+
+def order_for(caller: Caller, order: Order) -> OrderOut:
+    return orders_for(caller, [order])[0]
 
 
 @operation(
@@ -27,7 +42,7 @@ order_out = partial(shown_as, OrderOut)
     body=OrderCreate, response=OrderOut, status=201, errors=(404, 409), idempotent=True, limit="order",
 )
 def create_order(caller: Caller, body: OrderCreate, operation_id: str) -> OrderOut:
-    return order_out(order_service.place(caller, operation_id, body.listing_id, body.price_cents, body.note))
+    return order_for(caller, order_service.place(caller, operation_id, body.listing_id, body.price_cents, body.note))
 
 
 @operation(
@@ -35,7 +50,8 @@ def create_order(caller: Caller, body: OrderCreate, operation_id: str) -> OrderO
     query=OrdersQuery, response=OrderPage,
 )
 def list_orders(caller: Caller, query: OrdersQuery) -> OrderPage:
-    return OrderPage.of(order_service.mine(caller, query.role, query.status, query.limit, query.cursor), order_out)
+    page = order_service.mine(caller, query.role, query.status, query.limit, query.cursor)
+    return OrderPage(items=orders_for(caller, page.items), next_cursor=page.next_cursor)
 
 
 @operation(
@@ -43,7 +59,7 @@ def list_orders(caller: Caller, query: OrdersQuery) -> OrderPage:
     tag="orders", response=OrderOut, errors=(404,),
 )
 def get_order(caller: Caller, order_id: str) -> OrderOut:
-    return order_out(order_service.get(caller, order_id))
+    return order_for(caller, order_service.get(caller, order_id))
 
 
 @operation(
@@ -51,7 +67,7 @@ def get_order(caller: Caller, order_id: str) -> OrderOut:
     tag="orders", response=OrderOut, errors=(403, 404, 409), limit="order_action",
 )
 def accept_order(caller: Caller, order_id: str) -> OrderOut:
-    return order_out(order_service.act(caller, order_id, "accept"))
+    return order_for(caller, order_service.act(caller, order_id, "accept"))
 
 
 @operation(
@@ -59,12 +75,12 @@ def accept_order(caller: Caller, order_id: str) -> OrderOut:
     tag="orders", response=OrderOut, errors=(403, 404, 409), limit="order_action",
 )
 def decline_order(caller: Caller, order_id: str) -> OrderOut:
-    return order_out(order_service.act(caller, order_id, "decline"))
+    return order_for(caller, order_service.act(caller, order_id, "decline"))
 
 
-def settled_out(result: tuple[Order, bool]) -> tuple[OrderOut, int]:
+def settled_out(caller: Caller, result: tuple[Order, bool]) -> tuple[OrderOut, int]:
     order, settled = result
-    return order_out(order), 200 if settled else 202
+    return order_for(caller, order), 200 if settled else 202
 
 
 @operation(
@@ -73,7 +89,7 @@ def settled_out(result: tuple[Order, bool]) -> tuple[OrderOut, int]:
     tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="order_action",
 )
 def cancel_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
-    return settled_out(escrow_service.cancel(caller, order_id))
+    return settled_out(caller, escrow_service.cancel(caller, order_id))
 
 
 @operation(
@@ -83,7 +99,7 @@ def cancel_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
 )
 def pay_order(caller: Caller, order_id: str, operation_id: str) -> tuple[OrderOut, int]:
     order, _ = escrow_service.pay(caller, order_id)
-    return order_out(order), 202
+    return order_for(caller, order), 202
 
 
 @operation(
@@ -91,7 +107,7 @@ def pay_order(caller: Caller, order_id: str, operation_id: str) -> tuple[OrderOu
     tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="order_action",
 )
 def deliver_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
-    return settled_out(escrow_service.decide(caller, order_id, "deliver"))
+    return settled_out(caller, escrow_service.decide(caller, order_id, "deliver"))
 
 
 @operation(
@@ -99,7 +115,7 @@ def deliver_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
     tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="order_action",
 )
 def confirm_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
-    return settled_out(escrow_service.decide(caller, order_id, "confirm"))
+    return settled_out(caller, escrow_service.decide(caller, order_id, "confirm"))
 
 
 @operation(
@@ -107,4 +123,4 @@ def confirm_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
     tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="order_action",
 )
 def dispute_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
-    return settled_out(escrow_service.decide(caller, order_id, "dispute"))
+    return settled_out(caller, escrow_service.decide(caller, order_id, "dispute"))

@@ -14,12 +14,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from chalicelib.domain import pages
 from chalicelib.domain.categories import CATEGORIES
 from chalicelib.domain.conversations import TEXT_MAX, Conversation
-from chalicelib.domain.listings import Listing, Pin
+from chalicelib.domain.listings import LOCATION_PRECISIONS, Listing, Pin
 from chalicelib.domain.moderation import ACTIONS, REASON_MAX, SUBJECTS, Report
 from chalicelib.domain.moderation import NOTE_MAX as DECISION_NOTE_MAX
 from chalicelib.domain.orders import NOTE_MAX, ROLES, STATUSES, Order
 from chalicelib.domain.profiles import DISPLAY_NAME_MAX
-from chalicelib.domain.text import has_control_characters
+from chalicelib.domain.text import has_control_characters, has_visible_character
 
 
 def _single_line(value: str) -> str:
@@ -34,16 +34,38 @@ def _multi_line(value: str) -> str:
     return value
 
 
-Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_single_line)
+def _visible(value: str) -> str:
+    if not has_visible_character(value):
+        raise ValueError("must contain a visible character, not only spaces or invisible characters")
+    return value
+
+
+def _visible_or_empty(value: str) -> str:
+    return _visible(value) if value else value
+
+
+_SHOWS_SOMETHING = "At least one visible character: not only spaces, fillers (U+3164...) or zero-width characters."
+# Free text that must show something: newlines and tabs are its only control characters. Add the length, e.g.
+# `Annotated[VisibleText, StringConstraints(min_length=1, max_length=1000)]`.
+VisibleText = Annotated[
+    str, AfterValidator(_multi_line), AfterValidator(_visible), Field(description=_SHOWS_SOMETHING)
 ]
-Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_multi_line)]
+# The same, one line (names, titles, keywords).
+VisibleLine = Annotated[
+    str, AfterValidator(_single_line), AfterValidator(_visible), Field(description=_SHOWS_SOMETHING)
+]
+# Free text that may be empty, but if not must show something.
+VisibleOrEmptyText = Annotated[
+    str, AfterValidator(_multi_line), AfterValidator(_visible_or_empty),
+    Field(description="Empty, or at least one visible character (not only spaces or invisible characters)."),
+]
+
+Title = Annotated[VisibleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Description = Annotated[VisibleOrEmptyText, StringConstraints(max_length=2000)]
 DisplayName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX),
-    AfterValidator(_single_line),
+    VisibleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX)
 ]
-Bio = Annotated[str, StringConstraints(max_length=500), AfterValidator(_multi_line)]
+Bio = Annotated[VisibleOrEmptyText, StringConstraints(max_length=500)]
 CategoryId = Annotated[
     str, StringConstraints(min_length=1, max_length=40),
     Field(description="A category id (GET /categories).", json_schema_extra={"enum": list(CATEGORIES)}),
@@ -55,10 +77,19 @@ Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Limit = Annotated[int, Field(ge=1, le=100)]
 ResourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$"), Field(description="An opaque id.")]
 MessageText = Annotated[
-    str, StringConstraints(min_length=1, max_length=TEXT_MAX), AfterValidator(_multi_line),
-    Field(description="1..2000 characters; newlines and tabs are the only control characters allowed."),
+    VisibleText, StringConstraints(min_length=1, max_length=TEXT_MAX),
+    Field(description="1..2000 characters, at least one visible; newlines and tabs are the only control characters"
+          " allowed."),
 ]
-Note = Annotated[str, StringConstraints(max_length=NOTE_MAX), AfterValidator(_multi_line)]
+Note = Annotated[VisibleOrEmptyText, StringConstraints(max_length=NOTE_MAX)]
+LocationPrecision = Annotated[
+    Literal[LOCATION_PRECISIONS],  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
+    Field(description=(
+        "exact: shown where it is (a shop, a public place). approximate (someone's home): shown and searched at the"
+        " centre of its ~150 m cell (geohash-7); the precise point is seen only by you and, once an order is"
+        " funded, by that order's buyer."
+    )),
+]
 OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
 Role = Literal[ROLES]  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
 
@@ -136,6 +167,7 @@ class ListingCreate(Body):
     currency: Currency | None = None
     lat: Latitude
     lon: Longitude
+    location_precision: LocationPrecision = "exact"
 
 
 class ListingPatch(PatchBody):
@@ -145,6 +177,7 @@ class ListingPatch(PatchBody):
     price_cents: PriceCents | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
+    location_precision: LocationPrecision | None = None
     status: Literal["active", "paused"] | None = None
 
 
@@ -158,9 +191,7 @@ class SearchQuery(PageQuery):
     lon: Longitude
     radius_m: Annotated[int, Field(ge=1, le=20_000)] = 2000
     category: CategoryId | None = None
-    q: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_single_line)
-    ] | None = None
+    q: Annotated[VisibleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
 
 
 class ConversationCreate(Body):
@@ -172,7 +203,8 @@ class MessageCreate(Body):
     offer_cents: PriceCents | None = Field(
         default=None,
         description=(
-            "A price offer. The provider's latest one is the price an order from this conversation's buyer defaults to."
+            "A price offer, shown in the chat (the conversation keeps the provider's latest). It never sets an"
+            " order's price: the buyer accepts it by naming it as `price_cents` in POST /orders."
         ),
     )
 
@@ -185,7 +217,10 @@ class OrderCreate(Body):
     listing_id: ResourceId
     price_cents: PriceCents | None = Field(
         default=None,
-        description="Defaults to the provider's latest offer in your conversation about the listing, else its price.",
+        description=(
+            "The price you offer; absent: the listing's price. A chat offer never changes it: to accept one,"
+            " name its price here."
+        ),
     )
     note: Note = ""
 
@@ -204,9 +239,7 @@ class ResolveBody(Body):
 class ReportCreate(Body):
     subject: Literal[SUBJECTS]  # type: ignore[valid-type]  # the domain's tuple of names, unpacked at runtime
     subject_id: ResourceId
-    reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=REASON_MAX), AfterValidator(_multi_line)
-    ]
+    reason: Annotated[VisibleText, StringConstraints(strip_whitespace=True, min_length=1, max_length=REASON_MAX)]
 
 
 class ReportClose(Body):
@@ -214,7 +247,7 @@ class ReportClose(Body):
         description="none: nothing to do; takedown: the listing or task leaves every view but its owner's; "
         "suspend: the user the report is about can no longer write, and their listings are hidden, until reinstated."
     )
-    note: Annotated[str, StringConstraints(max_length=DECISION_NOTE_MAX), AfterValidator(_multi_line)] = ""
+    note: Annotated[VisibleOrEmptyText, StringConstraints(max_length=DECISION_NOTE_MAX)] = ""
 
 
 class ReportsQuery(PageQuery):
@@ -285,14 +318,25 @@ def view_of(source: type, names: str, **overrides: Any) -> type[BaseModel]:
     return create_model(f"{source.__name__}View", **fields)
 
 
+class PointOut(BaseModel):
+    lat: float
+    lon: float
+
+
 # (A model made by view_of is a base mypy cannot see into: each view carries one justified ignore[misc].)
 class ListingOut(view_of(  # type: ignore[misc]
     Listing, "listing_id provider_id title description category price_cents currency lat lon status privileged"
-    " created_at updated_at hidden",
+    " created_at updated_at location_precision hidden",
+    location_precision=LocationPrecision,
     hidden=Annotated[str | None, Field(description="Why an operator hid it (takedown, suspended): only its owner "
                                                    "still sees it.")],
 )):
-    """A listing as anyone signed in sees it, its owner too."""
+    """A listing as anyone signed in sees it, its owner too: `lat`/`lon` are where it is shown (an approximate
+    listing's cell centre)."""
+
+    service_location: PointOut | None = Field(
+        default=None, description="Where the service really is: shown to the listing's provider only (else null).",
+    )
 
 
 class ListingPage(Page[ListingOut]):
@@ -346,6 +390,14 @@ class OrderOut(view_of(  # type: ignore[misc]
     timeline=list[TimelineEntryOut],
 )):
     """An order as its buyer, its provider and operators see it."""
+
+    service_location: PointOut | None = Field(
+        default=None,
+        description=(
+            "Where the service is (the listing's precise point): shown to the buyer once the order is funded (funded"
+            " or any later status); null before that and for everyone else."
+        ),
+    )
 
 
 class OrderPage(Page[OrderOut]):

@@ -1,8 +1,9 @@
 """A conversation: one buyer and one listing's provider talking about that listing, before and during a deal.
 
 There is at most one conversation per buyer and listing. Only its two participants may see or write it;
-to anyone else it does not exist. A message may carry a price offer (`offer_cents`); the provider's
-latest offer is the price an order from that buyer on that listing defaults to.
+to anyone else it does not exist. A message may carry a price offer (`offer_cents`): words in
+the chat, never a price by itself. An order is at the listing's price unless its buyer names one, which is how
+an offer is accepted (services/orders.py).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.identity import Caller
+from chalicelib.domain.text import has_visible_character
 
 TEXT_MAX = 2000
 
@@ -25,11 +27,6 @@ class Conversation:
     last_message_id: str | None = None
     offer_cents: int | None = None  # the provider's latest price offer in this conversation
     offer_by: str | None = None
-
-    @property
-    def agreed_price_cents(self) -> int | None:
-        """The price an order from the buyer defaults to: the provider's word, never the buyer's own offer."""
-        return self.offer_cents if self.offer_by == self.provider_id else None
 
     @property
     def participants(self) -> tuple[str, str]:
@@ -63,8 +60,8 @@ def check_participant(conversation: Conversation | None, caller: Caller) -> Conv
 
 
 def check_text(text: str) -> None:
-    """Messages say something: not empty, not only spaces (the API layer also rejects control characters)."""
-    if not text.strip():
+    """Messages say something: at least one visible character (the API layer also rejects control characters)."""
+    if not has_visible_character(text):
         raise InvalidInput("text: must not be blank")
     if len(text) > TEXT_MAX:
         raise InvalidInput(f"text: at most {TEXT_MAX} characters")

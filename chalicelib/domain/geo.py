@@ -271,6 +271,12 @@ def aligned_cells(low: int, high: int) -> list[tuple[int, int]]:
     return list(_aligned_blocks(low, high))
 
 
+def cell_centre(geohash: str, chars: int) -> tuple[float, float]:
+    """The centre (lat, lon) of the `chars`-character geohash cell that holds `geohash`."""
+    lat_lo, lat_hi, lon_lo, lon_hi = cell_box(_to_int(geohash[:chars]), 5 * chars)
+    return (lat_lo + lat_hi) / 2, (lon_lo + lon_hi) / 2
+
+
 def min_distance_m(lat: float, lon: float, box: Box) -> float:
     """Least great-circle distance from the point to any point of the box, less 1 cm (never too far)."""
     lat_lo, lat_hi, lon_lo, lon_hi = box

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain.text import has_control_characters
+from chalicelib.domain.text import has_control_characters, has_visible_character
 
 DISPLAY_NAME_MAX = 60
 
@@ -35,6 +35,6 @@ def default_display_name(user_id: str, claimed_name: str | None) -> str:
     """A name to show before the user picks one: the token's name if it obeys the display-name rules
     (users can write their own Cognito `name`), else a neutral handle."""
     name = (claimed_name or "").strip()
-    if name and len(name) <= DISPLAY_NAME_MAX and not has_control_characters(name):
+    if len(name) <= DISPLAY_NAME_MAX and has_visible_character(name) and not has_control_characters(name):
         return name
     return f"User {user_id.replace('-', '')[:6]}"

@@ -31,8 +31,10 @@ def publish(
     currency: str | None,
     lat: float,
     lon: float,
+    location_precision: str = listings.EXACT,
 ) -> Listing:
-    """Publish a listing; a user's first one settles their privileged status (first PRIVILEGED_QUOTA)."""
+    """Publish a listing; a user's first one settles their privileged status (first PRIVILEGED_QUOTA). A provider
+    has at most MAX_ACTIVE_LISTINGS active listings (409 beyond)."""
     check_category(category)
     region = _open_region_for(lat, lon)
     if currency is not None and currency != region.currency:
@@ -50,10 +52,11 @@ def publish(
         lat,
         lon,
         now=now,
+        location_precision=location_precision,
     )
     for _ in range(3):
         if profile.is_provider:
-            return listing_store.insert(make(privileged=profile.privileged))
+            return listing_store.insert(make(privileged=profile.privileged), get_settings().max_active_listings)
         quota = get_settings().privileged_quota
         try:
             return listing_store.insert_first(
@@ -86,18 +89,21 @@ def edit(caller: Caller, listing_id: str, changes: dict[str, Any]) -> Listing:
     if "category" in changes:
         check_category(changes["category"])
     if "lat" in changes or "lon" in changes:
-        _open_region_for(changes.get("lat", listing.lat), changes.get("lon", listing.lon))
+        lat, lon = listing.precise_point
+        _open_region_for(changes.get("lat", lat), changes.get("lon", lon))
     if "status" in changes and changes["status"] not in listings.OWNER_SETTABLE_STATUSES:
         raise InvalidInput("status: must be 'active' or 'paused'")
     if not changes:
         return listing
-    return listing_store.save(listings.with_changes(listing, changes, now_iso()), listing)
+    updated = listings.with_changes(listing, changes, now_iso())
+    return listing_store.save(updated, listing, max_active=get_settings().max_active_listings)
 
 
 def delete(caller: Caller, listing_id: str) -> None:
     """Delete for good as far as clients can tell; the record stays for orders and chats that cite it."""
     listing = _get_owned(caller, listing_id)
-    listing_store.save(listings.with_changes(listing, {"status": listings.DELETED}, now_iso()), listing)
+    deleted = listings.with_changes(listing, {"status": listings.DELETED}, now_iso())
+    listing_store.save(deleted, listing, max_active=get_settings().max_active_listings)
 
 
 def provider_listings(caller: Caller, provider_id: str, limit: int, cursor: str | None) -> Page[Listing]:

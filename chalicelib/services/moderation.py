@@ -16,6 +16,7 @@ from chalicelib.observability import logger
 from chalicelib.services import conversations as conversation_service
 from chalicelib.services import listings as listing_service
 from chalicelib.services.paging import page_of
+from chalicelib.settings import get_settings
 from chalicelib.store import listings as listing_store
 from chalicelib.store import profiles as profile_store
 from chalicelib.store import reports as report_store
@@ -85,7 +86,8 @@ def _hide(listing: Listing, why: str | None) -> None:
     """Hide (or show, `why` None) one listing; a listing its owner changed meanwhile is read again."""
     for _ in range(3):
         try:
-            listing_store.save(replace(listing, hidden=why, updated_at=now_iso()), listing)
+            hidden = replace(listing, hidden=why, updated_at=now_iso())  # its owner's active count does not change
+            listing_store.save(hidden, listing, max_active=get_settings().max_active_listings)
             return
         except Conflict:
             fresh = listing_store.get(listing.listing_id)

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import orders
+from chalicelib.domain import orders, privacy
 from chalicelib.domain.clock import iso, now
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import Caller
@@ -14,7 +14,6 @@ from chalicelib.domain.pages import Page
 from chalicelib.observability import logger
 from chalicelib.services.paging import page_of
 from chalicelib.settings import get_settings
-from chalicelib.store import chat as chat_store
 from chalicelib.store import listings as listing_store
 from chalicelib.store import orders as order_store
 
@@ -24,9 +23,10 @@ SWEEP_BATCH = 500
 def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | None, note: str) -> Order:
     """Request a listing's service as its buyer.
 
-    The price is the one given, else the provider's latest offer in the caller's conversation about the
-    listing, else the listing's price. `order_id` comes from the request's idempotency reservation: a retry of a
-    request that already stored its order gets that order back.
+    The price is the one the buyer names, else the listing's: a chat offer never sets it (the buyer accepts an
+    offer by naming its price, and the provider agrees to the order's price by accepting it). `order_id` comes
+    from the request's idempotency reservation: a retry of a request that already stored its order gets that
+    order back.
     """
     already = order_store.get(order_id)
     if already is not None and already.buyer_id == caller.user_id:
@@ -37,9 +37,7 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
     orders.check_orderable(listing, caller.user_id)
     # (The order is written on condition that the listing is still active: see order_store.insert.)
     if price_cents is None:
-        conversation = chat_store.find(listing_id, caller.user_id)
-        offered = conversation.agreed_price_cents if conversation is not None else None
-        price_cents = offered if offered is not None else listing.price_cents
+        price_cents = listing.price_cents
     settings = get_settings()
     order = orders.new_order(
         order_id=order_id,
@@ -57,6 +55,18 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
     logger.info("order requested", order_id=stored.order_id, listing_id=stored.listing_id,
                 price_cents=stored.price_cents)
     return stored
+
+
+def service_locations(caller: Caller, seen: list[Order]) -> dict[str, tuple[float, float]]:
+    """Where each order's service is, for the orders whose precise location the caller may see (their own as
+    buyer, once funded: domain/privacy.py), by order id. One read of the listings, for those orders only."""
+    shown = [order for order in seen if privacy.sees_service_location(order, caller.user_id)]
+    if not shown:
+        return {}
+    listings = listing_store.get_many(order.listing_id for order in shown)
+    return {
+        order.order_id: listings[order.listing_id].precise_point for order in shown if order.listing_id in listings
+    }
 
 
 def get(caller: Caller, order_id: str) -> Order:

@@ -1,15 +1,22 @@
-"""Listings in DynamoDB: reads, conditional writes, the geo index Queries and first-listing grants."""
+"""Listings in DynamoDB: reads, conditional writes, the geo index Queries and first-listing grants.
+
+A write that starts or ends an active listing (publish, resume, pause, delete) changes the provider's count of
+active listings (`ProfileModel.active_listings`) in the same transaction, and one that starts one only while
+the count is below the cap: with any number of concurrent publishes a provider never has more than the cap.
+"""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.listings import Listing
+from chalicelib.domain.listings import EXACT, Listing, active_change
 from chalicelib.store import items, refusals, search_counts, search_index, tables
 from chalicelib.store.contention import retried
 from chalicelib.store.models import CounterModel, ListingModel, ProfileModel
@@ -46,7 +53,20 @@ def from_model(model: ListingModel) -> Listing:
     return items.to_domain(
         model, Listing, price_cents=int(model.price_cents), lat=float(model.lat), lon=float(model.lon),
         privileged=bool(model.privileged), version=int(model.version or 0),
+        location_precision=model.location_precision or EXACT,
+        precise_lat=_float_or_none(model.precise_lat), precise_lon=_float_or_none(model.precise_lon),
     )
+
+
+def _float_or_none(value: float | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def get_many(listing_ids: Iterable[str]) -> dict[str, Listing]:
+    """The listings with these ids that exist, by id (BatchGetItem)."""
+    tables.bind()
+    found = ListingModel.batch_get(set(listing_ids), consistent_read=True)
+    return {model.listing_id: from_model(model) for model in found}
 
 
 def get(listing_id: str) -> Listing | None:
@@ -54,34 +74,93 @@ def get(listing_id: str) -> Listing | None:
     return from_model(model) if model is not None else None
 
 
-def save(listing: Listing, before: Listing | None) -> Listing:
-    """Write a changed listing (`before` as it was read); refused (409) if someone else changed it since."""
-    tables.bind()
+CHANGED_MEANWHILE = "the listing was changed by another request; read it again"
+
+
+def cap_reached(max_active: int) -> Conflict:
+    return Conflict(
+        f"you have {max_active} active listings, the most a provider may have (MAX_ACTIVE_LISTINGS):"
+        " pause or delete one first"
+    )
+
+
+def save(listing: Listing, before: Listing | None, *, max_active: int) -> Listing:
+    """Write a changed listing (`before` as it was read); refused (409) if someone else changed it since, or if
+    it would make its provider's active listings more than `max_active`."""
+    change = active_change(before, listing)
     model = _to_model(listing)
-    try:
-        model.save()
-    except PutError as exc:
-        if refusals.condition_failed(exc):
-            raise Conflict("the listing was changed by another request; read it again") from exc
-        raise
+    if change:
+        _save_counted(model, listing.provider_id, change, max_active)
+    else:
+        tables.bind()
+        try:
+            model.save()
+        except PutError as exc:
+            if refusals.condition_failed(exc):
+                raise Conflict(CHANGED_MEANWHILE) from exc
+            raise
     search_counts.adjust_counts(before, listing)
     return replace(listing, version=int(model.version))
 
 
-def insert(listing: Listing) -> Listing:
-    """Store a new listing of an existing provider."""
-    return save(listing, None)
+@retried()
+def _save_counted(model: ListingModel, provider_id: str, change: int, max_active: int) -> None:
+    """Put the listing (on its version) and move the provider's active count by `change`, in one transaction."""
+    condition = ProfileModel.user_id.exists()
+    if change > 0:
+        condition &= _below(max_active)
+    try:
+        with TransactWrite(connection=tables.bind()) as tx:
+            tx.save(model)
+            tx.update(ProfileModel(user_id=provider_id), actions=[ProfileModel.active_listings.add(change)],
+                      condition=condition)
+    except TransactWriteError as exc:
+        if refusals.condition_failed_at(exc, 0):  # [listing put, profile update]
+            raise Conflict(CHANGED_MEANWHILE) from exc
+        if refusals.condition_failed_at(exc, 1):
+            raise cap_reached(max_active) if change > 0 else Conflict("the provider has no profile") from exc
+        raise
+
+
+def _below(max_active: int) -> Condition:
+    below: Condition = ProfileModel.active_listings.does_not_exist() | (ProfileModel.active_listings < max_active)
+    return below
+
+
+def insert(listing: Listing, max_active: int) -> Listing:
+    """Store a new listing of an existing provider, if they have fewer than `max_active` active ones."""
+    return save(listing, None, max_active=max_active)
 
 
 def insert_many(listings: Iterable[Listing]) -> None:
-    """Bulk-load new listings (demo data, benchmarks, reindexing): BatchWriteItem, no conditions."""
+    """Bulk-load new listings (demo data, benchmarks, reindexing): BatchWriteItem, no conditions and no cap.
+
+    The active counts of providers who have a profile are then added to directly (one update each); listings of
+    users with no profile (synthetic benchmark providers) are counted nowhere.
+    """
     tables.bind()
     changes: dict[str, dict[str, int]] = {}
+    active: Counter[str] = Counter()
     with ListingModel.batch_write() as batch:
         for listing in listings:
             batch.save(_to_model(replace(listing, version=listing.version or 1)))
             search_counts.add_count_changes(changes, search_counts.count_changes(None, listing))
+            active[listing.provider_id] += active_change(None, listing)
     search_counts.apply_count_changes(changes)
+    for provider_id, count in active.items():
+        if count:
+            _add_active(provider_id, count)
+
+
+@retried()
+def _add_active(provider_id: str, count: int) -> None:
+    try:
+        ProfileModel(user_id=provider_id).update(
+            actions=[ProfileModel.active_listings.add(count)], condition=ProfileModel.user_id.exists()
+        )
+    except UpdateError as exc:
+        if not refusals.condition_failed(exc):
+            raise
 
 
 @retried()
@@ -95,6 +174,7 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
     """
     connection = tables.bind()
     profile = ProfileModel(user_id=user_id)
+    first_active = ProfileModel.active_listings.add(1)  # the cap is at least 1: a first listing is always within it
     full_key = (CounterModel.Meta.table_name, quota)
     if quota > 0 and full_key not in _quota_full:
         listing = make(True)
@@ -108,7 +188,7 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
                 )
                 tx.update(
                     profile,
-                    actions=[ProfileModel.privileged.set(True), ProfileModel.provider_since.set(now)],
+                    actions=[ProfileModel.privileged.set(True), ProfileModel.provider_since.set(now), first_active],
                     condition=ProfileModel.user_id.exists() & ProfileModel.provider_since.does_not_exist(),
                 )
                 tx.save(_to_model(listing), condition=ListingModel.listing_id.does_not_exist())
@@ -126,7 +206,7 @@ def insert_first(make: Callable[[bool], Listing], user_id: str, quota: int, now:
         with TransactWrite(connection=connection) as tx:
             tx.update(
                 profile,
-                actions=[ProfileModel.privileged.set(False), ProfileModel.provider_since.set(now)],
+                actions=[ProfileModel.privileged.set(False), ProfileModel.provider_since.set(now), first_active],
                 condition=ProfileModel.user_id.exists() & ProfileModel.provider_since.does_not_exist(),
             )
             tx.save(_to_model(listing), condition=ListingModel.listing_id.does_not_exist())

@@ -94,9 +94,14 @@ class ListingModel(Model):
     category = UnicodeAttribute()
     price_cents = NumberAttribute()
     currency = UnicodeAttribute()
-    lat = NumberAttribute(attr_name="la")
+    lat = NumberAttribute(attr_name="la")  # where the listing is shown and searched (domain/listings.py)
     lon = NumberAttribute(attr_name="lo")
     geohash = UnicodeAttribute(attr_name="gh")
+    location_precision = UnicodeAttribute(null=True)  # absent: exact (listings from before the field)
+    # An approximate listing's precise point: projected by no search index (only by_provider, which projects all,
+    # read for a provider's page of listings, whose answers show it to the provider alone).
+    precise_lat = NumberAttribute(null=True)
+    precise_lon = NumberAttribute(null=True)
     status = UnicodeAttribute()
     privileged = BooleanAttribute(default=False, attr_name="pv")
     created_at = UnicodeAttribute()
@@ -136,6 +141,9 @@ class ProfileModel(Model):
     rating_count = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # How many active listings the user has: changed in the same transaction as each listing write that starts or
+    # ends one, on condition it stays within MAX_ACTIVE_LISTINGS (store/listings.py). Absent: none yet.
+    active_listings = NumberAttribute(null=True)
 
 
 class _SystemItem(Model):

@@ -215,7 +215,8 @@ def test_two_users_chat_the_buyer_orders_at_the_offered_price_and_the_provider_a
     inbox = requests.get(f"{api}/conversations", headers=bob, timeout=60).json()["items"]
     assert inbox[0]["conversation_id"] == opened.json()["conversation_id"]
 
-    placed = _order(api, alice, str(uuid.uuid4()), listing_id=listing["listing_id"], note="Rear wheel")
+    placed = _order(api, alice, str(uuid.uuid4()), listing_id=listing["listing_id"], price_cents=5000,
+                    note="Rear wheel")  # the buyer accepts the offer by naming its price
     assert placed.status_code == 201, placed.text
     order = placed.json()
     assert (order["status"], order["price_cents"]) == ("requested", 5000)

@@ -191,6 +191,8 @@ CREATE_CASES = [
     _create("listing_id", "listing_id", listing_id="my-own-id"),
     _create("version", "version", version=7),
     _create("distance_m", "distance_m", distance_m=0),
+    _create("service_location", "service_location", service_location={"lat": 31.23, "lon": 121.47}),
+    _create("precise_lat", "precise_lat", precise_lat=31.23),
     # required fields
     _create("missing-title", "title", body=_without("title")),
     _create("missing-category", "category", body=_without("category")),
@@ -238,6 +240,11 @@ CREATE_CASES = [
     _create("category-unknown", "category", category="plumbing"),
     _create("category-wrong-case", "category", category="Repair"),
     _create("category-empty", "category", category=""),
+    _create("location_precision-unknown", "location_precision", location_precision="fuzzy"),
+    _create("location_precision-uppercase", "location_precision", location_precision="APPROXIMATE"),
+    _create("location_precision-empty", "location_precision", location_precision=""),
+    _create("location_precision-null", "location_precision", location_precision=None),
+    _create("location_precision-true", "location_precision", location_precision=True),
     # text a map pin must not carry
     _create("title-NUL", "title", title="Bike\x00repair"),
     _create("title-newline", "title", title="Bike\nrepair"),
@@ -246,6 +253,13 @@ CREATE_CASES = [
     _create("title-zero-width", "title", title="Bike\u200brepair"),
     _create("description-NUL", "description", description="Flat\x00tyres"),
     _create("description-bell", "description", description="Flat tyres\x07"),
+    # text that shows nothing (issue 14): fillers, blanks and spaces
+    _create("title-hangul-filler", "title", title="\u3164"),
+    _create("title-braille-blank", "title", title="\u2800\u2800"),
+    _create("title-choseong-jungseong-fillers", "title", title="\u115f\u1160"),
+    _create("title-halfwidth-filler-and-spaces", "title", title=" \uffa0 \u3000 "),
+    _create("description-only-fillers", "description", description="\u3164\n\u2800\t "),
+    _create("description-only-spaces", "description", description="   "),
 ]
 
 
@@ -271,6 +285,10 @@ PATCH_LISTING_CASES = [
     _patch("description-null", "description", {"description": None}),
     _patch("price_cents-null", "price_cents", {"price_cents": None}),
     _patch("status-null", "status", {"status": None}),
+    _patch("location_precision-null", "location_precision", {"location_precision": None}),
+    _patch("location_precision-unknown", "location_precision", {"location_precision": "hidden"}),
+    _patch("location_precision-number", "location_precision", {"location_precision": 7}),
+    _patch("service_location", "service_location", {"service_location": {"lat": 31.23, "lon": 121.47}}),
     _patch("lat-null", "lat", {"lat": None}),
     _patch("null-beside-a-valid-field", "category", {"title": "Fine title", "category": None}),
     _patch("price_cents-string", "price_cents", {"price_cents": "5000"}),
@@ -284,6 +302,8 @@ PATCH_LISTING_CASES = [
     _patch("title-whitespace", "title", {"title": "   "}),
     _patch("title-121-chars", "title", {"title": "a" * 121}),
     _patch("title-control", "title", {"title": "Bike\x00repair"}),
+    _patch("title-hangul-filler", "title", {"title": "\u3164\u3164"}),
+    _patch("description-braille-blank", "description", {"description": "\u2800"}),
     _patch("description-2001-chars", "description", {"description": "a" * 2001}),
     _patch("category-unknown", "category", {"category": "plumbing"}),
     _patch("lat-string", "lat", {"lat": "31.23"}),
@@ -318,6 +338,10 @@ PATCH_ME_CASES = [
     _me("bio-501-chars", "bio", {"bio": "a" * 501}),
     _me("bio-control", "bio", {"bio": "Hello\x1b[2J"}),
     _me("bio-list", "bio", {"bio": ["Hello"]}),
+    _me("display_name-hangul-filler", "display_name", {"display_name": "\u3164"}),
+    _me("display_name-braille-blank", "display_name", {"display_name": "\u2800 \u2800"}),
+    _me("display_name-halfwidth-filler", "display_name", {"display_name": "\uffa0"}),
+    _me("bio-only-fillers", "bio", {"bio": "\u115f\u1160\n"}),
 ]
 
 NO_BODY_CASES = [  # routes that take no body refuse one, so no field slips in unnoticed
@@ -385,6 +409,8 @@ QUERY_CASES = [
     Case("search:q-empty", "GET", SEARCH + "&q=", "q"),
     Case("search:q-blank", "GET", SEARCH + "&q=%20%20", "q"),
     Case("search:q-101-chars", "GET", SEARCH + "&q=" + "a" * 101, "q"),
+    Case("search:q-hangul-filler", "GET", SEARCH + "&q=%E3%85%A4", "q"),
+    Case("search:q-braille-blank", "GET", SEARCH + "&q=%E2%A0%80", "q"),
     Case("search:unknown-param", "GET", SEARCH + "&sort=price", "sort"),
     Case("search:unknown-param-status", "GET", SEARCH + "&status=paused", "status"),
     Case("search:repeated-limit", "GET", SEARCH + "&limit=1&limit=2", "limit"),

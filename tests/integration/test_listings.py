@@ -20,9 +20,10 @@ def test_a_provider_publishes_a_listing_and_anyone_signed_in_can_read_it(client,
         "listing_id", "provider_id", "title", "description", "category", "price_cents", "currency",
         "lat", "lon", "status", "privileged", "created_at", "updated_at",
     }
+    assert listing["service_location"] == {"lat": listing["lat"], "lon": listing["lon"]}  # its provider sees it
     read = client.get(f"/listings/{listing['listing_id']}", alice)
     assert read.status == 200
-    assert read.body == listing
+    assert read.body == {**listing, "service_location": None}  # issue 14: only its provider is told where it is
 
 
 def test_a_listing_outside_every_open_region_is_refused(client, make_user):

@@ -39,7 +39,20 @@ def test_a_buyer_may_name_the_price_agreed_in_chat(client, make_user):
     assert order(client, alice, item["listing_id"], price_cents=7000).body["price_cents"] == 7000
 
 
-def test_without_a_price_the_order_takes_the_latest_offer_made_in_the_conversation(client, make_user):
+def test_a_chat_offer_never_sets_the_orders_price_silently(client, make_user):
+    """Issue 14: the provider lists at 6000 and offers 600000 in chat; an order naming no price is at 6000."""
+    bob, alice = make_user(), make_user()
+    item = client.post("/listings", bob, listing_body(price_cents=6000)).body
+    conversation = client.post("/conversations", alice, {"listing_id": item["listing_id"]}).body
+    offer = client.post(f"/conversations/{conversation['conversation_id']}/messages", bob,
+                        {"text": "6000 yuan, final", "offer_cents": 600000})
+    assert offer.body["offer_cents"] == 600000
+    placed = order(client, alice, item["listing_id"])
+    assert placed.status == 201, placed.body
+    assert placed.body["price_cents"] == 6000
+
+
+def test_a_buyer_accepts_an_offer_by_naming_its_price(client, make_user):
     bob, alice = make_user(), make_user()
     item = client.post("/listings", bob, listing_body(price_cents=8800)).body
     conversation = client.post("/conversations", alice, {"listing_id": item["listing_id"]}).body
@@ -48,7 +61,7 @@ def test_without_a_price_the_order_takes_the_latest_offer_made_in_the_conversati
     offer = client.post(path, bob, {"text": "70 and it's a deal", "offer_cents": 7000})
     assert offer.body["offer_cents"] == 7000
     assert client.get(f"/conversations/{conversation['conversation_id']}", alice).body["offer_cents"] == 7000
-    assert order(client, alice, item["listing_id"]).body["price_cents"] == 7000
+    assert order(client, alice, item["listing_id"], price_cents=7000).body["price_cents"] == 7000
 
 
 def test_without_a_price_or_an_offer_the_order_takes_the_listings_price(client, make_user):

@@ -54,6 +54,7 @@ def test_a_stage_that_did_not_ask_for_simulated_money_gets_none():
         ("DISPUTE_TIMEOUT_S", "0"),
         ("RATE_LIMITS", "message=3/0"),
         ("PRIVILEGED_QUOTA", "-1"),
+        ("MAX_ACTIVE_LISTINGS", "0"),  # a provider could not publish their first listing
         ("SEARCH_CACHE_S", "-2"),
     ],
 )
