@@ -253,7 +253,10 @@ def test_an_order_in_escrow_is_seen_by_its_two_sides_and_operators_only(world, s
     if caller in ("buyer", "provider", "operator"):
         assert answer.status == 200, answer
         assert answer.body["status"] == status
-        assert answer.body == world.seen_by("buyer", order_id)
+        seen_by_buyer = world.seen_by("buyer", order_id)
+        assert seen_by_buyer["service_location"] is not None  # issue 14: the funded order's buyer is told where
+        others_see = {**seen_by_buyer, "service_location": None}  # ...and nobody else is
+        assert answer.body == (seen_by_buyer if caller == "buyer" else others_see)
     else:
         assert_error(answer, 401 if caller == "nobody" else 404)
 
