@@ -9,6 +9,7 @@ modules (wrappers around them, such as chalicelib/observability.py, do not count
 - chalicelib/api/authorizer.py: `cognito_jwt` (Chalice deploys a built-in authorizer as its own function);
 - the rest of chalicelib/api/: `api_handler`;
 - chalicelib/jobs/escrow_tokens.py: `escrow_tokens`; chalicelib/jobs/schedules.py: `expire_requests`;
+  chalicelib/jobs/escrow_sweep.py: `sweep_escrow`;
 - scripts/local_triggers.py's queue relay: the function it feeds. The relay stands in for Lambda's SQS event
   source mapping, which polls the queue with that function's role, so its calls are that function's too.
 
@@ -55,8 +56,9 @@ _ENTRY_MODULES = (  # first match wins
     ("api/", "api_handler"),
     ("jobs/escrow_tokens.py", "escrow_tokens"),
     ("jobs/schedules.py", "expire_requests"),
+    ("jobs/escrow_sweep.py", "sweep_escrow"),
 )
-FUNCTIONS = ("api_handler", "cognito_jwt", "expire_requests", "escrow_tokens")
+FUNCTIONS = ("api_handler", "cognito_jwt", "expire_requests", "escrow_tokens", "sweep_escrow")
 
 _TRANSACT_ITEM_ACTIONS = {
     "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem",
@@ -66,8 +68,11 @@ _SQS_BATCH_ACTIONS = {
     "DeleteMessageBatch": "DeleteMessage", "SendMessageBatch": "SendMessage",
     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
 }
-# These actions support no resource-level permissions: a policy can only grant them on "*".
-NO_RESOURCE_LEVEL = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
+# These actions support no resource-level permissions: a policy can only grant them on "*" (PutMetricData narrowed
+# by a condition on its namespace).
+NO_RESOURCE_LEVEL = {
+    "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat", "cloudwatch:PutMetricData",
+}
 
 
 @dataclass(frozen=True)
@@ -280,9 +285,12 @@ def policy_problems(policy: dict[str, Any]) -> list[str]:
     problems = []
     for index, statement in enumerate(policy["Statement"]):
         where = statement.get("Sid", f"statement {index}")
-        unknown = set(statement) - {"Sid", "Effect", "Action", "Resource"}
+        unknown = set(statement) - {"Sid", "Effect", "Action", "Resource", "Condition"}
         if unknown or statement.get("Effect") != "Allow":
             problems.append(f"{where}: only Allow statements with Action and Resource, got {sorted(statement)}")
+        if any(a.startswith("cloudwatch:") for a in _as_list(statement.get("Action", []))) and not statement.get(
+            "Condition", {}).get("StringEquals", {}).get("cloudwatch:namespace"):
+            problems.append(f"{where}: CloudWatch metrics only under a namespace condition")
         actions = _as_list(statement.get("Action", []))
         resources = _as_list(statement.get("Resource", []))
         if any(a.lower().startswith("dynamodb:") for a in actions) and any(r in ("*", "arn:aws:dynamodb:*:*:*")
