@@ -91,8 +91,13 @@ class Use:
     origin: str
 
 
+# botocore's signing names that differ from the IAM service prefix.
+_IAM_PREFIXES = {"monitoring": "cloudwatch"}
+
+
 def permissions(prefix: str, operation: str, params: dict[str, Any], region: str) -> list[Permission]:
     """The IAM permissions one API call needs, by the service's authorization rules."""
+    prefix = _IAM_PREFIXES.get(prefix, prefix)
     if prefix == "dynamodb":
         return _dynamodb(operation, params, region)
     if prefix == "sqs":

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain import ledger
 from chalicelib.domain.errors import Busy
-from chalicelib.domain.orders import Order
+from chalicelib.domain.orders import PAYING, Order
 from chalicelib.settings import Settings, get_settings
 
 # The accounts an order's money moves between, by role: (the domain's account of an id, the order's field with
@@ -52,13 +52,11 @@ def entry_ids(order: Order) -> dict[str, str]:
 
 
 def execution_input(order: Order, settings: Settings, resume: bool = False) -> dict[str, Any]:
-    """What an execution starts from; `resume`: at the order's current status (a re-drive), not at the hold."""
-    started: dict[str, Any] = {}
-    if resume:
-        started["resume_at"] = order.status
-        started["dispute"] = {"by": order.disputed_by or "", "from": order.disputed_from or ""}
+    """What an execution starts from: where (`resume_at`: the hold for a payment, else the wait of the order's
+    status, for an operator's re-drive) and everything its steps need, so the workflow does no arithmetic."""
     return {
-        **started,
+        "resume_at": order.status if resume else PAYING,
+        "dispute": {"by": order.disputed_by or "", "from": order.disputed_from or ""},
         "order_id": order.order_id,
         "buyer_id": order.buyer_id,
         "provider_id": order.provider_id,

@@ -370,7 +370,6 @@ def choose(
 _PROVIDERS_DISPUTE_OF_FUNDED_REFUNDED = {
     "And": [
         {"Variable": "$.decision.action", "StringEquals": "refund"},
-        {"Variable": "$.dispute.by", "IsPresent": True},
         {"Variable": "$.dispute.by", "StringEqualsPath": "$.provider_id"},
         {"Variable": "$.dispute.from", "StringEquals": FUNDED},
     ],
@@ -392,7 +391,7 @@ def definition() -> Json:
         "States": {
             "Resume": choose(
                 "$.resume_at", {FUNDED: "AwaitFunded", DELIVERED: "AwaitDelivered", DISPUTED: "AwaitResolution"},
-                HOLD.name, extra=[{"Variable": "$.resume_at", "IsPresent": False, "Next": HOLD.name}],
+                HOLD.name,
                 comment="A payment starts at the hold; an operator's re-drive (`make redrive`) at the order's status.",
             ),
             **money_states(HOLD),

@@ -158,7 +158,8 @@ def test_describing_an_execution_needs_that_execution():
 
 
 def test_metrics_can_only_be_granted_on_every_resource_and_only_under_our_namespace():
-    needed = iam_audit.permissions("cloudwatch", "PutMetricData", {"Namespace": "Everywhere/Escrow"}, REGION)
+    # botocore signs CloudWatch calls as "monitoring"; IAM calls the service "cloudwatch".
+    needed = iam_audit.permissions("monitoring", "PutMetricData", {"Namespace": "Everywhere/Escrow"}, REGION)
     assert needed == [Permission("cloudwatch:PutMetricData", "*")]
     anywhere = {"Statement": [{"Sid": "Metrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData",
                                "Resource": "*"}]}
