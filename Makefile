@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run status test check bench token reconcile install clean lint package deploy destroy openapi fuzz escrow-asl
+.PHONY: run status test check bench token reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ token: $(STAMP)
 ## Check the books of the running local stack (or of the stage the environment names); exit 1 on drift.
 reconcile: $(STAMP)
 	$(BIN)/python -m scripts.reconcile
+
+## Re-drive an order's escrow after a failure (ORDER=<id>): a new execution at its status; safe to repeat.
+redrive: $(STAMP)
+	@test -n "$(ORDER)" || { echo "say which order: make redrive ORDER=<order id>"; exit 1; }
+	$(BIN)/python -m scripts.redrive "$(ORDER)"
 
 ## The OpenAPI document: rewrite docs/openapi.json from the code (CHECK=1 only compares: exit 1 if it is stale).
 openapi: $(STAMP)

@@ -13,6 +13,7 @@ from chalicelib.api.profiles import profiles_bp
 from chalicelib.api.public import public_bp
 from chalicelib.api.search import search_bp
 from chalicelib.api.wallet import wallet_bp
+from chalicelib.jobs.escrow_sweep import escrow_sweep_bp
 from chalicelib.jobs.escrow_tokens import escrow_tokens_bp
 from chalicelib.jobs.schedules import jobs_bp
 from chalicelib.observability import log_invocation
@@ -35,3 +36,4 @@ app.register_blueprint(admin_bp)
 app.register_blueprint(moderation_bp)
 app.register_blueprint(jobs_bp)
 app.register_blueprint(escrow_tokens_bp)
+app.register_blueprint(escrow_sweep_bp)

@@ -92,7 +92,16 @@ class Settings(BaseModel):
     escrow_token_queue_url: Required = Field(alias="ESCROW_TOKEN_QUEUE_URL")
     auto_release_after_delivery_s: Positive = Field(7 * 86400, alias="AUTO_RELEASE_AFTER_DELIVERY_S")
     service_deadline_s: Positive = Field(14 * 86400, alias="SERVICE_DEADLINE_S")
+    # A dispute nobody resolves in this time is escalated (escalated_at, an alarm) and keeps holding the money.
     dispute_timeout_s: Positive = Field(60 * 86400, alias="DISPUTE_TIMEOUT_S")
+    # How long a provider's dispute of a funded order keeps the buyer from cancelling for a refund (README).
+    provider_dispute_grace_s: Count = Field(24 * 3600, alias="PROVIDER_DISPUTE_GRACE_S")
+    # How long the workflow waits before sending a token again when the token queue refused it.
+    escrow_queue_retry_s: Positive = Field(900, alias="ESCROW_QUEUE_RETRY_S")
+    # A payment still `paying` after this long is stuck (the hold takes seconds): the sweep reports it.
+    stuck_paying_s: Positive = Field(900, alias="STUCK_PAYING_S")
+    # How many orders of each watched status the escrow sweep reads per run, oldest first.
+    escrow_sweep_limit: Positive = Field(500, alias="ESCROW_SWEEP_LIMIT")
 
     @field_validator("open_regions", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ dead-letter queue, the user pool with its app client and `operators` group, and 
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,11 @@ def deploy_infra(cloudformation: Any, stage: str, template: str) -> dict[str, st
     arguments = {
         "StackName": name,
         "TemplateBody": template,
-        "Parameters": [{"ParameterKey": "Stage", "ParameterValue": stage}],
+        "Parameters": [
+            {"ParameterKey": "Stage", "ParameterValue": stage},
+            # Where the escrow alarms are mailed (infra/template.yaml EscrowAlarms); empty: subscribe yourself.
+            {"ParameterKey": "AlarmEmail", "ParameterValue": os.environ.get("ALARM_EMAIL", "")},
+        ],
         "Capabilities": CAPABILITIES,
     }
     status = stack_status(cloudformation, name)

@@ -111,12 +111,20 @@ class SerialisedMotoServer(ThreadedMotoServer):
             raise SystemExit(f"moto could not listen on {self._ip_address}:{self._port}: {self._error}")
 
 
+# Resources moto's CloudFormation skips: the Cognito ones (the runner makes them through the cognito-idp API
+# instead, scripts/provision.py) and the escrow alarms (they matter deployed; locally the sweep's metrics and logs
+# show the same, and cfn-lint checks them).
+SKIPPED_BY_MOTO = ("AWS::Cognito::", "AWS::CloudWatch::Alarm")
+
+
 def quiet_libraries() -> None:
-    """moto says, once per resource and deploy, that its CloudFormation skips the Cognito resources (the runner
-    makes them through the cognito-idp API instead, scripts/provision.py): nothing a user can act on."""
-    warnings.filterwarnings("ignore", message="Tried to parse AWS::Cognito", category=UserWarning)
+    """moto says, once per resource and deploy, that its CloudFormation skips SKIPPED_BY_MOTO: nothing a user can
+    act on."""
+    for skipped in SKIPPED_BY_MOTO:
+        warnings.filterwarnings("ignore", message=f"Tried to parse {skipped}", category=UserWarning)
     logging.getLogger("moto").addFilter(
-        lambda record: not record.getMessage().startswith("No Moto CloudFormation support for AWS::Cognito::")
+        lambda record: not record.getMessage().startswith(
+            tuple(f"No Moto CloudFormation support for {skipped}" for skipped in SKIPPED_BY_MOTO))
     )
 
 

@@ -1,9 +1,10 @@
-"""`make reconcile`: check that the books add up; exits 1 on any drift.
+"""`make reconcile`: check that the books add up and that no order's money is stuck; exits 1 on either.
 
 Against the running local stack by default (its coordinates in .local/stack.json, or STATE_DIR). To check a
-deployed stage, set its AWS credentials and region and STAGE (or the app's table variables, e.g. LEDGER_TABLE).
-It reads the ledger and the orders only: the settings it never uses (the user pool, the escrow workflow and
-its queue) get placeholders, so it needs no more than read access to those two tables.
+deployed stage, set its AWS credentials and region, STAGE (or the app's table variables, e.g. LEDGER_TABLE) and
+ESCROW_STATE_MACHINE_ARN. It reads the ledger and the orders, and describes the escrow executions of the orders
+in escrow (states:DescribeExecution); the settings it never uses (the user pool, the token queue) get
+placeholders.
 """
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import sys
 
 from scripts import local_state
 
-UNUSED = ("COGNITO_USER_POOL_ID", "COGNITO_APP_CLIENT_ID", "ESCROW_STATE_MACHINE_ARN", "ESCROW_TOKEN_QUEUE_URL")
+UNUSED = ("COGNITO_USER_POOL_ID", "COGNITO_APP_CLIENT_ID", "ESCROW_TOKEN_QUEUE_URL")
 
 
-def _use_local_stack() -> None:
+def use_local_stack() -> None:
     stack = local_state.running()
     os.environ.update(
         AWS_ENDPOINT_URL=stack["aws_endpoint"], AWS_REGION=stack["region"], AWS_DEFAULT_REGION=stack["region"],
@@ -26,7 +27,7 @@ def _use_local_stack() -> None:
 
 def main() -> int:
     if not any(name in os.environ for name in ("AWS_ENDPOINT_URL", "STAGE", "LEDGER_TABLE")):
-        _use_local_stack()
+        use_local_stack()
     for name in UNUSED:
         os.environ.setdefault(name, "not-used-by-reconcile")
     from chalicelib.services.reconcile import reconcile
@@ -34,6 +35,8 @@ def main() -> int:
     report = reconcile()
     for name, cents in report.totals.items():
         print(f"{name:>12}: {cents:>16,} cents")  # the API's unit
+    for finding, count in report.stuck_counts().items():
+        print(f"{finding:>24}: {count} order(s)")
     if report.clean:
         print("the books are clean")
         return 0

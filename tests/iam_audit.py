@@ -9,6 +9,7 @@ modules (wrappers around them, such as chalicelib/observability.py, do not count
 - chalicelib/api/authorizer.py: `cognito_jwt` (Chalice deploys a built-in authorizer as its own function);
 - the rest of chalicelib/api/: `api_handler`;
 - chalicelib/jobs/escrow_tokens.py: `escrow_tokens`; chalicelib/jobs/schedules.py: `expire_requests`;
+  chalicelib/jobs/escrow_sweep.py: `sweep_escrow`;
 - scripts/local_triggers.py's queue relay: the function it feeds. The relay stands in for Lambda's SQS event
   source mapping, which polls the queue with that function's role, so its calls are that function's too.
 
@@ -55,8 +56,9 @@ _ENTRY_MODULES = (  # first match wins
     ("api/", "api_handler"),
     ("jobs/escrow_tokens.py", "escrow_tokens"),
     ("jobs/schedules.py", "expire_requests"),
+    ("jobs/escrow_sweep.py", "sweep_escrow"),
 )
-FUNCTIONS = ("api_handler", "cognito_jwt", "expire_requests", "escrow_tokens")
+FUNCTIONS = ("api_handler", "cognito_jwt", "expire_requests", "escrow_tokens", "sweep_escrow")
 
 _TRANSACT_ITEM_ACTIONS = {
     "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem",
@@ -66,8 +68,11 @@ _SQS_BATCH_ACTIONS = {
     "DeleteMessageBatch": "DeleteMessage", "SendMessageBatch": "SendMessage",
     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
 }
-# These actions support no resource-level permissions: a policy can only grant them on "*".
-NO_RESOURCE_LEVEL = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
+# These actions support no resource-level permissions: a policy can only grant them on "*" (PutMetricData narrowed
+# by a condition on its namespace).
+NO_RESOURCE_LEVEL = {
+    "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat", "cloudwatch:PutMetricData",
+}
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,13 @@ class Use:
     origin: str
 
 
+# botocore's signing names that differ from the IAM service prefix.
+_IAM_PREFIXES = {"monitoring": "cloudwatch"}
+
+
 def permissions(prefix: str, operation: str, params: dict[str, Any], region: str) -> list[Permission]:
     """The IAM permissions one API call needs, by the service's authorization rules."""
+    prefix = _IAM_PREFIXES.get(prefix, prefix)
     if prefix == "dynamodb":
         return _dynamodb(operation, params, region)
     if prefix == "sqs":
@@ -278,10 +288,12 @@ def allows(policy: dict[str, Any], permission: Permission) -> bool:
     return False
 
 
-def _is_stage_tag_condition(condition: Any) -> bool:
-    """The one condition our policies use: the resource carries the stage's tag (the user pool's grant)."""
-    return (isinstance(condition, dict) and list(condition) == ["StringEquals"]
-            and list(condition["StringEquals"]) == ["aws:ResourceTag/everywhere-stage"])
+def _is_known_condition(condition: Any) -> bool:
+    """The conditions our policies use, each only narrowing a grant: the resource carries the stage's tag (the
+    user pool), or metrics go to one namespace (CloudWatch has no resources to name)."""
+    if not (isinstance(condition, dict) and list(condition) == ["StringEquals"]):
+        return False
+    return list(condition["StringEquals"]) in (["aws:ResourceTag/everywhere-stage"], ["cloudwatch:namespace"])
 
 
 def policy_problems(policy: dict[str, Any]) -> list[str]:
@@ -290,10 +302,13 @@ def policy_problems(policy: dict[str, Any]) -> list[str]:
     for index, statement in enumerate(policy["Statement"]):
         where = statement.get("Sid", f"statement {index}")
         unknown = set(statement) - {"Sid", "Effect", "Action", "Resource"}
-        if _is_stage_tag_condition(statement.get("Condition")):
-            unknown.discard("Condition")  # narrows the grant to the stage's tagged resources: nothing to audit
+        if _is_known_condition(statement.get("Condition")):
+            unknown.discard("Condition")
         if unknown or statement.get("Effect") != "Allow":
             problems.append(f"{where}: only Allow statements with Action and Resource, got {sorted(statement)}")
+        if any(a.startswith("cloudwatch:") for a in _as_list(statement.get("Action", []))) and not statement.get(
+            "Condition", {}).get("StringEquals", {}).get("cloudwatch:namespace"):
+            problems.append(f"{where}: CloudWatch metrics only under a namespace condition")
         actions = _as_list(statement.get("Action", []))
         resources = _as_list(statement.get("Resource", []))
         if any(a.lower().startswith("dynamodb:") for a in actions) and any(r in ("*", "arn:aws:dynamodb:*:*:*")

@@ -85,7 +85,8 @@ def settled_out(caller: Caller, result: tuple[Order, bool]) -> tuple[OrderOut, i
 
 @operation(
     orders_bp, "POST", "/orders/{order_id}/cancel",
-    summary="Cancel (buyer): before funding nothing is paid; once funded the escrow refunds",
+    summary="Cancel (buyer): before funding nothing is paid; once funded the escrow refunds (a disputed order:"
+    " only one the provider disputed while funded, after PROVIDER_DISPUTE_GRACE_S)",
     tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="order_action",
 )
 def cancel_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
@@ -123,4 +124,4 @@ def confirm_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
     tag="orders", response=OrderOut, other_status=202, errors=(403, 404, 409, 429), limit="order_action",
 )
 def dispute_order(caller: Caller, order_id: str) -> tuple[OrderOut, int]:
-    return settled_out(caller, escrow_service.decide(caller, order_id, "dispute"))
+    return settled_out(caller, escrow_service.dispute(caller, order_id))

@@ -230,10 +230,15 @@ class OrdersQuery(PageQuery):
     status: OrderStatus | None = None
 
 
+class AdminOrdersQuery(PageQuery):
+    status: Literal["disputed"] = Field(description="The operators' queue: disputed orders, oldest dispute first.")
+
+
 class ResolveBody(Body):
     release_cents: Annotated[
         int, Field(ge=0, le=99_999_999, description="To the provider (0..price); the rest goes back to the buyer.")
     ]
+    note: Note = Field("", description="Why: kept on the order as `resolution_note` (the rules of an order's note).")
 
 
 class ReportCreate(Body):
@@ -385,8 +390,14 @@ class TimelineEntryOut(BaseModel):
 
 class OrderOut(view_of(  # type: ignore[misc]
     Order, "order_id listing_id buyer_id provider_id price_cents currency fee_cents status note failure_reason"
-    " created_at updated_at expires_at timeline",
+    " created_at updated_at expires_at timeline disputed_by disputed_from escalated_at resolved_by resolution_note",
     expires_at=Annotated[str, Field(description="When the request lapses unless the provider answers it.")],
+    disputed_by=Annotated[str | None, Field(description="The user id of the side that opened the dispute.")],
+    disputed_from=Annotated[str | None, Field(description="The status the dispute was opened from.")],
+    escalated_at=Annotated[str | None, Field(
+        description="When the dispute outlived DISPUTE_TIMEOUT_S unresolved: the money stays held for an operator.")],
+    resolved_by=Annotated[str | None, Field(description="The operator who settled the dispute.")],
+    resolution_note=Annotated[str | None, Field(description="Their note on the decision.")],
     timeline=list[TimelineEntryOut],
 )):
     """An order as its buyer, its provider and operators see it."""

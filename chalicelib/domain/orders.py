@@ -35,6 +35,9 @@ STATUSES = (
 
 # While an order is in one of these, its price sits in its escrow account.
 HOLDING = (FUNDED, DELIVERED, DISPUTED)
+# The statuses the escrow watch index lists (store/key_layouts.py `watch_key`): an escrow workflow should be
+# running for each of these orders; the sweep looks for the ones where it is not, and operators for disputes.
+WATCHED = (PAYING, *HOLDING)
 
 BUYER = "buyer"
 PROVIDER = "provider"
@@ -71,7 +74,8 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("expire", PLATFORM, frozenset({REQUESTED}), EXPIRED),
         Transition("pay", BUYER, frozenset({ACCEPTED, PAYMENT_FAILED}), PAYING),
         # Decisions the escrow workflow carries out:
-        Transition("refund", BUYER, frozenset({FUNDED}), REFUNDED, escrow=True),  # POST .../cancel once funded
+        # POST .../cancel once funded; from disputed only as `dispute_refund_from` allows.
+        Transition("refund", BUYER, frozenset({FUNDED, DISPUTED}), REFUNDED, escrow=True),
         Transition("deliver", PROVIDER, frozenset({FUNDED}), DELIVERED, escrow=True),
         Transition("confirm", BUYER, frozenset({FUNDED, DELIVERED}), RELEASED, escrow=True),
         Transition("dispute", PARTICIPANT, frozenset({FUNDED, DELIVERED}), DISPUTED, escrow=True),
@@ -103,6 +107,12 @@ class Order:
     expires_at: str  # when an unaccepted request lapses
     timeline: tuple[TimelineEntry, ...]
     pay_attempt: int = 0  # how many times payment was started (each holds the price under its own entry id)
+    redrive: int = 0  # how many times an operator re-drove this attempt's escrow (`make redrive`)
+    disputed_by: str | None = None  # the user id of the party who opened the dispute
+    disputed_from: str | None = None  # the status the dispute was opened from (funded or delivered)
+    escalated_at: str | None = None  # when the dispute outlived DISPUTE_TIMEOUT_S with nobody resolving it
+    resolved_by: str | None = None  # the operator who settled the dispute
+    resolution_note: str | None = None  # their note
 
 
 def fee_for(price_cents: int, fee_bps: int) -> int:
@@ -205,6 +215,8 @@ def check_action(order: Order, action: str, caller: Caller, now: datetime) -> Tr
         PARTICIPANT: role is not None,
         OPERATOR: caller.is_operator,
     }.get(transition.actor, False)
+    if transition.actor == OPERATOR and allowed and role is not None:
+        raise Forbidden(f"you are this order's {role}: another operator must {action} it")
     if not allowed:
         who = "an operator" if transition.actor == OPERATOR else f"the order's {transition.actor}"
         raise Forbidden(f"only {who} may {action} it")
@@ -230,5 +242,38 @@ def past_tense(action: str) -> str:
 
 
 def cancel_action(order: Order) -> str:
-    """POST /orders/{id}/cancel: before funding nothing is paid (cancel); once funded the escrow refunds."""
-    return "refund" if order.status == FUNDED else "cancel"
+    """POST /orders/{id}/cancel: before funding nothing is paid (cancel); once funded the escrow refunds
+    (from disputed too, where `dispute_refund_from` allows it)."""
+    return "refund" if order.status in (FUNDED, DISPUTED) else "cancel"
+
+
+def dispute_opened_at(order: Order) -> str | None:
+    """When the order's current dispute was opened (its last move to disputed), if it is disputed."""
+    if order.status != DISPUTED:
+        return None
+    return next((entry.at for entry in reversed(order.timeline) if entry.status == DISPUTED), None)
+
+
+def dispute_refund_from(order: Order, grace_s: int) -> datetime | None:
+    """From when the buyer may cancel-and-refund this disputed order, or None if never (an operator decides).
+
+    Only a dispute the provider opened on a funded order, i.e. before delivering: the buyer's money must not
+    be frozen by the other side for longer than PROVIDER_DISPUTE_GRACE_S, the time an operator has to step in.
+    A dispute the buyer opened, or one after delivery (the provider says the work is done), waits for an operator.
+    """
+    opened = dispute_opened_at(order)
+    if opened is None or order.disputed_by != order.provider_id or order.disputed_from != FUNDED:
+        return None
+    return parse_iso(opened) + timedelta(seconds=grace_s)
+
+
+def check_dispute_refund(order: Order, now: datetime, grace_s: int) -> None:
+    """409 unless the buyer may cancel this disputed order now (see dispute_refund_from)."""
+    if order.status != DISPUTED:
+        return
+    allowed_from = dispute_refund_from(order, grace_s)
+    if allowed_from is None:
+        raise Conflict("the order is disputed: an operator decides it (POST /admin/orders/{order_id}/resolve)")
+    if now < allowed_from:
+        raise Conflict(f"the provider disputed this order; you may cancel it from {iso(allowed_from)} "
+                       "unless an operator decides it first")

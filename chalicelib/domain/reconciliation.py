@@ -6,7 +6,10 @@
    rail's clearing accounts hold exactly the opposite;
 4. each order's escrow holds its price while the hold is open (funded, delivered, disputed) and nothing
    otherwise; so escrow in total equals the sum of open holds;
-5. each wallet's `held` equals the buyer's open escrows.
+5. each wallet's `held` equals the buyer's open escrows;
+6. no money is stuck: no order has been `paying` for longer than a payment takes, every order whose money the
+   escrow holds has a running workflow to move it, and no dispute outlived DISPUTE_TIMEOUT_S unresolved
+   (`escrow_finding`; the escrow sweep publishes the same findings as metrics, and `make redrive` mends them).
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from chalicelib.domain import ledger
+from chalicelib.domain import orders as ledger_statuses
 
 
 @dataclass(frozen=True, slots=True)  # slots: a reconciliation holds every balance and line of the books
@@ -47,10 +51,51 @@ class OpenHold:
     price_cents: int
 
 
+# What is wrong with an order's escrow, by the name of the metric the escrow sweep publishes for it.
+STUCK_PAYING = "StuckPaying"
+HOLDING_WITHOUT_EXECUTION = "HoldingWithoutExecution"
+ESCALATED_DISPUTES = "EscalatedDisputes"
+FINDINGS = (STUCK_PAYING, HOLDING_WITHOUT_EXECUTION, ESCALATED_DISPUTES)
+RUNNING = "RUNNING"
+
+
+@dataclass(frozen=True, slots=True)
+class StuckOrder:
+    """An order whose money cannot move without an operator: `finding` is one of FINDINGS."""
+
+    order_id: str
+    status: str
+    finding: str
+    since: str  # when it entered its status
+    execution: str | None  # its workflow's status (None: it has none)
+
+
+def escrow_finding(
+    status: str, since: str, execution: str | None, escalated: bool, paying_stuck_before: str
+) -> str | None:
+    """Which finding (FINDINGS) an order in a watched status is, or None if its escrow is fine.
+
+    `since`: when it entered the status; `execution`: its workflow's status (None: none); `paying_stuck_before`:
+    a payment that entered `paying` before this time should long have been funded or failed (ISO times sort).
+    """
+    if status == ledger_statuses.PAYING:
+        return STUCK_PAYING if since < paying_stuck_before else None
+    if status in ledger_statuses.HOLDING and execution != RUNNING:
+        return HOLDING_WITHOUT_EXECUTION
+    if status == ledger_statuses.DISPUTED and escalated:
+        return ESCALATED_DISPUTES
+    return None
+
+
 @dataclass
 class Report:
     problems: list[str] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
+    stuck: list[StuckOrder] = field(default_factory=list)
+
+    def stuck_counts(self) -> dict[str, int]:
+        """How many orders of each finding (FINDINGS)."""
+        return {finding: sum(1 for order in self.stuck if order.finding == finding) for finding in FINDINGS}
 
     @property
     def clean(self) -> bool:
@@ -66,8 +111,10 @@ def reconcile(
     lines: Iterable[Line],
     entries: Iterable[JournalEntry],
     open_holds: Iterable[OpenHold],
+    stuck: Iterable[StuckOrder] = (),
 ) -> Report:
     """Every problem found (an empty list means the books are clean), and the totals by account kind."""
+    stuck = list(stuck)
     balances = {a.account: a for a in accounts}
     lines = list(lines)
     entries = list(entries)
@@ -81,13 +128,14 @@ def reconcile(
         *_money_inside_problems(totals, deposits - withdrawals),
         *_escrow_problems(balances, holds),
         *_held_problems(balances, holds),
+        *_stuck_problems(stuck),
     ]
     return Report(problems, {
         **{kind: totals.get(kind, 0) for kind in ("wallet", "escrow", "fees", "rail")},
         "deposits": deposits,
         "withdrawals": withdrawals,
         "open_holds": sum(hold.price_cents for hold in holds.values()),
-    })
+    }, stuck)
 
 
 def _wallet_inflow(entries: list[JournalEntry], kind: str) -> int:
@@ -176,3 +224,19 @@ def _held_problems(balances: dict[str, Account], holds: dict[str, OpenHold]) -> 
         for user, amount in held_by_buyer.items() if ledger.wallet(user) not in balances
     )
     return problems
+
+
+def _stuck_problems(stuck: list[StuckOrder]) -> list[str]:
+    """Rule 6: each order whose money cannot move without an operator, and what to do."""
+    what = {
+        STUCK_PAYING: "paying since {since}: the payment neither funded nor failed; `make redrive ORDER={id}`",
+        HOLDING_WITHOUT_EXECUTION: "{status} since {since} but its escrow workflow is {execution}: the money is "
+        "held and nothing will move it; `make redrive ORDER={id}`",
+        ESCALATED_DISPUTES: "disputed since {since}, escalated: nobody resolved it in time; an operator must "
+        "(POST /admin/orders/{id}/resolve)",
+    }
+    return [
+        f"order {order.order_id}: {order.finding}: " + what[order.finding].format(
+            since=order.since, status=order.status, execution=order.execution or "missing", id=order.order_id)
+        for order in sorted(stuck, key=lambda order: (order.finding, order.order_id))
+    ]

@@ -65,7 +65,8 @@ def pay(caller: Caller, order_id: str) -> tuple[Order, bool]:
     moment = now()
     transition = orders.check_action(order, "pay", caller, moment)
     paying = replace(
-        orders.after(order, transition.target, moment), pay_attempt=order.pay_attempt + 1, failure_reason=None
+        orders.after(order, transition.target, moment), pay_attempt=order.pay_attempt + 1, redrive=0,
+        failure_reason=None,
     )
     try:
         order_store.change_status(order, paying)
@@ -146,19 +147,33 @@ def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] 
     return _after_workflow(order_id, order.status, SETTLE_WAIT_S)
 
 
+def dispute(caller: Caller, order_id: str) -> tuple[Order, bool]:
+    """Either side disputes: the workflow records who (`disputed_by`) and from which status (`disputed_from`)."""
+    return decide(caller, order_id, "dispute", {"by": caller.user_id})
+
+
 def cancel(caller: Caller, order_id: str) -> tuple[Order, bool]:
-    """Cancel as the buyer: before funding nothing was paid; once funded the escrow refunds."""
+    """Cancel as the buyer: before funding nothing was paid; once funded the escrow refunds. A disputed order
+    only when the provider disputed it while funded, after PROVIDER_DISPUTE_GRACE_S (409 before, saying when)."""
     order = _load(caller, order_id)
     if orders.cancel_action(order) == "refund":
+        moment = now()
+        orders.check_action(order, "refund", caller, moment)  # 403 for anyone but the buyer, first
+        orders.check_dispute_refund(order, moment, get_settings().provider_dispute_grace_s)
         return decide(caller, order_id, "refund")
     return order_service.act(caller, order_id, "cancel"), True
 
 
-def resolve(caller: Caller, order_id: str, release_cents: int) -> tuple[Order, bool]:
-    """An operator settles a dispute: `release_cents` to the provider (less the fee on it), the rest to the buyer."""
-    split = orders.resolution(_load(caller, order_id), release_cents, get_settings().fee_bps)
+def resolve(caller: Caller, order_id: str, release_cents: int, note: str = "") -> tuple[Order, bool]:
+    """An operator settles a dispute: `release_cents` to the provider (less the fee on it), the rest to the buyer.
+    The order records who (`resolved_by`) and why (`resolution_note`), written with the settlement."""
+    order = _load(caller, order_id)
+    orders.check_action(order, "resolve", caller, now())  # 403 for an operator who is a party, before the amount
+    split = orders.resolution(order, release_cents, get_settings().fee_bps)
     return decide(caller, order_id, "resolve", {  # DynamoDB numbers are strings
         "to_provider": str(split.to_provider),
         "fee": str(split.fee),
         "to_buyer": str(split.to_buyer),
+        "by": caller.user_id,
+        "note": note,
     })

@@ -1,7 +1,9 @@
-"""Reconcile the books: read the whole ledger and every open escrow, and check they add up."""
+"""Reconcile the books: read the whole ledger and every open escrow, check they add up, and find the orders
+whose money is stuck (services/escrow_health.py)."""
 from __future__ import annotations
 
 from chalicelib.domain import reconciliation
+from chalicelib.services import escrow_health
 from chalicelib.store import ledger as ledger_store
 from chalicelib.store import orders as order_store
 
@@ -22,4 +24,5 @@ def reconcile() -> reconciliation.Report:
             reconciliation.OpenHold(order.order_id, order.buyer_id, order.price_cents)
             for order in order_store.holding()
         ],
+        stuck=escrow_health.find_stuck()[0],
     )

@@ -13,6 +13,12 @@ not arithmetic or lookups (a key computed from its arguments otherwise must be p
 | ledger  | journal entry     | `entry_key(entry_id)`         | `ENTRY_SORT_KEY`              |
 | orders  | by_*_status index | `status_key(user_id, status)` | order_id                      |
 | orders  | expiring index    | `expiry_key(shard)`           | expires_at                    |
+| orders  | escrow_watch index| `watch_key(status)`           | watch_since                   |
+
+The escrow_watch index is sparse: only orders in a status the escrow should be running for (domain/orders.py
+WATCHED: paying, funded, delivered, disputed) carry `watch` and `watch_since` (when they entered it); every status
+change sets or removes both in the same write, the workflow's too. Its `disputed` partition is the operators'
+dispute queue, oldest first; the others are what the escrow sweep reads to find stuck orders.
 """
 from __future__ import annotations
 
@@ -50,3 +56,8 @@ def status_key(user_id: str, status: str) -> str:
 def expiry_key(shard: int) -> str:
     """One partition of the requests awaiting an answer (the expiring index)."""
     return f"requested#{shard}"
+
+
+def watch_key(status: str) -> str:
+    """The orders in one watched status (the escrow_watch index), by when they entered it."""
+    return f"escrow#{status}"

@@ -279,8 +279,9 @@ def _order_index(index_name: str, partition_attribute: str) -> GlobalSecondaryIn
 
 
 class OrderModel(Model):
-    """One item per order. Index partitions: `buyer_id`, `provider_id`, `<user>#<status>` per role, and
-    `expiry_shard` (one of EXPIRY_SHARDS) while the order awaits an answer."""
+    """One item per order. Index partitions: `buyer_id`, `provider_id`, `<user>#<status>` per role,
+    `expiry_shard` (one of EXPIRY_SHARDS) while the order awaits an answer, and `watch` while the escrow holds or
+    takes its money."""
 
     class Meta:
         table_name = "orders"
@@ -307,6 +308,14 @@ class OrderModel(Model):
     token_status = UnicodeAttribute(null=True)
     decided_token = UnicodeAttribute(null=True)  # the token a decision was sent with: it is never used twice
     decided_action = UnicodeAttribute(null=True)  # that decision, once Step Functions took it (until the next wait)
+    redrive = NumberAttribute(default=0)  # how many times an operator re-drove the escrow (the execution's name)
+    disputed_by = UnicodeAttribute(null=True)  # these five are written by the escrow workflow
+    disputed_from = UnicodeAttribute(null=True)
+    escalated_at = UnicodeAttribute(null=True)
+    resolved_by = UnicodeAttribute(null=True)
+    resolution_note = UnicodeAttribute(null=True)
+    watch = UnicodeAttribute(null=True)  # key_layouts.watch_key(status) while the status is one domain WATCHED
+    watch_since = UnicodeAttribute(null=True)  # when the order entered that status
 
     by_buyer = _order_index("by_buyer", "buyer_id")
     by_provider = _order_index("by_provider", "provider_id")
@@ -315,6 +324,11 @@ class OrderModel(Model):
     # Requests not yet answered, by expiry time; sparse (only requested orders carry `expiry_shard`).
     expiring: GlobalSecondaryIndex[OrderModel] = _index(
         GlobalSecondaryIndex, "expiring", KeysOnlyProjection(), "expiry_shard", "expires_at"
+    )
+    # Orders the escrow should be running for, by status, oldest first; sparse (key_layouts.py `watch_key`).
+    # All projected: the dispute queue is a page of whole orders read from the index alone.
+    escrow_watch: GlobalSecondaryIndex[OrderModel] = _index(
+        GlobalSecondaryIndex, "escrow_watch", AllProjection(), "watch", "watch_since"
     )
 
 

@@ -11,9 +11,9 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import ACTIVE
-from chalicelib.domain.orders import HOLDING, REQUESTED, Order, TimelineEntry
+from chalicelib.domain.orders import HOLDING, REQUESTED, WATCHED, Order, TimelineEntry
 from chalicelib.store import items, refusals, tables
-from chalicelib.store.key_layouts import expiry_key, status_key
+from chalicelib.store.key_layouts import expiry_key, status_key, watch_key
 from chalicelib.store.models import ListingModel, OrderModel, TimelineEntryAttribute
 from chalicelib.store.pages import Key, one_page
 
@@ -32,13 +32,15 @@ def expiry_shard(order_id: str) -> str:
 
 def _to_model(order: Order) -> OrderModel:
     model = items.to_item(
-        order, OrderModel, leave_out=("pay_attempt",),
+        order, OrderModel, leave_out=("pay_attempt", "redrive"),
         timeline=_timeline(order.timeline),
         buyer_status=status_key(order.buyer_id, order.status),
         provider_status=status_key(order.provider_id, order.status),
     )
     if order.status == REQUESTED:
         model.expiry_shard = expiry_shard(order.order_id)
+    if order.status in WATCHED:
+        model.watch, model.watch_since = watch_key(order.status), order.updated_at
     return model
 
 
@@ -51,7 +53,8 @@ def from_model(model: OrderModel) -> Order:
         model, Order, price_cents=int(model.price_cents), fee_cents=int(model.fee_cents), note=model.note or "",
         updated_at=_time(model.updated_at),
         timeline=tuple(TimelineEntry(status=e.status, at=_time(e.at)) for e in model.timeline or []),
-        pay_attempt=int(model.pay_attempt or 0),
+        pay_attempt=int(model.pay_attempt or 0), redrive=int(model.redrive or 0),
+        escalated_at=_time(model.escalated_at) if model.escalated_at else None,
     )
 
 
@@ -117,6 +120,12 @@ def change_status(before: Order, after: Order, unexpired_at: str | None = None) 
         actions.append(reason.set(after.failure_reason) if after.failure_reason else reason.remove())
     if after.pay_attempt != before.pay_attempt:
         actions.append(OrderModel.pay_attempt.set(after.pay_attempt))
+    if after.redrive != before.redrive:
+        actions.append(OrderModel.redrive.set(after.redrive))
+    if after.status in WATCHED:
+        actions += [OrderModel.watch.set(watch_key(after.status)), OrderModel.watch_since.set(after.updated_at)]
+    elif before.status in WATCHED:
+        actions += [OrderModel.watch.remove(), OrderModel.watch_since.remove()]
     if before.status == REQUESTED and after.status != REQUESTED:
         actions.append(OrderModel.expiry_shard.remove())
     condition = OrderModel.status == before.status
@@ -204,6 +213,34 @@ def page_for_any_role(
         else:
             resume_at[role] = _position(used[-1], role, status) if used else start.get(role)
     return [order for order, _ in taken], resume_at
+
+
+def watched(status: str, limit: int, start_key: Key | None = None,
+            entered_before: str | None = None) -> tuple[list[Order], Key | None]:
+    """A page of the orders in a watched status, oldest in it first (the escrow_watch index);
+    `entered_before`: only those that entered it before that time."""
+    tables.bind()
+    condition = OrderModel.watch_since < entered_before if entered_before is not None else None
+    models, next_key = one_page(
+        lambda count, start: OrderModel.escrow_watch.query(
+            watch_key(status), condition, limit=count, page_size=count, last_evaluated_key=start
+        ),
+        limit,
+        start_key,
+        lambda last: {"order_id": {"S": last.order_id}, "watch": {"S": last.watch or ""},
+                      "watch_since": {"S": last.watch_since or ""}},
+    )
+    return [from_model(model) for model in models], next_key
+
+
+def note_redrive(before: Order, after: Order) -> bool:
+    """Count a re-drive of the order's escrow, only if its status and re-drive count are still `before`'s;
+    False if another re-drive or a status change came first."""
+    return conditional_update(
+        before.order_id, [OrderModel.redrive.set(after.redrive)],
+        (OrderModel.status == before.status)
+        & (OrderModel.redrive.does_not_exist() | (OrderModel.redrive == before.redrive)),
+    )
 
 
 def holding() -> list[Order]:

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain import ledger
 from chalicelib.domain.errors import Busy
-from chalicelib.domain.orders import Order
+from chalicelib.domain.orders import PAYING, Order
 from chalicelib.settings import Settings, get_settings
 
 # The accounts an order's money moves between, by role: (the domain's account of an id, the order's field with
@@ -51,8 +51,12 @@ def entry_ids(order: Order) -> dict[str, str]:
     return {"hold": f"{order.order_id}#hold#{order.pay_attempt}", "settle": f"{order.order_id}#settle"}
 
 
-def execution_input(order: Order, settings: Settings) -> dict[str, Any]:
+def execution_input(order: Order, settings: Settings, resume: bool = False) -> dict[str, Any]:
+    """What an execution starts from: where (`resume_at`: the hold for a payment, else the wait of the order's
+    status, for an operator's re-drive) and everything its steps need, so the workflow does no arithmetic."""
     return {
+        "resume_at": order.status if resume else PAYING,
+        "dispute": {"by": order.disputed_by or "", "from": order.disputed_from or ""},
         "order_id": order.order_id,
         "buyer_id": order.buyer_id,
         "provider_id": order.provider_id,
@@ -68,28 +72,46 @@ def execution_input(order: Order, settings: Settings) -> dict[str, Any]:
             "auto_release_s": settings.auto_release_after_delivery_s,
             "service_deadline_s": settings.service_deadline_s,
             "dispute_timeout_s": settings.dispute_timeout_s,
+            "queue_retry_s": settings.escrow_queue_retry_s,
         },
     }
 
 
 def execution_name(order: Order) -> str:
-    """The escrow execution of this payment attempt: the order id itself for the first one.
+    """The escrow execution of this payment attempt: the order id itself for the first one; `-r<n>` after it
+    for an operator's n-th re-drive.
 
-    Execution names are unique per state machine, so starting the same attempt twice starts nothing.
+    Execution names are unique per state machine, so starting the same attempt (or re-drive) twice starts nothing.
     """
-    return order.order_id if order.pay_attempt <= 1 else f"{order.order_id}-{order.pay_attempt}"
+    name = order.order_id if order.pay_attempt <= 1 else f"{order.order_id}-{order.pay_attempt}"
+    return f"{name}-r{order.redrive}" if order.redrive else name
 
 
-def start(order: Order) -> None:
-    """Start this payment attempt's execution; starting it again starts nothing (the name is taken).
-    Raises Busy if Step Functions cannot be reached (after botocore's retries): nothing started."""
+def execution_status(order: Order) -> str | None:
+    """The status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED) of the order's current execution, or None if
+    there is none. Raises Busy if Step Functions cannot be reached."""
+    settings = get_settings()
+    client = _client()
+    arn = settings.escrow_state_machine_arn.replace(":stateMachine:", ":execution:") + f":{execution_name(order)}"
+    try:
+        status: str = client.describe_execution(executionArn=arn)["status"]
+        return status
+    except client.exceptions.ExecutionDoesNotExist:
+        return None
+    except (ClientError, BotoCoreError) as exc:
+        raise Busy("the escrow cannot be asked about executions right now") from exc
+
+
+def start(order: Order, resume: bool = False) -> None:
+    """Start this payment attempt's execution (`resume`: a re-drive, at the order's status); starting it again
+    starts nothing (the name is taken). Raises Busy if Step Functions cannot be reached: nothing started."""
     settings = get_settings()
     client = _client()
     try:
         client.start_execution(
             stateMachineArn=settings.escrow_state_machine_arn,
             name=execution_name(order),
-            input=json.dumps(execution_input(order, settings)),
+            input=json.dumps(execution_input(order, settings, resume)),
         )
     except client.exceptions.ExecutionAlreadyExists:
         pass

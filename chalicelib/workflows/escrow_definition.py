@@ -27,9 +27,10 @@ from chalicelib.domain.orders import (
     REFUNDED,
     RELEASED,
     RESOLVED,
+    WATCHED,
 )
 from chalicelib.store import entry_shape
-from chalicelib.store.key_layouts import status_key
+from chalicelib.store.key_layouts import status_key, watch_key
 from chalicelib.workflows.escrow import ACCOUNTS
 
 Json = dict[str, Any]
@@ -114,6 +115,8 @@ class MoneyStep:
     # Refusals with their own way out: the order was not in a source status; a balance could not cover the step.
     not_in_source: str | None = None
     short_of_money: str | None = None
+    # Order attributes the step writes with the status: attribute -> the execution state's path of the value.
+    records: tuple[tuple[str, str], ...] = ()
 
 
 HOLD = MoneyStep(
@@ -124,11 +127,13 @@ HOLD = MoneyStep(
 
 
 def _settlement(
-    name: str, kind: str, postings: tuple[tuple[str, Amount], ...], sources: tuple[str, ...], target: str
+    name: str, kind: str, postings: tuple[tuple[str, Amount], ...], sources: tuple[str, ...], target: str,
+    records: tuple[tuple[str, str], ...] = (),
 ) -> MoneyStep:
     """Empty the escrow (its postings) and release the buyer's held money, once per order."""
     return MoneyStep(
-        name, kind, "settle", postings, (("buyer", -PRICE),), sources, target, done="Settled", failed="SettlementFailed"
+        name, kind, "settle", postings, (("buyer", -PRICE),), sources, target, done="Settled",
+        failed="SettlementFailed", records=records,
     )
 
 
@@ -140,7 +145,7 @@ REFUND = _settlement("Refund", ledger.REFUND, (("escrow", -PRICE), ("buyer", PRI
 SPLIT = _settlement(
     "Split", ledger.SPLIT,
     (("escrow", -PRICE), ("provider", DECIDED_TO_PROVIDER), ("fees", DECIDED_FEE), ("buyer", DECIDED_TO_BUYER)),
-    (DISPUTED,), RESOLVED,
+    (DISPUTED,), RESOLVED, records=(("resolved_by", "$.decision.by"), ("resolution_note", "$.decision.note")),
 )
 
 DYNAMODB_TRANSIENT = [
@@ -160,8 +165,12 @@ def _key(key: entry_shape.Key) -> Json:
     return {"pk": string(key[0]), "sk": string(key[1])}
 
 
-def _status_change(target: str, sources: Sequence[str], why: str | None = None) -> Json:
-    """UpdateItem parameters that move the order to `target` from one of `sources` and end the wait's token."""
+def _status_change(
+    target: str, sources: Sequence[str], why: str | None = None, records: Sequence[tuple[str, str]] = ()
+) -> Json:
+    """UpdateItem parameters that move the order to `target` from one of `sources` and end the wait's token;
+    the escrow watch index's attributes set (a watched target) or removed with the status, and `records`
+    (attribute, path of its value) written with it."""
     values: Json = {
         ":to": {"S": target},
         ":bs": string(status_key(ref("$.buyer_id"), target)),
@@ -170,14 +179,24 @@ def _status_change(target: str, sources: Sequence[str], why: str | None = None) 
         ":entry": {"L": [{"M": {"status": {"S": target}, "at": string(ref(NOW))}}]},
         **{f":from{i}": {"S": source} for i, source in enumerate(sources)},
     }
+    sets = ["#status = :to", "buyer_status = :bs", "provider_status = :ps", "updated_at = :at",
+            "timeline = list_append(timeline, :entry)"]
+    removes = ["task_token", "token_status"]
     if why is not None:
         values[":why"] = string(ref(why))
+        sets.append("failure_reason = :why")
+    if target in WATCHED:
+        values[":watch"] = {"S": watch_key(target)}
+        sets += ["watch = :watch", "watch_since = :at"]
+    else:
+        removes += ["watch", "watch_since"]
+    for attribute, path in records:
+        values[f":{attribute}"] = string(ref(path))
+        sets.append(f"{attribute} = :{attribute}")
     return {
         "TableName": ORDERS,
         "Key": {"order_id": string(ref("$.order_id"))},
-        "UpdateExpression": "SET #status = :to, buyer_status = :bs, provider_status = :ps, updated_at = :at, "
-        "timeline = list_append(timeline, :entry)" + (", failure_reason = :why" if why else "")
-        + " REMOVE task_token, token_status",
+        "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
         "ConditionExpression": f"#status IN ({', '.join(f':from{i}' for i in range(len(sources)))})",
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": values,
@@ -228,7 +247,7 @@ def _transaction(step: MoneyStep) -> tuple[list[Json], list[int]]:
         {"Put": {"TableName": LEDGER, "Item": {**_key(line.key), **about, "amount_cents": line.amount.value, **when}}}
         for line in shape.lines
     ]
-    items = [{"Put": guard}, {"Update": _status_change(step.target, step.sources)}]
+    items = [{"Put": guard}, {"Update": _status_change(step.target, step.sources, records=step.records)}]
     floored = [len(items) + i for i, update in enumerate(shape.balances) if update.balance_at_least is not None]
     items += [_balance_update(update) for update in shape.balances]
     return items + lines, floored
@@ -280,39 +299,82 @@ def money_states(step: MoneyStep) -> dict[str, Json]:
     }
 
 
-def mark(target: str, sources: Sequence[str], then: str, on_error: str, why: str | None = None) -> Json:
+def mark(
+    target: str, sources: Sequence[str], then: str, on_error: str, why: str | None = None,
+    records: Sequence[tuple[str, str]] = (),
+) -> Json:
     """Move the order's status (outside any money step)."""
-    return _task("arn:aws:states:::dynamodb:updateItem", _status_change(target, sources, why), then, on_error)
+    return _task("arn:aws:states:::dynamodb:updateItem", _status_change(target, sources, why, records), then, on_error)
 
 
-def await_decision(status: str, timer: str, on_timeout: str, then: str) -> Json:
-    """Send the task token to the token queue (escrow_tokens stores it on the order) and wait for a decision."""
+def escalate(then: str) -> Json:
+    """Note on the disputed order that nobody resolved it in time (`escalated_at`), and nothing else: the money
+    stays held and the workflow waits for an operator again. A failed write waits again all the same."""
+    return _task("arn:aws:states:::dynamodb:updateItem", {
+        "TableName": ORDERS,
+        "Key": {"order_id": string(ref("$.order_id"))},
+        "UpdateExpression": "SET escalated_at = :at, updated_at = :at",
+        "ConditionExpression": "#status = :disputed",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":at": string(ref(NOW)), ":disputed": {"S": DISPUTED}},
+    }, then, then, comment="Escalate: the dispute outlived DISPUTE_TIMEOUT_S; keep holding, wait for an operator.")
+
+
+def await_decision(name: str, status: str, timer: str, on_timeout: str, then: str) -> dict[str, Json]:
+    """Send the task token to the token queue (escrow_tokens stores it on the order) and wait for a decision.
+
+    Only the timer's own expiry (States.Timeout) takes `on_timeout`. Any other error (the queue refusing the
+    token, after the retries) leaves nobody able to decide, so it must not settle anything: the workflow waits
+    QUEUE_RETRY_S and sends a token again, with the timer started afresh — the order's window only ever grows.
+    """
     return {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-        "Comment": f"Wait for a decision on the {status} order; the token goes to the order via the token queue.",
-        "Parameters": {
-            "QueueUrl": TOKEN_QUEUE,
-            "MessageBody": {"order_id.$": "$.order_id", "status": status, "task_token.$": "$$.Task.Token"},
+        name: {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Comment": f"Wait for a decision on the {status} order; the token goes to the order via the token queue.",
+            "Parameters": {
+                "QueueUrl": TOKEN_QUEUE,
+                "MessageBody": {"order_id.$": "$.order_id", "status": status, "task_token.$": "$$.Task.Token"},
+            },
+            "TimeoutSecondsPath": f"$.timers.{timer}",
+            "ResultPath": "$.decision",
+            "Retry": [{"ErrorEquals": ["States.TaskFailed"], **_BACKOFF, "MaxDelaySeconds": 4}],
+            "Catch": [
+                {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timed_out", "Next": on_timeout},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"{name}Again"},
+            ],
+            "Next": then,
         },
-        "TimeoutSecondsPath": f"$.timers.{timer}",
-        "ResultPath": "$.decision",
-        "Retry": [{"ErrorEquals": ["States.TaskFailed"], **_BACKOFF, "MaxDelaySeconds": 4}],
-        "Catch": [
-            {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timed_out", "Next": on_timeout},
-            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": on_timeout},
-        ],
-        "Next": then,
+        f"{name}Again": {
+            "Type": "Wait", "SecondsPath": "$.timers.queue_retry_s", "Next": name,
+            "Comment": "The token could not be sent: nobody can decide, so no timer may settle. Wait, then send again.",
+        },
     }
 
 
-def choose(variable: str, nexts: dict[str, str], default: str, comment: str | None = None) -> Json:
+def choose(
+    variable: str, nexts: dict[str, str], default: str, comment: str | None = None, extra: Sequence[Json] = ()
+) -> Json:
     return {
         "Type": "Choice",
         **({"Comment": comment} if comment else {}),
-        "Choices": [{"Variable": variable, "StringEquals": value, "Next": then} for value, then in nexts.items()],
+        "Choices": [
+            *extra, *({"Variable": variable, "StringEquals": value, "Next": then} for value, then in nexts.items()),
+        ],
         "Default": default,
     }
+
+
+# A refund decision on a disputed order is taken only for a dispute the provider opened on a funded order (the
+# API lets the buyer send it once PROVIDER_DISPUTE_GRACE_S has passed: domain/orders.py `dispute_refund_from`).
+_PROVIDERS_DISPUTE_OF_FUNDED_REFUNDED = {
+    "And": [
+        {"Variable": "$.decision.action", "StringEquals": "refund"},
+        {"Variable": "$.dispute.by", "StringEqualsPath": "$.provider_id"},
+        {"Variable": "$.dispute.from", "StringEquals": FUNDED},
+    ],
+    "Next": "Refund",
+}
 
 
 def failure_reason(reason: str) -> Json:
@@ -325,8 +387,13 @@ def definition() -> Json:
         "Comment": "Everywhere escrow: hold the price from the buyer's wallet, wait for the decision (or a timer), "
         "then release, refund or split. Every money step is one DynamoDB transaction with its journal entry, "
         "guarded by its deterministic entry id.",
-        "StartAt": HOLD.name,
+        "StartAt": "Resume",
         "States": {
+            "Resume": choose(
+                "$.resume_at", {FUNDED: "AwaitFunded", DELIVERED: "AwaitDelivered", DISPUTED: "AwaitResolution"},
+                HOLD.name,
+                comment="A payment starts at the hold; an operator's re-drive (`make redrive`) at the order's status.",
+            ),
             **money_states(HOLD),
             "NotEnoughMoney": failure_reason("InsufficientFunds"),
             "PaymentError": failure_reason("PaymentError"),
@@ -335,24 +402,36 @@ def definition() -> Json:
             "NotPaying": {
                 "Type": "Fail", "Error": "OrderNotPaying", "Cause": "The order was not paying: nothing moved.",
             },
-            "AwaitFunded": await_decision(FUNDED, "service_deadline_s", REFUND.name, "FundedDecision"),
+            **await_decision("AwaitFunded", FUNDED, "service_deadline_s", REFUND.name, "FundedDecision"),
             "FundedDecision": choose(
                 "$.decision.action",
                 {"deliver": "MarkDelivered", "confirm": RELEASE.name, "refund": REFUND.name, "dispute": "MarkDisputed"},
                 "AwaitFunded",
             ),
             "MarkDelivered": mark(DELIVERED, [FUNDED], "AwaitDelivered", "AwaitFunded"),
-            "AwaitDelivered": await_decision(DELIVERED, "auto_release_s", RELEASE.name, "DeliveredDecision"),
+            **await_decision("AwaitDelivered", DELIVERED, "auto_release_s", RELEASE.name, "DeliveredDecision"),
             "DeliveredDecision": choose(
                 "$.decision.action", {"confirm": RELEASE.name, "dispute": "MarkDisputed"}, "AwaitDelivered"
             ),
-            "MarkDisputed": mark(DISPUTED, [FUNDED, DELIVERED], "AwaitResolution", "DisputeNotMarked"),
+            "MarkDisputed": mark(
+                DISPUTED, [FUNDED, DELIVERED], "NoteDispute", "DisputeNotMarked",
+                records=(("disputed_by", "$.decision.by"), ("disputed_from", "$.decision.from")),
+            ),
+            "NoteDispute": {
+                "Type": "Pass", "Comment": "Keep who disputed and from which status (each wait replaces $.decision).",
+                "Parameters": {"by.$": "$.decision.by", "from.$": "$.decision.from"}, "ResultPath": "$.dispute",
+                "Next": "AwaitResolution",
+            },
             "DisputeNotMarked": choose(
                 "$.decision.from", {DELIVERED: "AwaitDelivered"}, "AwaitFunded",
                 comment="The dispute could not be written: wait again for a decision on the order as it still is.",
             ),
-            "AwaitResolution": await_decision(DISPUTED, "dispute_timeout_s", REFUND.name, "ResolutionDecision"),
-            "ResolutionDecision": choose("$.decision.action", {"resolve": SPLIT.name}, "AwaitResolution"),
+            **await_decision("AwaitResolution", DISPUTED, "dispute_timeout_s", "Escalate", "ResolutionDecision"),
+            "Escalate": escalate("AwaitResolution"),
+            "ResolutionDecision": choose(
+                "$.decision.action", {"resolve": SPLIT.name}, "AwaitResolution",
+                extra=[_PROVIDERS_DISPUTE_OF_FUNDED_REFUNDED],
+            ),
             **money_states(RELEASE),
             **money_states(REFUND),
             **money_states(SPLIT),

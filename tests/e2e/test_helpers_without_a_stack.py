@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-HELPERS = (["scripts.status"], ["scripts.token", "alice"], ["scripts.token", "--new", "Mei"], ["scripts.reconcile"])
+HELPERS = (["scripts.status"], ["scripts.token", "alice"], ["scripts.token", "--new", "Mei"], ["scripts.reconcile"],
+           ["scripts.redrive", "01J0000000000000000000000A"])
 
 
 def run(helper: list[str], state_dir: str) -> subprocess.CompletedProcess[str]:

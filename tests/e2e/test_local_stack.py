@@ -320,6 +320,44 @@ def test_money_moves_through_escrow_over_http_and_the_books_reconcile(running_st
     assert "the books are clean" in books.stdout
 
 
+def test_olga_finds_a_dispute_in_her_queue_decides_it_and_the_books_stay_clean(running_stack):
+    """Issue 14's walkthrough (README, "Operators"): the dispute queue, a decision with a note, clean books."""
+    api = running_stack["api_url"]
+    bob, alice, olga = (sign_in(running_stack, f"{who}@everywhere.local", running_stack["demo_password"])
+                        for who in ("bob", "alice", "olga"))
+    listing = _publish(api, bob, title="Window cleaning", price_cents=5_000)
+    assert requests.post(f"{api}/wallet/deposits", headers={**alice, "Idempotency-Key": str(uuid.uuid4())},
+                         timeout=60, json={"amount_cents": 10_000}).status_code == 201
+    order_id = _order(api, alice, str(uuid.uuid4()), listing_id=listing["listing_id"]).json()["order_id"]
+    assert requests.post(f"{api}/orders/{order_id}/accept", headers=bob, timeout=60).status_code == 200
+
+    def read() -> dict:
+        return requests.get(f"{api}/orders/{order_id}", headers=alice, timeout=60).json()
+
+    requests.post(f"{api}/orders/{order_id}/pay", headers={**alice, "Idempotency-Key": str(uuid.uuid4())}, timeout=60)
+    assert _until(read, lambda o: o["status"] == "funded")["status"] == "funded"
+    for who, action, status in ((bob, "deliver", "delivered"), (alice, "dispute", "disputed")):
+        answer = _as_a_client(
+            lambda action=action, who=who: requests.post(f"{api}/orders/{order_id}/{action}", headers=who, timeout=60)
+        )
+        assert answer.status_code in (200, 202), answer.text
+        assert _until(read, lambda o, s=status: o["status"] == s)["status"] == status
+    queue = requests.get(f"{api}/admin/orders", headers=olga, timeout=60, params={"status": "disputed", "limit": 100})
+    assert order_id in [order["order_id"] for order in queue.json()["items"]], queue.text
+    assert requests.get(f"{api}/admin/orders", headers=alice, timeout=60,
+                        params={"status": "disputed"}).status_code == 403
+    decided = _as_a_client(lambda: requests.post(f"{api}/admin/orders/{order_id}/resolve", headers=olga, timeout=60,
+                                                 json={"release_cents": 2_000, "note": "Two of five windows done"}))
+    assert decided.status_code in (200, 202), decided.text
+    order = _until(read, lambda o: o["status"] == "resolved")
+    assert (order["status"], order["resolution_note"]) == ("resolved", "Two of five windows done")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    books = subprocess.run([sys.executable, "-m", "scripts.reconcile"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=60, check=False, env={**env, "STATE_DIR": str(running_stack["state_dir"])})
+    assert books.returncode == 0, books.stdout + books.stderr
+    assert "HoldingWithoutExecution: 0 order(s)" in books.stdout
+
+
 def test_an_unanswered_request_is_expired_by_the_scheduled_job(running_stack):
     api = running_stack["api_url"]
     bob = sign_in(running_stack, "bob@everywhere.local", running_stack["demo_password"])

@@ -66,6 +66,27 @@ def wait_for(client: Any, user: Any, order_id: str, status: str, timeout_s: floa
         time.sleep(0.2)
 
 
+def wait_until(client: Any, user: Any, order_id: str, condition: Any, timeout_s: float = SETTLE_TIMEOUT_S) -> dict:
+    """The order once `condition(order)` holds; fails with the order as it is if it does not in time."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        order = client.get(f"/orders/{order_id}", user).body
+        if condition(order) or time.monotonic() > deadline:
+            assert condition(order), order
+            return order
+        time.sleep(0.2)
+
+
+def sweep() -> dict[str, int]:
+    """Run the escrow sweep as its schedule would (through the app's handler); its counts by metric."""
+    from app import app
+    from scripts.local_triggers import scheduled_event
+
+    counts: dict[str, int] = app.handler_map["sweep_escrow"](scheduled_event("everywhere-escrow-sweep_escrow",
+                                                                             os.environ["AWS_REGION"]), None)
+    return counts
+
+
 def waiting(order_id: str, status: str, timeout_s: float = SETTLE_TIMEOUT_S) -> escrow_waits.EscrowWait:
     """The workflow's wait for `status` once it has stored its token on the order: decisions can reach it now."""
     deadline = time.monotonic() + timeout_s

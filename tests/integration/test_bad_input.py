@@ -35,6 +35,7 @@ class World:
     other_listing: dict[str, Any]
     search_cursor: str  # owner's, for SEARCH + "&limit=1"
     listings_cursor: str  # owner's, for /users/{owner}/listings?limit=1
+    operator: User  # for the operator routes
 
     def caller(self, name: str) -> User:
         return getattr(self, name)
@@ -84,7 +85,7 @@ def world(shared_app: SharedApp) -> World:
     assert client.get("/me", creator).status == 200
     return World(
         client, owner, other, creator, listings[0], other_listing.body,
-        page.body["next_cursor"], own.body["next_cursor"],
+        page.body["next_cursor"], own.body["next_cursor"], user("olga@example.com", operator=True),
     )
 
 
@@ -458,9 +459,44 @@ SAFETY_CASES = [
     Case("reports:unknown-param", "GET", "/admin/reports?subject=listing", "subject"),
 ]
 
+ADMIN = "/admin/orders"
+RESOLVE = "/admin/orders/01J0000000000000000000000A/resolve"  # the body is read before the order
+ADMIN_CASES = [
+    Case("admin-orders:no-status", "GET", ADMIN, "status", caller="operator"),
+    Case("admin-orders:status-funded", "GET", ADMIN + "?status=funded", "status", caller="operator"),
+    Case("admin-orders:status-unknown", "GET", ADMIN + "?status=stuck", "status", caller="operator"),
+    Case("admin-orders:status-empty", "GET", ADMIN + "?status=", "status", caller="operator"),
+    Case("admin-orders:repeated-status", "GET", ADMIN + "?status=disputed&status=disputed", "status",
+         caller="operator"),
+    Case("admin-orders:limit-0", "GET", ADMIN + "?status=disputed&limit=0", "limit", caller="operator"),
+    Case("admin-orders:limit-101", "GET", ADMIN + "?status=disputed&limit=101", "limit", caller="operator"),
+    Case("admin-orders:cursor-garbage", "GET", ADMIN + "?status=disputed&cursor=not-a-cursor", "cursor",
+         caller="operator"),
+    Case("admin-orders:cursor-of-a-search", "GET", ADMIN + "?status=disputed&limit=1&cursor={search_cursor}",
+         "cursor", caller="operator"),
+    Case("admin-orders:unknown-param", "GET", ADMIN + "?status=disputed&role=buyer", "role", caller="operator"),
+    Case("admin-orders:body", "GET", ADMIN + "?status=disputed", "x", body={"x": 1}, caller="operator"),
+    Case("resolve:missing-release", "POST", RESOLVE, "release_cents", body={"note": "x"}, caller="operator"),
+    Case("resolve:release-negative", "POST", RESOLVE, "release_cents", body={"release_cents": -1},
+         caller="operator"),
+    Case("resolve:release-text", "POST", RESOLVE, "release_cents", body={"release_cents": "100"}, caller="operator"),
+    Case("resolve:release-fraction", "POST", RESOLVE, "release_cents", body={"release_cents": 1.5},
+         caller="operator"),
+    Case("resolve:release-huge", "POST", RESOLVE, "release_cents", body={"release_cents": 10**12}, caller="operator"),
+    Case("resolve:note-501-chars", "POST", RESOLVE, "note", body={"release_cents": 0, "note": "a" * 501},
+         caller="operator"),
+    Case("resolve:note-control-character", "POST", RESOLVE, "note", body={"release_cents": 0, "note": "a\u0000b"},
+         caller="operator"),
+    Case("resolve:note-number", "POST", RESOLVE, "note", body={"release_cents": 0, "note": 5}, caller="operator"),
+    Case("resolve:note-null", "POST", RESOLVE, "note", body={"release_cents": 0, "note": None}, caller="operator"),
+    Case("resolve:unknown-field", "POST", RESOLVE, "resolved_by", body={"release_cents": 0, "resolved_by": "me"},
+         caller="operator"),
+    Case("resolve:malformed-json", "POST", RESOLVE, "request body", raw=b'{"release_cents": ', caller="operator"),
+]
+
 CASES = (
     RAW_CASES + CONTENT_TYPE_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
-    + SAFETY_CASES
+    + SAFETY_CASES + ADMIN_CASES
 )
 
 

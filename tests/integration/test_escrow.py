@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
+from dataclasses import replace
 
 import boto3
 import pytest
 
 from chalicelib.services.reconcile import reconcile
+from chalicelib.services.redrive import redrive
 from chalicelib.settings import get_settings
 from chalicelib.store import orders as order_store
 from chalicelib.workflows import escrow as workflow
@@ -29,9 +32,12 @@ from tests.integration.escrow_kit import (
     execution_outcome,
     executions_edges,
     funded_order,
+    key,
     pay,
     statuses,
+    sweep,
     wait_for,
+    wait_until,
     waiting,
     wallet,
     workflow_edges,
@@ -180,12 +186,80 @@ def test_an_order_never_delivered_by_the_deadline_is_refunded(client, shop, monk
     assert_books_clean()
 
 
-def test_a_dispute_nobody_resolves_in_time_is_refunded(client, shop, monkeypatch):
+def test_a_dispute_nobody_resolves_in_time_is_escalated_and_the_money_stays_held(client, shop, monkeypatch, faults):
+    """Issue 14 (silent refund): the dispute timeout used to refund the buyer by default. Now it marks the order
+    escalated, keeps the money held and waits for an operator again (the sweep's alarm calls one); an escalation
+    that cannot be written waits and escalates at the next timeout."""
     monkeypatch.setenv("DISPUTE_TIMEOUT_S", SHORT_S)
+    faults.inject(Fault("UpdateItem", "SET escalated_at", "AccessDeniedException"))
     order_id = disputed_order(client, shop)
+    order = wait_until(client, shop["alice"], order_id, lambda o: o["escalated_at"] is not None)
+    assert statuses(order)[-1] == "disputed"
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert sweep()["EscalatedDisputes"] == 1
+    waiting(order_id, "disputed")  # an operator can still decide it
+    assert decide(client, shop["olga"], order_id, "resolve", {"release_cents": 6_000}).status in (200, 202)
+    wait_for(client, shop["alice"], order_id, "resolved")
+    assert balances(client, shop) == (4_000, 0, 6_000)
+    assert_books_clean()
+
+
+# ---- disputes: who opened them, who may end them ----
+
+def test_the_buyer_may_cancel_a_providers_dispute_of_a_funded_order_after_the_grace_period(client, shop, monkeypatch):
+    """Issue 14: a provider's dispute of a funded order froze the buyer's money for 60 days (cancel: 409)."""
+    monkeypatch.setenv("PROVIDER_DISPUTE_GRACE_S", "3600")
+    order_id = funded_order(client, shop)
+    assert decide(client, shop["bob"], order_id, "dispute").status in (200, 202)
+    order = wait_for(client, shop["alice"], order_id, "disputed")
+    assert (order["disputed_by"], order["disputed_from"]) == (shop["bob"].user_id, "funded")
+    waiting(order_id, "disputed")
+    within = client.post(f"/orders/{order_id}/cancel", shop["alice"])
+    assert within.status == 409 and "you may cancel it from" in within.body["Message"], within.body
+    monkeypatch.setenv("PROVIDER_DISPUTE_GRACE_S", "0")  # the window has passed
+    assert client.post(f"/orders/{order_id}/cancel", shop["bob"]).status == 403  # only the buyer cancels
+    assert decide(client, shop["alice"], order_id, "cancel").status in (200, 202)
     order = wait_for(client, shop["alice"], order_id, "refunded")
-    assert statuses(order)[-2:] == ["disputed", "refunded"]
+    assert statuses(order)[-3:] == ["funded", "disputed", "refunded"]
     assert balances(client, shop) == (10_000, 0, 0)
+    assert_books_clean()
+
+
+def test_a_buyers_own_dispute_is_not_ended_by_cancelling_it(client, shop, monkeypatch):
+    monkeypatch.setenv("PROVIDER_DISPUTE_GRACE_S", "0")
+    order_id = disputed_order(client, shop)
+    waiting(order_id, "disputed")
+    refused = client.post(f"/orders/{order_id}/cancel", shop["alice"])
+    assert refused.status == 409 and "an operator decides it" in refused.body["Message"], refused.body
+    # Even a refund decision sent past the API reaches nothing: the workflow takes it only for a provider's dispute.
+    assert workflow.send_decision(waiting(order_id, "disputed").task_token, {"action": "refund", "from": "disputed"})
+    waiting(order_id, "disputed")
+    assert order_store.get(order_id).status == "disputed"
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert_books_clean()
+
+
+def test_an_operator_who_bought_the_order_may_not_resolve_it_and_the_one_who_does_is_recorded(client, shop, make_user):
+    """Issue 14 (self-resolution): an operator could resolve their own order and pay themselves."""
+    olga = shop["olga"]
+    deposit(client, olga, 10_000)
+    placed = client.post("/orders", olga, {"listing_id": shop["listing"]["listing_id"]}, headers=key())
+    order_id = placed.body["order_id"]
+    assert client.post(f"/orders/{order_id}/accept", shop["bob"]).status == 200
+    assert pay(client, {**shop, "alice": olga}, order_id).status == 202
+    wait_for(client, olga, order_id, "funded")
+    assert decide(client, shop["bob"], order_id, "dispute").status in (200, 202)
+    wait_for(client, olga, order_id, "disputed")
+    waiting(order_id, "disputed")
+    own = client.post(f"/admin/orders/{order_id}/resolve", olga, {"release_cents": 0, "note": "mine"})
+    assert own.status == 403, own.body
+    assert wallet(client, olga) == {"available_cents": 4_000, "held_cents": 6_000, "currency": "CNY"}
+    ivan = make_user("Ivan", operator=True)
+    answer = decide(client, ivan, order_id, "resolve", {"release_cents": 1_000, "note": "half a job, photos"})
+    assert answer.status in (200, 202), answer.body
+    order = wait_for(client, olga, order_id, "resolved")
+    assert (order["resolved_by"], order["resolution_note"]) == (ivan.user_id, "half a job, photos")
+    assert wallet(client, olga)["available_cents"] == 9_000
     assert_books_clean()
 
 
@@ -341,14 +415,74 @@ def test_a_settlement_in_a_transaction_conflict_is_tried_again(client, shop, fau
     assert_books_clean()
 
 
-@pytest.mark.parametrize("kind", sorted(SETTLEMENTS))
-def test_a_settlement_refused_outright_leaves_the_money_held_and_the_books_clean(client, shop, faults, kind):
-    marker, how, _status, _expected = SETTLEMENTS[kind]
+STUCK = {  # the status a failed settlement leaves the order in → the marker of the refused transaction, the
+    # decision that asks for it (by whom), and the balances once it is taken again after the re-drive
+    "funded": ('"refund"', "cancel", "alice", (10_000, 0, 0)),
+    "delivered": ('"release"', "confirm", "alice", (4_000, 0, 6_000)),
+    "disputed": ('"split"', "resolve", "olga", (7_000, 0, 3_000)),
+}
+
+
+@pytest.mark.parametrize("status", sorted(STUCK))
+def test_a_failed_settlement_is_found_re_driven_and_moves_the_money_once(client, shop, faults, status):
+    """Issue 14 (stuck escrow): a settlement refused outright failed the execution and left the money held with
+    nobody told, while `make reconcile` said clean. Now the sweep and reconcile find it, and a re-drive (twice:
+    the second starts nothing) lets the decision be taken again; the money moves once."""
+    marker, action, who, expected = STUCK[status]
+    order_id = {"funded": funded_order, "delivered": delivered_order, "disputed": disputed_order}[status](client, shop)
     faults.inject(Fault("TransactWriteItems", marker, "AccessDeniedException"))
-    order_id = settle(client, shop, how)
+    body = {"release_cents": 3_000} if action == "resolve" else None
+    assert decide(client, shop[who], order_id, action, body).status in (200, 202)
     assert execution_outcome(order_id) == "FAILED"
-    assert order_store.get(order_id).status in ("funded", "disputed")
+    assert order_store.get(order_id).status == status
     assert balances(client, shop) == (4_000, 6_000, 0)
+    assert sweep()["HoldingWithoutExecution"] == 1
+    assert [line.split(": ")[1] for line in reconcile().problems] == ["HoldingWithoutExecution"]
+
+    first, second = redrive(order_id), redrive(order_id)
+    assert (first.started, second.started) == (f"{order_id}-r1", None)
+    waiting(order_id, status)
+    assert sweep()["HoldingWithoutExecution"] == 0
+    assert decide(client, shop[who], order_id, action, body).status in (200, 202)
+    wait_for(client, shop["alice"], order_id, {"funded": "refunded", "delivered": "released",
+                                               "disputed": "resolved"}[status])
+    assert execution_outcome(f"{order_id}-r1") == "SUCCEEDED"
+    assert redrive(order_id).started is None  # settled: nothing to re-drive
+    assert balances(client, shop) == expected
+    assert_books_clean()
+
+
+def test_a_payment_stuck_in_paying_is_found_and_re_driven_into_one_hold(client, shop, faults, monkeypatch):
+    monkeypatch.setenv("STUCK_PAYING_S", "1")
+    faults.inject(Fault("TransactWriteItems", "#hold#", "AccessDeniedException"))
+    faults.inject(Fault("UpdateItem", "payment_failed", "AccessDeniedException"))
+    order_id = accepted_order(client, shop)
+    pay(client, shop, order_id)
+    assert execution_outcome(order_id) == "FAILED"
+    time.sleep(1.5)
+    assert sweep()["StuckPaying"] == 1
+    assert [line.split(": ")[1] for line in reconcile().problems] == ["StuckPaying"]
+    assert redrive(order_id).started == f"{order_id}-r1"
+    wait_for(client, shop["alice"], order_id, "funded")
+    assert redrive(order_id).started is None  # its execution is running
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert decide(client, shop["alice"], order_id, "confirm").status in (200, 202)
+    wait_for(client, shop["alice"], order_id, "released")
+    assert balances(client, shop) == (4_000, 0, 6_000)
+    assert_books_clean()
+
+
+def test_a_stale_execution_replaying_a_settlement_moves_no_money(client, shop, monkeypatch):
+    """A re-drive started from an outdated read of the order (here: funded, after it was refunded) reaches the
+    refund again when its timer fires; the settlement's entry id is taken, so it moves nothing."""
+    order_id = funded_order(client, shop)
+    stale = order_store.get(order_id)
+    assert decide(client, shop["alice"], order_id, "cancel").status in (200, 202)
+    wait_for(client, shop["alice"], order_id, "refunded")
+    monkeypatch.setenv("SERVICE_DEADLINE_S", SHORT_S)
+    workflow.start(replace(stale, redrive=7), resume=True)
+    assert execution_outcome(f"{order_id}-r7") == "SUCCEEDED"
+    assert balances(client, shop) == (10_000, 0, 0)
     assert_books_clean()
 
 
@@ -375,17 +509,23 @@ def test_a_delivery_that_cannot_be_written_leaves_the_order_funded_and_waiting(c
     assert_books_clean()
 
 
-WAITS = {  # status waited in → what happens when its token can never be sent, and the balances after
-    "funded": ("refunded", (10_000, 0, 0)),
-    "delivered": ("released", (4_000, 0, 6_000)),
-    "disputed": ("refunded", (10_000, 0, 0)),
+WAITS = {  # status waited in → the decision that settles it once the token arrives (by whom), and the status
+    "funded": ("confirm", "alice", None, "released"),
+    "delivered": ("confirm", "alice", None, "released"),
+    "disputed": ("resolve", "olga", {"release_cents": 6_000}, "resolved"),
 }
 
 
 @pytest.mark.parametrize("status", sorted(WAITS))
-def test_when_the_token_queue_stays_down_the_workflow_settles_as_its_timer_would(client, shop, faults, status):
-    outcome, expected = WAITS[status]
-    down = Fault("SendMessage", status, "InternalError", status=500, times=100)
+def test_when_the_token_queue_is_down_the_workflow_waits_and_sends_again_and_settles_nothing(
+    client, shop, faults, monkeypatch, status
+):
+    """Issue 14: any error of a wait (the queue refusing the token, after its retries) took the timer's path at
+    once — in `delivered`, releasing the money before the buyer's window. Now it waits ESCROW_QUEUE_RETRY_S and
+    sends a token again with the timer started afresh; the money stays held until someone decides."""
+    monkeypatch.setenv("ESCROW_QUEUE_RETRY_S", "1")
+    action, who, body, outcome = WAITS[status]
+    down = Fault("SendMessage", status, "InternalError", status=500, times=8)  # more than one wait's retries
     if status == "funded":
         faults.inject(down)
         order_id = accepted_order(client, shop)
@@ -393,10 +533,14 @@ def test_when_the_token_queue_stays_down_the_workflow_settles_as_its_timer_would
     else:
         order_id = funded_order(client, shop)
         faults.inject(down)
-        action = "deliver" if status == "delivered" else "dispute"
-        decide(client, shop["bob"], order_id, action)
+        decide(client, shop["bob"], order_id, "deliver" if status == "delivered" else "dispute")
+    waiting(order_id, status)  # the token arrived once the queue was back
+    assert down.hits == 8
+    assert order_store.get(order_id).status == status
+    assert balances(client, shop) == (4_000, 6_000, 0)
+    assert decide(client, shop[who], order_id, action, body).status in (200, 202)
     wait_for(client, shop["alice"], order_id, outcome)
-    assert balances(client, shop) == expected
+    assert balances(client, shop) == (4_000, 0, 6_000)
     assert_books_clean()
 
 

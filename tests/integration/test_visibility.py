@@ -267,6 +267,34 @@ def test_only_the_right_side_acts_on_an_order_and_only_when_its_status_allows(wo
         assert after == before, "a refused action changed the order"
 
 
+# ---- operator routes: the dispute queue is for operators only; resolving is an operator's, on an order they see ----
+ADMIN_ANSWERS = {
+    # (route) -> caller -> answer. Resolving a requested order: 409 for an operator (only a disputed order is
+    # resolved), 403 for its two sides, 404 for a stranger (they cannot see it).
+    "dispute-queue": {"buyer": 403, "provider": 403, "stranger": 403, "operator": 200, "nobody": 401},
+    "resolve-order": {"buyer": 403, "provider": 403, "stranger": 404, "operator": 409, "nobody": 401},
+}
+ADMIN_ROUTES = [
+    Route("dispute-queue", "GET", "/admin/orders?status=disputed"),
+    Route("resolve-order", "POST", "/admin/orders/{order}/resolve", {"release_cents": 0, "note": "no"}),
+]
+
+
+@pytest.mark.parametrize(("route", "caller"), [
+    pytest.param(route, caller, id=f"{route.id}:{caller}") for route in ADMIN_ROUTES for caller in CALLERS
+])
+def test_only_operators_see_the_dispute_queue_and_resolve_and_refused_calls_change_nothing(world, route, caller):
+    expected = ADMIN_ANSWERS[route.id][caller]
+    before = world.order_as_buyer_sees_it(world.order["order_id"])
+    answer = route.call(world, caller)
+    if expected == 200:
+        assert answer.status == 200, answer
+        assert set(answer.body) == {"items", "next_cursor"}
+    else:
+        assert_error(answer, expected, ERROR_CODES[expected])
+    assert world.order_as_buyer_sees_it(world.order["order_id"]) == before
+
+
 # ---- ids that do not exist: the same answer as a stranger gets for a real one ----
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -298,6 +326,7 @@ ID_ROUTES = [
     Route("accept-order", "POST", "/orders/{order}/accept"),
     Route("decline-order", "POST", "/orders/{order}/decline"),
     Route("cancel-order", "POST", "/orders/{order}/cancel"),
+    ADMIN_ROUTES[1],
 ]
 
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from chalicelib.domain import ledger
-from chalicelib.domain.orders import FUNDED, PAYING, Order, fee_for
+from chalicelib.domain.orders import FUNDED, PAYING, WATCHED, Order, fee_for
 from chalicelib.store import entry_shape, key_layouts
 from chalicelib.workflows import escrow as workflow
 from chalicelib.workflows import escrow_definition as builder
@@ -22,11 +22,12 @@ ORDER = Order(
     currency="CNY", fee_cents=fee_for(10_000, FEE_BPS), status=PAYING, note="", failure_reason=None,
     created_at=AT, updated_at=AT, expires_at=AT, timeline=(), pay_attempt=1,
 )
-TIMERS = SimpleNamespace(auto_release_after_delivery_s=1, service_deadline_s=2, dispute_timeout_s=3)
+TIMERS = SimpleNamespace(auto_release_after_delivery_s=1, service_deadline_s=2, dispute_timeout_s=3,
+                         escrow_queue_retry_s=4)
 RELEASED_IN_SPLIT = 3_000
 SPLIT_FEE = RELEASED_IN_SPLIT * FEE_BPS // 10_000
 DECISION = {"to_provider": str(RELEASED_IN_SPLIT - SPLIT_FEE), "fee": str(SPLIT_FEE),
-            "to_buyer": str(ORDER.price_cents - RELEASED_IN_SPLIT)}
+            "to_buyer": str(ORDER.price_cents - RELEASED_IN_SPLIT), "by": "olga", "note": "half done"}
 
 
 def test_the_committed_asl_is_what_the_builder_generates():
@@ -103,7 +104,7 @@ def _written(state: str, data: dict) -> tuple[set, set, set, dict]:
         ((action, call),) = item.items()
         if call["TableName"] == builder.ORDERS:
             values = {name: _evaluate(value, data) for name, value in call["ExpressionAttributeValues"].items()}
-            orders = {"values": values, "condition": call["ConditionExpression"]}
+            orders = {"values": values, "condition": call["ConditionExpression"], "update": call["UpdateExpression"]}
             continue
         if action == "Put":
             fields = {name: _evaluate(value, data) for name, value in call["Item"].items()}
@@ -181,6 +182,36 @@ def test_each_money_step_moves_the_order_and_its_index_keys_as_the_store_does(st
     assert order["values"][":bs"] == key_layouts.status_key(ORDER.buyer_id, step.target)
     assert order["values"][":ps"] == key_layouts.status_key(ORDER.provider_id, step.target)
     assert [order["values"][f":from{i}"] for i in range(len(step.sources))] == list(step.sources)
+    if step.target in WATCHED:  # the escrow watch index, as store/orders.py change_status keeps it
+        assert order["values"][":watch"] == key_layouts.watch_key(step.target)
+        assert "watch = :watch, watch_since = :at" in order["update"]
+    else:
+        assert ":watch" not in order["values"] and "watch, watch_since" in order["update"].split(" REMOVE ")[1]
+
+
+def test_a_split_records_the_operator_and_their_note_with_the_status():
+    *_, order = _written("Split", _data())
+    assert (order["values"][":resolved_by"], order["values"][":resolution_note"]) == ("olga", "half done")
+    assert "resolved_by = :resolved_by" in order["update"] and "resolution_note = :resolution_note" in order["update"]
+
+
+def test_a_dispute_is_marked_with_who_opened_it_and_from_which_status():
+    update = builder.definition()["States"]["MarkDisputed"]["Parameters"]
+    values = {name: _evaluate(value, {**_data(), "$": {**_data()["$"], "decision": {"by": "bob", "from": FUNDED}}})
+              for name, value in update["ExpressionAttributeValues"].items()}
+    assert (values[":disputed_by"], values[":disputed_from"], values[":watch"]) == (
+        "bob", FUNDED, key_layouts.watch_key("disputed"))
+
+
+def test_only_the_timer_itself_takes_a_waits_timeout_path():
+    """Any other error of a wait (the token queue down) waits and sends a token again: it never settles."""
+    states = builder.definition()["States"]
+    for wait in ("AwaitFunded", "AwaitDelivered", "AwaitResolution"):
+        catches = {tuple(c["ErrorEquals"]): c["Next"] for c in states[wait]["Catch"]}
+        assert catches[("States.ALL",)] == f"{wait}Again"
+        assert states[f"{wait}Again"] == {**states[f"{wait}Again"], "Type": "Wait", "Next": wait}
+    assert {c["Next"] for c in states["AwaitResolution"]["Catch"]} == {"Escalate", "AwaitResolutionAgain"}
+    assert states["Escalate"]["Next"] == "AwaitResolution"  # escalated, the money stays held
 
 
 def test_a_key_format_changed_in_the_store_changes_the_definition(monkeypatch):

@@ -82,8 +82,9 @@ def test_dynamodb_queue_and_workflow_resources_are_that_stages_own(stage, functi
         for index in table.get("GlobalSecondaryIndexes", []) + table.get("LocalSecondaryIndexes", []):
             arns.add(f"arn:aws:dynamodb:*:*:table/{name}/index/{index['IndexName']}")
     arns |= {f"arn:aws:sqs:*:*:{name}" for name in _named("AWS::SQS::Queue", "QueueName", stage)}
-    arns |= {f"arn:aws:states:*:*:stateMachine:{name}"
-             for name in _named("AWS::StepFunctions::StateMachine", "StateMachineName", stage)}
+    machines = _named("AWS::StepFunctions::StateMachine", "StateMachineName", stage)
+    arns |= {f"arn:aws:states:*:*:stateMachine:{name}" for name in machines}
+    arns |= {f"arn:aws:states:*:*:execution:{name}:*" for name in machines}  # its executions
     for statement in _statements(stage, function):
         actions = set(_actions(statement))
         services = {a.split(":")[0] for a in actions}
@@ -148,6 +149,21 @@ def test_an_sqs_batch_delete_needs_delete_message_on_the_queue():
     needed = iam_audit.permissions("sqs", "DeleteMessageBatch", {"QueueUrl": url, "Entries": []}, REGION)
     queue = f"arn:aws:sqs:{REGION}:123456789012:everywhere-escrow-escrow-tokens"
     assert needed == [Permission("sqs:DeleteMessage", queue)]
+
+
+def test_describing_an_execution_needs_that_execution():
+    arn = f"arn:aws:states:{REGION}:000000000000:execution:everywhere-race-escrow:01J"
+    needed = iam_audit.permissions("states", "DescribeExecution", {"executionArn": arn}, REGION)
+    assert needed == [Permission("states:DescribeExecution", arn)]
+
+
+def test_metrics_can_only_be_granted_on_every_resource_and_only_under_our_namespace():
+    # botocore signs CloudWatch calls as "monitoring"; IAM calls the service "cloudwatch".
+    needed = iam_audit.permissions("monitoring", "PutMetricData", {"Namespace": "Everywhere/Escrow"}, REGION)
+    assert needed == [Permission("cloudwatch:PutMetricData", "*")]
+    anywhere = {"Statement": [{"Sid": "Metrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData",
+                               "Resource": "*"}]}
+    assert iam_audit.policy_problems(anywhere) == ["Metrics: CloudWatch metrics only under a namespace condition"]
 
 
 def test_a_task_token_decision_can_only_be_granted_on_every_resource():

@@ -12,6 +12,7 @@ test_escrow_roles.py (the escrow stages).
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +38,9 @@ EXPECTED_MOVES = {
     ("pay", "accepted"): "paying",
     ("pay", "payment_failed"): "paying",
     ("refund", "funded"): "refunded",
+    # Issue 14: the buyer may also cancel a disputed order for a refund, but only a dispute the provider opened
+    # on a funded order, after PROVIDER_DISPUTE_GRACE_S (check_dispute_refund, tested below).
+    ("refund", "disputed"): "refunded",
     ("deliver", "funded"): "delivered",
     ("confirm", "funded"): "released",
     ("confirm", "delivered"): "released",
@@ -208,8 +212,42 @@ def test_only_participants_and_operators_see_an_order():
 
 def test_cancelling_a_funded_order_is_a_refund_and_before_funding_a_plain_cancel():
     assert {status: domain.cancel_action(in_status(status)) for status in domain.STATUSES} == {
-        status: "refund" if status == "funded" else "cancel" for status in domain.STATUSES
+        status: "refund" if status in ("funded", "disputed") else "cancel" for status in domain.STATUSES
     }
+
+
+# ---- disputes: who decides, and how long a provider's dispute may freeze the buyer's money ----
+
+GRACE_S = 24 * 3600
+
+
+def disputed(by: str, source: str, at: datetime = NOW) -> domain.Order:
+    funded = replace(fresh(), status=source)
+    return replace(domain.after(funded, domain.DISPUTED, at), disputed_by=by, disputed_from=source)
+
+
+def test_an_operator_who_is_the_orders_buyer_or_provider_may_not_resolve_it():
+    for party in ("buyer", "provider"):
+        operator_party = Caller(party, groups=frozenset({"operators"}))
+        with pytest.raises(Forbidden, match="another operator"):
+            domain.check_action(disputed("buyer", "funded"), "resolve", operator_party, NOW)
+    assert domain.check_action(disputed("buyer", "funded"), "resolve", OPERATOR, NOW).target == "resolved"
+
+
+def test_a_providers_dispute_of_a_funded_order_lets_the_buyer_cancel_after_the_grace_period():
+    order = disputed("provider", "funded")
+    assert domain.dispute_refund_from(order, GRACE_S) == NOW + timedelta(seconds=GRACE_S)
+    with pytest.raises(Conflict, match=re.escape("you may cancel it from 2030-01-02T12:00:00.000Z")):
+        domain.check_dispute_refund(order, NOW + timedelta(hours=23), GRACE_S)
+    domain.check_dispute_refund(order, NOW + timedelta(hours=24), GRACE_S)
+
+
+@pytest.mark.parametrize("by, source", [("buyer", "funded"), ("buyer", "delivered"), ("provider", "delivered")])
+def test_any_other_dispute_waits_for_an_operator_however_long_it_lasts(by, source):
+    order = disputed(by, source)
+    assert domain.dispute_refund_from(order, GRACE_S) is None
+    with pytest.raises(Conflict, match="an operator decides it"):
+        domain.check_dispute_refund(order, NOW + timedelta(days=365), GRACE_S)
 
 
 # ---- a new request, and time ----

@@ -1,7 +1,9 @@
 """Reconciliation finds every kind of drift, and nothing in books that add up."""
 from __future__ import annotations
 
-from chalicelib.domain import ledger
+import pytest
+
+from chalicelib.domain import ledger, reconciliation
 from chalicelib.domain.reconciliation import Account, JournalEntry, Line, OpenHold, reconcile
 
 ALICE, BOB = "alice", "bob"
@@ -87,3 +89,34 @@ def test_a_negative_wallet_is_drift_but_the_rail_may_be_negative():
     problems = reconcile(accounts.values(), [*lines, Line("wallet#carol", "neg", -5), Line("rail#2", "neg", 5)],
                          [*journal, entry], [OpenHold("o2", ALICE, 3_000)]).problems
     assert any("wallet#carol: negative" in p for p in problems)
+
+
+# ---- rule 6: money that cannot move ----
+
+PAYING_STUCK_BEFORE = "2030-01-01T12:00:00.000Z"
+BEFORE, AFTER = "2030-01-01T11:00:00.000Z", "2030-01-01T12:30:00.000Z"
+
+
+@pytest.mark.parametrize("status, since, execution, escalated, expected", [
+    ("paying", BEFORE, "RUNNING", False, reconciliation.STUCK_PAYING),  # a hold takes seconds, not a quarter hour
+    ("paying", AFTER, None, False, None),  # still within the time a payment may take
+    ("funded", AFTER, "FAILED", False, reconciliation.HOLDING_WITHOUT_EXECUTION),
+    ("delivered", BEFORE, None, False, reconciliation.HOLDING_WITHOUT_EXECUTION),
+    ("disputed", BEFORE, "SUCCEEDED", True, reconciliation.HOLDING_WITHOUT_EXECUTION),
+    ("funded", BEFORE, "RUNNING", False, None),
+    ("disputed", BEFORE, "RUNNING", True, reconciliation.ESCALATED_DISPUTES),
+    ("disputed", BEFORE, "RUNNING", False, None),
+])
+def test_an_order_whose_money_cannot_move_is_a_finding(status, since, execution, escalated, expected):
+    assert reconciliation.escrow_finding(status, since, execution, escalated, PAYING_STUCK_BEFORE) == expected
+
+
+def test_stuck_orders_make_the_books_not_clean_and_say_what_to_do():
+    stuck = [reconciliation.StuckOrder("o1", "funded", reconciliation.HOLDING_WITHOUT_EXECUTION, BEFORE, "FAILED")]
+    report = reconciliation.reconcile([], [], [], [], stuck=stuck)
+    assert not report.clean
+    assert report.problems == [
+        f"order o1: HoldingWithoutExecution: funded since {BEFORE} but its escrow workflow is FAILED: the money is "
+        "held and nothing will move it; `make redrive ORDER=o1`"
+    ]
+    assert report.stuck_counts() == {"StuckPaying": 0, "HoldingWithoutExecution": 1, "EscalatedDisputes": 0}
