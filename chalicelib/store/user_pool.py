@@ -6,28 +6,14 @@ users by an internal id); the app knows users by `sub`, so the account is found 
 """
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
+from chalicelib import aws_clients
 from chalicelib.settings import get_settings
-
-_lock = threading.Lock()
-_clients: dict[tuple[str, str], Any] = {}
 
 
 def _client() -> Any:
-    settings = get_settings()
-    key = (settings.region, os.environ.get("AWS_ENDPOINT_URL", ""))
-    with _lock:
-        if key not in _clients:
-            _clients[key] = boto3.client(
-                "cognito-idp", region_name=settings.region, config=Config(retries={"mode": "standard"})
-            )
-        return _clients[key]
+    return aws_clients.client("cognito-idp")
 
 
 def _username(user_id: str) -> str | None:

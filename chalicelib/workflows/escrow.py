@@ -8,15 +8,12 @@ escrow_tokens function → the order item → this module; they never reach a cl
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib import aws_clients
 from chalicelib.domain import ledger
 from chalicelib.domain.errors import Busy
 from chalicelib.domain.orders import PAYING, Order
@@ -31,19 +28,8 @@ ACCOUNTS: dict[str, tuple[Callable[[str], str], str]] = {
     "fees": (ledger.fees, "order_id"),
 }
 
-_lock = threading.Lock()
-_clients: dict[tuple[str, str], Any] = {}
-
-
 def _client() -> Any:
-    settings = get_settings()
-    key = (settings.region, os.environ.get("AWS_ENDPOINT_URL", ""))
-    with _lock:
-        if key not in _clients:
-            _clients[key] = boto3.client(
-                "stepfunctions", region_name=settings.region, config=Config(retries={"mode": "standard"})
-            )
-        return _clients[key]
+    return aws_clients.client("stepfunctions")
 
 
 def entry_ids(order: Order) -> dict[str, str]:

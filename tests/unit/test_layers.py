@@ -17,12 +17,13 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"api", "services", "domain"} | SHARED,
     "services": {"services", "domain", "store", "workflows", "metrics"} | SHARED,
     "jobs": {"services", "domain"} | SHARED,
-    "workflows": {"workflows", "domain"} | SHARED,
-    "store": {"store", "domain"} | SHARED,
+    "workflows": {"workflows", "domain", "aws_clients"} | SHARED,
+    "store": {"store", "domain", "aws_clients"} | SHARED,
     "domain": {"domain"},
     "settings": {"domain"},
     "observability": set(),
-    "metrics": {"settings"},  # CloudWatch metrics the services publish (the escrow sweep's counts)
+    "metrics": {"settings", "aws_clients"},  # CloudWatch metrics the services publish (the escrow sweep's counts)
+    "aws_clients": {"settings"},  # boto3 clients of the services besides DynamoDB, for the store and workflows
 }
 # The few arrows that skip a layer, each for a reason written here.
 EXCEPTIONS = {
