@@ -103,10 +103,11 @@ def operation(
                 else:
                     inputs.reject_body(request)
                 args.update(inputs.parse_query(request, query))
+                key = _idempotency_key(request) if idempotent else None  # a missing key is a 400 before a 429
                 if limit is not None:
                     admission.admit(args["caller"], limit, writes)
-                if idempotent:
-                    return _run_idempotently(request, path, args, lambda **a: _answer(handler(**a), status))
+                if key is not None:
+                    return _run_idempotently(request, path, args, key, lambda **a: _answer(handler(**a), status))
                 return _respond(*_answer(handler(**args), status))
             except domain.DomainError as exc:
                 return _respond(*http_errors.error_answer(exc))
@@ -162,12 +163,15 @@ def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> R
     return Response(body=body, status_code=status, headers={"Content-Type": inputs.JSON, **answer_headers})
 
 
+def _idempotency_key(request: Request) -> str:
+    headers: Mapping[str, str] = request.headers or {}
+    return idempotency.check_key(headers.get(idempotency.HEADER))
+
+
 def _run_idempotently(
-    request: Request, path: str, args: dict[str, Any], run: Callable[..., tuple[int, Any]]
+    request: Request, path: str, args: dict[str, Any], key: str, run: Callable[..., tuple[int, Any]]
 ) -> Response:
     """Run once per (caller, Idempotency-Key); a repeat with the same body gets the first answer again."""
-    headers: Mapping[str, str] = request.headers or {}
-    key = idempotency.check_key(headers.get(idempotency.HEADER))
     body = args.get("body")
     fingerprint = idempotency.fingerprint(
         request.method,

@@ -74,3 +74,11 @@ def test_one_users_limit_leaves_others_alone(client, make_user, monkeypatch, fre
     assert client.patch("/me", alice, {"bio": "one"}).status == 200
     assert client.patch("/me", alice, {"bio": "two"}).status == 429
     assert client.patch("/me", bob, {"bio": "mine"}).status == 200
+
+
+def test_a_missing_idempotency_key_is_bad_input_even_over_the_limit(client, make_user, monkeypatch, fresh_window):
+    monkeypatch.setenv("RATE_LIMITS", f"wallet=0/{WINDOW_S}")
+    alice = make_user()
+    assert client.post("/wallet/deposits", alice, {"amount_cents": 100}).status == 400
+    keyed = client.post("/wallet/deposits", alice, {"amount_cents": 100}, headers={"Idempotency-Key": "d-1"})
+    assert keyed.status == 429
