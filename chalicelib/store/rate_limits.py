@@ -11,7 +11,10 @@ from chalicelib.store.models import RateCounterModel
 
 
 def hit(action: str, user_id: str, window: int, limit: int, expires_at: datetime) -> bool:
-    """Count one `action` by the user in `window` unless it already reached `limit`; True if counted (allowed)."""
+    """Count one `action` by the user in `window` unless it already reached `limit`; True if counted (allowed).
+    A limit of 0 allows nothing (the condition alone would let a window's first hit through)."""
+    if limit < 1:
+        return False
     tables.bind()
     try:
         RateCounterModel(name=f"rate#{action}#{user_id}#{window}").update(
