@@ -144,12 +144,18 @@ def test_the_gateways_own_refusals_keep_the_apis_error_shape(packaged, stage):
     assert json.loads(no_route["responseTemplates"]["application/json"])["Code"] == "NotFoundError"
 
 
-def test_a_stage_deployed_by_chalice_gets_the_same_gateway_responses(stack):
+def rest_api_as_chalice_deploys_it(name: str) -> tuple[Any, str]:
+    """An API Gateway REST API with one route (what `chalice deploy` leaves), and its client."""
     apigateway = boto3.client("apigateway", region_name=REGION)
-    api = apigateway.create_rest_api(name="everywhere-dev")["id"]
+    api = apigateway.create_rest_api(name=name)["id"]
     root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
     apigateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
     apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    return apigateway, api
+
+
+def test_a_stage_deployed_by_chalice_gets_the_same_gateway_responses(stack):
+    apigateway, api = rest_api_as_chalice_deploys_it("everywhere-dev")
     gateway_responses.put_gateway_responses(apigateway, api, "api")
     for response_type, (status, body) in gateway_responses.GATEWAY_RESPONSES.items():
         stored = apigateway.get_gateway_response(restApiId=api, responseType=response_type)
@@ -167,11 +173,7 @@ def test_the_packaged_stage_is_throttled_as_a_whole(packaged, stage):
 
 
 def test_a_stage_deployed_by_chalice_gets_the_same_throttling(stack):
-    apigateway = boto3.client("apigateway", region_name=REGION)
-    api = apigateway.create_rest_api(name="everywhere-prod")["id"]
-    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
-    apigateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
-    apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    apigateway, api = rest_api_as_chalice_deploys_it("everywhere-prod")
     apigateway.create_deployment(restApiId=api, stageName="api")
     stage_throttling.put_stage_throttling(apigateway, api, "api", "prod")
     stored = apigateway.get_stage(restApiId=api, stageName="api")["methodSettings"]["*/*"]
