@@ -54,5 +54,5 @@ def close_report(caller: Caller, report_id: str, body: ReportClose) -> ReportOut
     tag="admin", response=ReinstatedOut, errors=(403, 409), limit="operator",
 )
 def reinstate_user(caller: Caller, user_id: str) -> ReinstatedOut:
-    lifted = moderation_service.reinstate(caller, user_id)
-    return ReinstatedOut(user_id=user_id, suspended=False, listings_shown=len(lifted.hidden_listings))
+    shown = moderation_service.reinstate(caller, user_id)
+    return ReinstatedOut(user_id=user_id, suspended=False, listings_shown=shown)

@@ -128,7 +128,10 @@ def decide(caller: Caller, order_id: str, action: str, decision: dict[str, Any] 
     if found is None:
         raise NotFound("order not found")
     order, wait = found
-    orders.check_action(order, action, caller, now())  # 404 unless the caller may see it, as in _load
+    moment = now()
+    orders.check_action(order, action, caller, moment)  # 404 unless the caller may see it, as in _load
+    if action == "refund":  # on the order as read here: a dispute that came in since the caller's read counts
+        orders.check_dispute_refund(order, moment, get_settings().provider_dispute_grace_s)
     token = _claim(order, wait)
     try:
         # `from`: the status the decision was taken in, so a step that fails can return to that status's wait.
@@ -157,9 +160,6 @@ def cancel(caller: Caller, order_id: str) -> tuple[Order, bool]:
     only when the provider disputed it while funded, after PROVIDER_DISPUTE_GRACE_S (409 before, saying when)."""
     order = _load(caller, order_id)
     if orders.cancel_action(order) == "refund":
-        moment = now()
-        orders.check_action(order, "refund", caller, moment)  # 403 for anyone but the buyer, first
-        orders.check_dispute_refund(order, moment, get_settings().provider_dispute_grace_s)
         return decide(caller, order_id, "refund")
     return order_service.act(caller, order_id, "cancel"), True
 

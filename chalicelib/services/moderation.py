@@ -16,9 +16,9 @@ from chalicelib.observability import logger
 from chalicelib.services import conversations as conversation_service
 from chalicelib.services import listings as listing_service
 from chalicelib.services.paging import page_of
+from chalicelib.services.profiles import public_profile
 from chalicelib.settings import get_settings
 from chalicelib.store import listings as listing_store
-from chalicelib.store import profiles as profile_store
 from chalicelib.store import reports as report_store
 from chalicelib.store import suspensions, user_pool
 
@@ -30,9 +30,7 @@ def _subject_owner(caller: Caller, subject: str, subject_id: str) -> str:
     if subject == moderation.LISTING:
         return listing_service.get_visible(caller, subject_id).provider_id
     if subject == moderation.USER:
-        if profile_store.get(subject_id) is None:
-            raise NotFound("user not found")
-        return subject_id
+        return public_profile(subject_id).user_id
     if subject == moderation.CONVERSATION:
         conversation = conversation_service.get(caller, subject_id)
         return conversation.provider_id if caller.user_id == conversation.buyer_id else conversation.buyer_id
@@ -78,8 +76,8 @@ def _take_down(report: Report) -> None:
     listing = listing_store.get(report.subject_id)
     if listing is None:
         raise NotFound(f"{report.subject} not found")
-    if listing.hidden is None and not listing.is_deleted:
-        _hide(listing, moderation.HIDDEN_BY_TAKEDOWN)
+    if listing.hidden != moderation.HIDDEN_BY_TAKEDOWN and not listing.is_deleted:
+        _hide(listing, moderation.HIDDEN_BY_TAKEDOWN)  # (over a suspension's hiding too: reinstating keeps it down)
 
 
 def _hide(listing: Listing, why: str | None) -> None:
@@ -128,18 +126,20 @@ def _suspend(caller: Caller, user_id: str, report_id: str | None, note: str) -> 
     return suspension
 
 
-def reinstate(caller: Caller, user_id: str) -> Suspension:
-    """Lift a suspension: the account is enabled, the listings it hid are shown, writes are allowed again.
-    The suspension record goes last, so a failure in between leaves a suspension to lift again."""
+def reinstate(caller: Caller, user_id: str) -> int:
+    """Lift a suspension: the account is enabled, the listings it hid are shown (how many: returned), writes are
+    allowed again. The suspension record goes last, so a failure in between leaves a suspension to lift again."""
     moderation.check_operator(caller, user_id)
     suspension = suspensions.get(user_id)
     if suspension is None:
         raise Conflict("this user is not suspended")
     user_pool.set_enabled(user_id, True)
+    shown = 0
     for listing_id in suspension.hidden_listings:
         listing = listing_store.get(listing_id)
         if listing is not None and listing.hidden == moderation.HIDDEN_BY_SUSPENSION:
             _hide(listing, None)
+            shown += 1
     suspensions.delete(user_id)
-    logger.info("user reinstated", user_id=user_id, listings_shown=len(suspension.hidden_listings))
-    return suspension
+    logger.info("user reinstated", user_id=user_id, listings_shown=shown)
+    return shown

@@ -191,6 +191,17 @@ def test_reinstating_does_not_undo_a_takedown(client, cast):
     assert client.get(f"/listings/{listing['listing_id']}", alice).status == 404
 
 
+def test_a_takedown_during_a_suspension_outlasts_the_reinstatement(client, cast):
+    bob, alice, olga, listing = cast
+    filed = report(client, alice, "listing", listing["listing_id"]).body
+    _suspend_bob(client, cast)
+    assert client.post(f"/admin/reports/{filed['report_id']}/close", olga, {"action": "takedown"}).status == 200
+    lifted = client.post(f"/admin/users/{bob.user_id}/reinstate", olga).body
+    assert lifted["listings_shown"] == 0  # the suspension had hidden it; the takedown keeps it down
+    assert client.get(f"/listings/{listing['listing_id']}", alice).status == 404
+    assert client.get(f"/listings/{listing['listing_id']}", bob).body["hidden"] == "takedown"
+
+
 def test_only_an_operator_reinstates_and_never_themself(client, cast):
     bob, alice, olga, _ = cast
     _suspend_bob(client, cast)
