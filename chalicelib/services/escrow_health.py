@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from chalicelib import metrics
 from chalicelib.domain import orders, reconciliation
 from chalicelib.domain.clock import iso, now
+from chalicelib.domain.errors import Busy
 from chalicelib.domain.orders import Order
 from chalicelib.domain.reconciliation import StuckOrder
 from chalicelib.observability import logger
@@ -23,7 +24,11 @@ from chalicelib.workflows import escrow as workflow
 
 def _finding(order: Order, paying_stuck_before: str) -> StuckOrder | None:
     since = _entered(order)
-    execution = workflow.execution_status(order) if order.status in orders.HOLDING else None
+    try:
+        execution = workflow.execution_status(order) if order.status in orders.HOLDING else None
+    except Busy:  # one order Step Functions would not answer about must not stop the run: the next one looks again
+        logger.warning("escrow sweep could not read an order's execution", order_id=order.order_id)
+        return None
     finding = reconciliation.escrow_finding(
         order.status, since, execution, order.escalated_at is not None, paying_stuck_before
     )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
@@ -65,7 +65,7 @@ def _float_or_none(value: float | None) -> float | None:
 def get_many(listing_ids: Iterable[str]) -> dict[str, Listing]:
     """The listings with these ids that exist, by id (BatchGetItem)."""
     tables.bind()
-    found = ListingModel.batch_get(set(listing_ids), consistent_read=True)
+    found = ListingModel.batch_get(set(listing_ids))  # eventually consistent: half the read units
     return {model.listing_id: from_model(model) for model in found}
 
 
@@ -154,13 +154,8 @@ def insert_many(listings: Iterable[Listing]) -> None:
 
 @retried()
 def _add_active(provider_id: str, count: int) -> None:
-    try:
-        ProfileModel(user_id=provider_id).update(
-            actions=[ProfileModel.active_listings.add(count)], condition=ProfileModel.user_id.exists()
-        )
-    except UpdateError as exc:
-        if not refusals.condition_failed(exc):
-            raise
+    """Add to a provider's count of active listings, if they have a profile."""
+    items.update_if(ProfileModel, provider_id, [ProfileModel.active_listings.add(count)], ProfileModel.user_id.exists())
 
 
 @retried()
