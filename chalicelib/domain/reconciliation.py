@@ -87,6 +87,11 @@ def escrow_finding(
     return None
 
 
+
+def count_findings(stuck: list[StuckOrder]) -> dict[str, int]:
+    """How many orders of each finding (FINDINGS): what the sweep publishes and reconcile reports."""
+    return {finding: sum(1 for order in stuck if order.finding == finding) for finding in FINDINGS}
+
 @dataclass
 class Report:
     problems: list[str] = field(default_factory=list)
@@ -95,7 +100,7 @@ class Report:
 
     def stuck_counts(self) -> dict[str, int]:
         """How many orders of each finding (FINDINGS)."""
-        return {finding: sum(1 for order in self.stuck if order.finding == finding) for finding in FINDINGS}
+        return count_findings(self.stuck)
 
     @property
     def clean(self) -> bool:

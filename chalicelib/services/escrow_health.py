@@ -65,7 +65,7 @@ def sweep() -> dict[str, int]:
     for order in stuck:
         logger.warning("escrow order stuck", order_id=order.order_id, finding=order.finding,
                        order_status=order.status, since=order.since, execution=order.execution)
-    counts = {finding: sum(1 for order in stuck if order.finding == finding) for finding in reconciliation.FINDINGS}
+    counts = reconciliation.count_findings(stuck)
     if truncated:
         logger.warning("escrow sweep read its budget of orders: raise ESCROW_SWEEP_LIMIT",
                        limit=get_settings().escrow_sweep_limit)
