@@ -6,6 +6,7 @@ from chalicelib.api.access_log import log_request
 from chalicelib.api.admin import admin_bp
 from chalicelib.api.authorizer import auth_bp
 from chalicelib.api.conversations import conversations_bp
+from chalicelib.api.events import events_bp
 from chalicelib.api.listings import listings_bp
 from chalicelib.api.moderation import moderation_bp
 from chalicelib.api.orders import orders_bp
@@ -13,17 +14,22 @@ from chalicelib.api.profiles import profiles_bp
 from chalicelib.api.public import public_bp
 from chalicelib.api.search import search_bp
 from chalicelib.api.wallet import wallet_bp
+from chalicelib.api.websocket import websocket_bp
 from chalicelib.jobs.escrow_sweep import escrow_sweep_bp
 from chalicelib.jobs.escrow_tokens import escrow_tokens_bp
+from chalicelib.jobs.event_streams import event_streams_bp
 from chalicelib.jobs.schedules import jobs_bp
 from chalicelib.observability import log_invocation
 from chalicelib.settings import check_at_cold_start
 
 check_at_cold_start()
 app = Chalice(app_name="everywhere", configure_logs=False)  # app.log is observability's JSON logger
+app.experimental_feature_flags.update(["WEBSOCKETS"])  # Chalice's WebSocket support is behind this flag
 app.register_middleware(log_request, "http")
 app.register_middleware(log_invocation, "scheduled")
 app.register_middleware(log_invocation, "sqs")
+app.register_middleware(log_invocation, "dynamodb")
+app.register_middleware(log_invocation, "websocket")
 app.register_blueprint(auth_bp)
 app.register_blueprint(public_bp)
 app.register_blueprint(profiles_bp)
@@ -37,3 +43,6 @@ app.register_blueprint(moderation_bp)
 app.register_blueprint(jobs_bp)
 app.register_blueprint(escrow_tokens_bp)
 app.register_blueprint(escrow_sweep_bp)
+app.register_blueprint(events_bp)
+app.register_blueprint(event_streams_bp)
+app.register_blueprint(websocket_bp)

@@ -15,11 +15,14 @@ _lock = threading.Lock()
 _clients: dict[tuple[str, str, str], Any] = {}
 
 
-def client(service: str) -> Any:
-    """The client of `service` ("stepfunctions", "cognito-idp", "cloudwatch"...) for the settings in force."""
+def client(service: str, endpoint_url: str | None = None) -> Any:
+    """The client of `service` ("stepfunctions", "cognito-idp", "cloudwatch"...) for the settings in force;
+    `endpoint_url` for a service that has one per API (API Gateway's management API: one per WebSocket API)."""
     region = get_settings().region
-    key = (service, region, os.environ.get("AWS_ENDPOINT_URL", ""))
+    key = (service, region, endpoint_url or os.environ.get("AWS_ENDPOINT_URL", ""))
     with _lock:
         if key not in _clients:
-            _clients[key] = boto3.client(service, region_name=region, config=Config(retries={"mode": "standard"}))
+            _clients[key] = boto3.client(
+                service, region_name=region, endpoint_url=endpoint_url, config=Config(retries={"mode": "standard"})
+            )
         return _clients[key]

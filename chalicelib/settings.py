@@ -52,6 +52,8 @@ RATE_LIMITS: dict[str, RateLimit] = {
         "profile": (30, 3600),  # PATCH /me
         "report": (10, 3600),  # POST /reports
         "operator": (600, 3600),  # POST /admin/...: an operator's decisions
+        "connect": (60, 3600),  # WebSocket connects (a client reconnects after API Gateway's 10 min idle, 2 h cap)
+        "socket_message": (60, 60),  # frames a client sends on its WebSocket (pings)
     }.items()
 }
 
@@ -75,6 +77,8 @@ class Settings(BaseModel):
     idempotency_table: Required = Field(alias="IDEMPOTENCY_TABLE")
     ledger_table: Required = Field(alias="LEDGER_TABLE")
     reports_table: Required = Field(alias="REPORTS_TABLE")
+    events_table: Required = Field(alias="EVENTS_TABLE")
+    connections_table: Required = Field(alias="CONNECTIONS_TABLE")
     privileged_quota: Count = Field(10_000, alias="PRIVILEGED_QUOTA")
     max_active_listings: Positive = Field(50, alias="MAX_ACTIVE_LISTINGS")  # active listings one provider may have
     open_regions: frozenset[str] | None = Field(None, alias="OPEN_REGIONS")  # None: every region in regions.json
@@ -102,6 +106,14 @@ class Settings(BaseModel):
     stuck_paying_s: Positive = Field(900, alias="STUCK_PAYING_S")
     # How many orders of each watched status the escrow sweep reads per run, oldest first.
     escrow_sweep_limit: Positive = Field(500, alias="ESCROW_SWEEP_LIMIT")
+
+    # How long a user's events stay readable with GET /events (their TTL).
+    event_retention_s: Positive = Field(7 * 86400, alias="EVENT_RETENTION_S")
+    # How many WebSocket connections one user may hold: a new one beyond this closes their oldest.
+    max_connections_per_user: Positive = Field(5, le=20, alias="MAX_CONNECTIONS_PER_USER")
+    # Where frames are posted (API Gateway's management API). Empty: the endpoint each connection came
+    # through, https://<domain>/<stage>; the local runner sets its own (scripts/local_websocket.py).
+    websocket_endpoint: str = Field("", alias="WEBSOCKET_ENDPOINT")
 
     @field_validator("open_regions", mode="before")
     @classmethod
@@ -157,7 +169,9 @@ def _with_defaults(given: Mapping[str, str]) -> dict[str, str]:
     env.setdefault("STAGE", "local")
     env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION", DEFAULT_REGION))
     prefix = env.get("TABLE_PREFIX", f"everywhere-{env['STAGE']}")
-    for table in ("LISTINGS", "PROFILES", "SYSTEM", "CHAT", "ORDERS", "IDEMPOTENCY", "LEDGER", "REPORTS"):
+    for table in (
+        "LISTINGS", "PROFILES", "SYSTEM", "CHAT", "ORDERS", "IDEMPOTENCY", "LEDGER", "REPORTS", "EVENTS", "CONNECTIONS"
+    ):
         env.setdefault(f"{table}_TABLE", f"{prefix}-{table.lower()}")
     pool_id = env.get("COGNITO_USER_POOL_ID", "")
     endpoint = env.get("AWS_ENDPOINT_URL", "").rstrip("/")

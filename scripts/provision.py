@@ -79,6 +79,8 @@ class Stack:
             "IDEMPOTENCY_TABLE": self.outputs["IdempotencyTable"],
             "LEDGER_TABLE": self.outputs["LedgerTable"],
             "REPORTS_TABLE": self.outputs["ReportsTable"],
+            "EVENTS_TABLE": self.outputs["EventsTable"],
+            "CONNECTIONS_TABLE": self.outputs["ConnectionsTable"],
             "ESCROW_STATE_MACHINE_ARN": self.outputs["EscrowStateMachineArn"],
             "ESCROW_TOKEN_QUEUE_URL": self.outputs["EscrowTokenQueueUrl"],
             "COGNITO_USER_POOL_ID": self.user_pool_id,

@@ -29,6 +29,8 @@ ENVIRONMENT_OUTPUTS = {
     "IDEMPOTENCY_TABLE": "IdempotencyTable",
     "LEDGER_TABLE": "LedgerTable",
     "REPORTS_TABLE": "ReportsTable",
+    "EVENTS_TABLE": "EventsTable",
+    "CONNECTIONS_TABLE": "ConnectionsTable",
     "ESCROW_STATE_MACHINE_ARN": "EscrowStateMachineArn",
     "ESCROW_TOKEN_QUEUE_URL": "EscrowTokenQueueUrl",
     "COGNITO_USER_POOL_ID": "UserPoolId",

@@ -31,6 +31,8 @@ os.environ.update(
     AWS_DEFAULT_REGION=REGION,
     AWS_REGION=REGION,
     PAYMENT_RAIL="simulated",  # the stacks the tests deploy ask for play money by name, as the local stage does
+    # botocore sends DynamoDB Streams calls to <account>.streams-ddb...: a hostname moto does not intercept
+    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
 )
 
 

@@ -194,6 +194,11 @@ class SearchQuery(PageQuery):
     q: Annotated[VisibleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
 
 
+class EventsQuery(Query):
+    after: Annotated[int, Field(ge=0, le=2**53, description="Only events after this event_id (0: all kept).")] = 0
+    limit: Limit = 20
+
+
 class ConversationCreate(Body):
     listing_id: ResourceId
 
@@ -381,6 +386,17 @@ class MessageOut(BaseModel):
 
 class MessagePage(Page[MessageOut]):
     pass
+
+
+class EventOut(BaseModel):
+    event_id: int = Field(description="Increasing per user: 1, 2, 3...")
+    kind: str = Field(description="message.created, order.updated (more kinds may come: ignore unknown ones)")
+    at: str
+    data: dict[str, Any] = Field(description="Ids and statuses of what changed; a message event carries the message.")
+
+
+class EventPage(Page[EventOut]):
+    """`next_cursor`: the last event_id of a full page, to pass as `after` (null: you are up to date)."""
 
 
 class TimelineEntryOut(BaseModel):

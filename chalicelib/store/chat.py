@@ -39,7 +39,7 @@ def _conversation(model: ConversationMemberModel) -> Conversation:
     return items.to_domain(model, Conversation, offer_cents=_offer(model.offer_cents))
 
 
-def _message(model: MessageModel, conversation_id: str) -> Message:
+def message_from_model(model: MessageModel, conversation_id: str) -> Message:
     return items.to_domain(model, Message, conversation_id=conversation_id, offer_cents=_offer(model.offer_cents))
 
 
@@ -102,7 +102,8 @@ def append(conversation: Conversation, message: Message) -> None:
     """
     connection = tables.bind()
     pk, sk = _message_key(conversation.conversation_id, message.message_id)
-    stored = items.to_item(message, MessageModel, leave_out=("conversation_id",), pk=pk, sk=sk)
+    recipient = conversation.provider_id if message.sender_id == conversation.buyer_id else conversation.buyer_id
+    stored = items.to_item(message, MessageModel, leave_out=("conversation_id",), pk=pk, sk=sk, recipient_id=recipient)
     actions: list[Any] = [
         ConversationMemberModel.last_message_at.set(message.sent_at),
         ConversationMemberModel.last_message_id.set(message.message_id),
@@ -157,4 +158,4 @@ def messages_after(conversation_id: str, after_id: str | None, limit: int) -> tu
     models = list(
         MessageModel.query(pk, condition, consistent_read=True, limit=limit + 1, page_size=limit + 1)
     )
-    return [_message(model, conversation_id) for model in models[:limit]], len(models) > limit
+    return [message_from_model(model, conversation_id) for model in models[:limit]], len(models) > limit

@@ -22,7 +22,7 @@ M = TypeVar("M", bound=Model)
 D = TypeVar("D", bound="DataclassInstance")
 
 
-def read(model: type[M], hash_key: str, range_key: str | None = None) -> M | None:
+def read(model: type[M], hash_key: str, range_key: str | int | None = None) -> M | None:
     """The item with this key (a consistent read), or None if there is none."""
     tables.bind()
     try:

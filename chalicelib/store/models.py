@@ -251,6 +251,7 @@ class ConversationMemberModel(_ChatItem):
 class MessageModel(_ChatItem):
     message_id = UnicodeAttribute()
     sender_id = UnicodeAttribute()
+    recipient_id = UnicodeAttribute(null=True)  # the other participant: whom the message.created event goes to
     text = UnicodeAttribute()
     sent_at = UnicodeAttribute()
     offer_cents = NumberAttribute(null=True)
@@ -389,3 +390,50 @@ class PostingAttribute(_Fields):
 
 class EntryModel(_OfEntry):
     postings = ListAttribute(of=PostingAttribute)
+
+
+# ---- events: one table, three kinds of item (store/events.py) ----
+# | item    | owner                      | seq | what                                                       |
+# |---------|----------------------------|-----|------------------------------------------------------------|
+# | head    | <user_id>                  | 0   | `last`: the id of the user's latest event (never expires)  |
+# | event   | <user_id>                  | n>0 | event n: kind, at, data (JSON); expires after retention    |
+# | seen    | seen#<user_id>#<source>    | 0   | this change is in the user's log already (expires in 2 d)  |
+class _EventsItem(Model):
+    class Meta:
+        table_name = "events"
+
+    owner = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+
+
+class EventHeadModel(_EventsItem):
+    last = NumberAttribute(default=0)
+
+
+class EventModel(_EventsItem):
+    kind = UnicodeAttribute()
+    at = UnicodeAttribute()
+    data = UnicodeAttribute()  # JSON: each kind has its own fields
+    expires_at = TTLAttribute()
+
+
+class EventSeenModel(_EventsItem):
+    event_id = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+# ---- WebSocket connections (store/connections.py) ----
+class ConnectionModel(Model):
+    """One open WebSocket connection of a user; `by_user` lists a user's, newest first."""
+
+    class Meta:
+        table_name = "connections"
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    connected_at = UnicodeAttribute()
+    endpoint = UnicodeAttribute()  # where frames to it are posted (API Gateway's management API)
+    expires_at = TTLAttribute()
+    by_user: GlobalSecondaryIndex[ConnectionModel] = _index(
+        GlobalSecondaryIndex, "by_user", AllProjection(), "user_id", "connected_at"
+    )

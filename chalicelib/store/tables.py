@@ -11,10 +11,14 @@ from pynamodb.models import Model
 from chalicelib.settings import Settings, get_settings
 from chalicelib.store.models import (
     BalanceModel,
+    ConnectionModel,
     ConversationMemberModel,
     ConversationPairModel,
     CounterModel,
     EntryModel,
+    EventHeadModel,
+    EventModel,
+    EventSeenModel,
     IdempotencyModel,
     KeyModel,
     LineModel,
@@ -51,6 +55,8 @@ def _models_by_table(settings: Settings) -> list[tuple[str, tuple[type[Model], .
         (settings.idempotency_table, (IdempotencyModel,)),
         (settings.ledger_table, (BalanceModel, LineModel, EntryModel)),
         (settings.reports_table, (ReportModel,)),
+        (settings.events_table, (EventHeadModel, EventModel, EventSeenModel)),
+        (settings.connections_table, (ConnectionModel,)),
     ]
 
 

@@ -30,6 +30,8 @@ RESOURCE_TYPES = {
     "IDEMPOTENCY_TABLE": "AWS::DynamoDB::Table",
     "LEDGER_TABLE": "AWS::DynamoDB::Table",
     "REPORTS_TABLE": "AWS::DynamoDB::Table",
+    "EVENTS_TABLE": "AWS::DynamoDB::Table",
+    "CONNECTIONS_TABLE": "AWS::DynamoDB::Table",
     "ESCROW_STATE_MACHINE_ARN": "AWS::StepFunctions::StateMachine",
     "ESCROW_TOKEN_QUEUE_URL": "AWS::SQS::Queue",
     "COGNITO_USER_POOL_ID": "AWS::Cognito::UserPool",

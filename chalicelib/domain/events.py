@@ -1,0 +1,81 @@
+"""Events: what happened that a user should hear of, as they find it in their log (GET /events) and on their socket.
+
+Each user has one log; its events have increasing ids (1, 2, 3...) in the order they were stored, so a client
+that has seen up to id n asks for what is after n and misses nothing. Which change tells whom:
+
+| change                                   | kind              | to                          |
+|------------------------------------------|-------------------|-----------------------------|
+| a message stored in a conversation       | `message.created` | the other participant       |
+| an order created, or its status changed  | `order.updated`   | its buyer and its provider  |
+
+An event says what changed with ids and statuses; a message event carries that message (its recipient reads
+it in the conversation anyway), and nothing else of anyone's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.conversations import Message
+from chalicelib.domain.orders import Order
+
+MESSAGE_CREATED = "message.created"
+ORDER_UPDATED = "order.updated"
+KINDS = (MESSAGE_CREATED, ORDER_UPDATED)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event in a user's log."""
+
+    event_id: int
+    kind: str
+    at: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An event to store in one user's log: `source` names the change it comes from, so the same change seen
+    twice (a retried stream batch) is stored once."""
+
+    recipient_id: str
+    kind: str
+    at: str
+    data: dict[str, Any]
+    source: str
+
+
+def message_created(message: Message, recipient_id: str, source: str) -> Notice:
+    """The recipient's notice of a message sent to them."""
+    data: dict[str, Any] = {
+        "conversation_id": message.conversation_id,
+        "message_id": message.message_id,
+        "sender_id": message.sender_id,
+        "text": message.text,
+        "sent_at": message.sent_at,
+    }
+    if message.offer_cents is not None:
+        data["offer_cents"] = message.offer_cents
+    return Notice(recipient_id, MESSAGE_CREATED, message.sent_at, data, source)
+
+
+def order_updated(before: Order | None, after: Order, source: str) -> list[Notice]:
+    """Both parties' notices of an order created or moved to another status; none for any other change (a
+    task token stored, a timer's bookkeeping)."""
+    if before is not None and before.status == after.status:
+        return []
+    data = {
+        "order_id": after.order_id,
+        "listing_id": after.listing_id,
+        "status": after.status,
+        "previous_status": before.status if before is not None else None,
+        "buyer_id": after.buyer_id,
+        "provider_id": after.provider_id,
+        "price_cents": after.price_cents,
+        "currency": after.currency,
+    }
+    return [
+        Notice(user_id, ORDER_UPDATED, after.updated_at, data, source)
+        for user_id in dict.fromkeys((after.buyer_id, after.provider_id))
+    ]

@@ -1,0 +1,47 @@
+"""The functions that turn table changes into events: one per stream (Chalice subscribes a function to one).
+
+Each stream's ARN is fixed when the app is packaged or deployed (an event source mapping is deployment-time):
+ORDERS_STREAM_ARN and CHAT_STREAM_ARN in that environment (scripts/chalice_project.py sets them from the infra
+stack; the packaged template binds them to its own tables). Locally the stack runner reads the streams from moto
+and calls these same handlers with Lambda-shaped events (scripts/local_triggers.py).
+
+A batch that fails (DynamoDB refused a write) raises, and Lambda hands the same records over again: the events
+already stored are found by their marks and not stored twice.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib.observability import logger
+from chalicelib.services import events
+
+event_streams_bp = Blueprint(__name__)
+PLACEHOLDER = "arn:aws:dynamodb:us-east-1:123456789012:table/everywhere-local-{table}/stream/local"
+ORDERS_STREAM = os.environ.get("ORDERS_STREAM_ARN") or PLACEHOLDER.format(table="orders")
+CHAT_STREAM = os.environ.get("CHAT_STREAM_ARN") or PLACEHOLDER.format(table="chat")
+BATCH = 100
+
+
+@event_streams_bp.on_dynamodb_record(stream_arn=ORDERS_STREAM, batch_size=BATCH, name="order_events")
+def order_events(event: Any) -> dict[str, int]:
+    """`order.updated` to both parties of each order created or moved to another status."""
+    notices = [
+        notice
+        for record in event
+        for notice in events.from_order_change(record.event_id, record.old_image, record.new_image)
+    ]
+    stored = events.record(notices)
+    logger.info("order changes read", notices=len(notices), events=stored)
+    return {"events": stored}
+
+
+@event_streams_bp.on_dynamodb_record(stream_arn=CHAT_STREAM, batch_size=BATCH, name="chat_events")
+def chat_events(event: Any) -> dict[str, int]:
+    """`message.created` to the recipient of each new message."""
+    notices = [notice for record in event for notice in events.from_chat_change(record.event_id, record.new_image)]
+    stored = events.record(notices)
+    logger.info("chat changes read", notices=len(notices), events=stored)
+    return {"events": stored}

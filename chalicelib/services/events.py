@@ -1,0 +1,88 @@
+"""The event log and its push: changes become events in their recipients' logs, then frames on their sockets.
+
+Where events come from: the tables' DynamoDB Streams (jobs/event_streams.py), not the code that makes each
+change. A stream sees every write whoever makes it — the API, the escrow workflow's own DynamoDB steps, a
+sweep — so no status change can be missed, and none is told twice: each stream record's change is stored once
+per recipient (store/events.py marks it), however often Lambda hands the record over.
+
+The log is the truth; the push is a courtesy. A frame that cannot be delivered (the client left, API Gateway
+throttled) is dropped: the event stays in the log, and the client reads what it missed with GET /events.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+
+from chalicelib.domain.connections import Connection
+from chalicelib.domain.events import Event, Notice, message_created, order_updated
+from chalicelib.domain.identity import Caller
+from chalicelib.observability import logger
+from chalicelib.settings import get_settings
+from chalicelib.store import changes, connections
+from chalicelib.store import events as event_store
+
+
+def record(notices: Iterable[Notice]) -> int:
+    """Store each notice in its recipient's log and push what is new; returns how many events were new."""
+    settings = get_settings()
+    stored = 0
+    for notice in notices:
+        event = event_store.append(notice, settings.event_retention_s)
+        if event is None:
+            continue
+        stored += 1
+        push(notice.recipient_id, event)
+    return stored
+
+
+def push(user_id: str, event: Event) -> int:
+    """Send the event to each of the user's connections (at most MAX_CONNECTIONS_PER_USER); returns how many
+    took it. A gone connection is forgotten; any other failure is logged, and the client catches up."""
+    frame = frame_of(event)
+    delivered = 0
+    for connection in connections.of_user(user_id, get_settings().max_connections_per_user):
+        if _deliver(connection, frame):
+            delivered += 1
+    return delivered
+
+
+def _deliver(connection: Connection, frame: str) -> bool:
+    try:
+        connections.send(connection, frame)
+    except connections.Gone:
+        connections.remove(connection.connection_id)
+        logger.info("connection gone: forgotten", connection_id=connection.connection_id)
+        return False
+    except connections.Undelivered as exc:
+        logger.warning("frame not delivered: the client catches up from the log",
+                       connection_id=connection.connection_id, error=str(exc))
+        return False
+    return True
+
+
+def frame_of(event: Event) -> str:
+    """The one JSON text frame an event is pushed as: the same object GET /events lists."""
+    return json.dumps(asdict(event), separators=(",", ":"), ensure_ascii=False)
+
+
+def from_order_change(
+    source: str, old_image: dict[str, object] | None, new_image: dict[str, object] | None
+) -> list[Notice]:
+    """The notices of one change of the orders table (`source`: the stream record's id)."""
+    images = changes.order_images(old_image, new_image)
+    if images is None:
+        return []
+    before, after = images
+    return order_updated(before, after, source)
+
+
+def from_chat_change(source: str, new_image: dict[str, object] | None) -> list[Notice]:
+    """The notice of one change of the chat table: a new message tells its recipient."""
+    sent = changes.sent_message(new_image)
+    return [message_created(sent.message, sent.recipient_id, source)] if sent is not None else []
+
+
+def page(caller: Caller, after: int, limit: int) -> list[Event]:
+    """The caller's events after the id `after`, oldest first."""
+    return event_store.after(caller.user_id, after, limit)

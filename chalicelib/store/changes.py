@@ -1,0 +1,54 @@
+"""What a table's stream says changed, read as the domain's values: the store knows the items' layouts.
+
+A stream record carries the item before and after the change as DynamoDB JSON (NEW_AND_OLD_IMAGES for orders,
+NEW_IMAGE for chat); PynamoDB reads them with the same models as the tables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.conversations import Message
+from chalicelib.domain.orders import Order
+from chalicelib.store import chat
+from chalicelib.store.models import MessageModel, OrderModel
+from chalicelib.store.orders import from_model
+
+MESSAGE_PREFIX = "m#"
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    message: Message
+    recipient_id: str
+
+
+Image = dict[str, Any] | None
+
+
+def order_images(old_image: Image, new_image: Image) -> tuple[Order | None, Order] | None:
+    """The order before and after a change of the orders table; None when no order is left (a delete)."""
+    if not new_image:
+        return None
+    after = from_model(OrderModel.from_raw_data(new_image))
+    before = from_model(OrderModel.from_raw_data(old_image)) if old_image else None
+    return before, after
+
+
+def sent_message(new_image: Image) -> SentMessage | None:
+    """The message a new chat item holds, and whom it was sent to; None for the chat's other items."""
+    if not new_image or not new_image.get("sk", {}).get("S", "").startswith(MESSAGE_PREFIX):
+        return None
+    model = MessageModel.from_raw_data(new_image)
+    conversation_id = model.pk.partition("#")[2]
+    message = chat.message_from_model(model, conversation_id)
+    recipient = model.recipient_id or _other_participant(conversation_id, model.sender_id)
+    return SentMessage(message, recipient) if recipient else None
+
+
+def _other_participant(conversation_id: str, sender_id: str) -> str | None:
+    """For a message stored before messages named their recipient: the sender's conversation says who."""
+    conversation = chat.get_for(sender_id, conversation_id)
+    if conversation is None:
+        return None
+    return conversation.provider_id if sender_id == conversation.buyer_id else conversation.buyer_id
