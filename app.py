@@ -1,7 +1,9 @@
-"""The Chalice app: wiring only. Every route lives in a blueprint under chalicelib/api/, every scheduled job
-under chalicelib/jobs/; every function logs through chalicelib/observability.py."""
-from chalice.app import Chalice
+"""The Chalice app: wiring only. Every route lives in a blueprint under chalicelib/api/, every scheduled job and
+stream consumer under chalicelib/jobs/, the WebSocket handlers in chalicelib/api/websocket.py; every function logs
+through chalicelib/observability.py."""
+from chalice.app import Chalice, Response, WebsocketEvent
 
+from chalicelib.api import websocket
 from chalicelib.api.access_log import log_request
 from chalicelib.api.admin import admin_bp
 from chalicelib.api.authorizer import auth_bp
@@ -14,7 +16,6 @@ from chalicelib.api.profiles import profiles_bp
 from chalicelib.api.public import public_bp
 from chalicelib.api.search import search_bp
 from chalicelib.api.wallet import wallet_bp
-from chalicelib.api.websocket import websocket_bp
 from chalicelib.jobs.escrow_sweep import escrow_sweep_bp
 from chalicelib.jobs.escrow_tokens import escrow_tokens_bp
 from chalicelib.jobs.event_streams import event_streams_bp
@@ -45,4 +46,19 @@ app.register_blueprint(escrow_tokens_bp)
 app.register_blueprint(escrow_sweep_bp)
 app.register_blueprint(events_bp)
 app.register_blueprint(event_streams_bp)
-app.register_blueprint(websocket_bp)
+
+
+# WebSocket functions: on the app, not a blueprint (chalicelib/api/websocket.py says why).
+@app.on_ws_connect()
+def websocket_connect(event: WebsocketEvent) -> Response | None:
+    return websocket.connect(event)
+
+
+@app.on_ws_message()
+def websocket_message(event: WebsocketEvent) -> None:
+    websocket.message(event)
+
+
+@app.on_ws_disconnect()
+def websocket_disconnect(event: WebsocketEvent) -> None:
+    websocket.disconnect(event)

@@ -5,10 +5,14 @@ token itself, with the REST authorizer's verification (api/authorizer.py `verify
 expired token is refused with 401 before the connection opens. A client sends only `{"action": "ping"}` (API
 Gateway closes a connection idle for 10 minutes); events are pushed by the functions that read the streams
 (services/events.py). Logs carry connection ids, never the token.
+
+app.py declares the three Lambda functions and calls these: Chalice names a WebSocket function's Lambda entry
+point by its module attribute, which a blueprint would leave unwrapped (Lambda would call it with (event,
+context)), so they are declared on the app itself, as Chalice's documentation does.
 """
 from __future__ import annotations
 
-from chalice.app import Blueprint, Response, WebsocketEvent
+from chalice.app import Response, WebsocketEvent
 
 from chalicelib.api.authorizer import InvalidToken, KeysUnavailable, verify_token
 from chalicelib.domain.errors import Busy, RateLimited
@@ -16,8 +20,6 @@ from chalicelib.domain.identity import Caller
 from chalicelib.observability import logger
 from chalicelib.services import sockets
 from chalicelib.settings import get_settings
-
-websocket_bp = Blueprint(__name__)
 
 
 def _refused(status: int, reason: str, retry_after_s: int | None = None) -> Response:
@@ -29,7 +31,6 @@ def _refused(status: int, reason: str, retry_after_s: int | None = None) -> Resp
 _CODES = {401: "UnauthorizedError", 429: "TooManyRequestsError", 503: "ServiceUnavailableError"}
 
 
-@websocket_bp.on_ws_connect(name="websocket_connect")
 def connect(event: WebsocketEvent) -> Response | None:
     token = (event.to_dict().get("queryStringParameters") or {}).get("token") or ""
     if not token:
@@ -49,12 +50,10 @@ def connect(event: WebsocketEvent) -> Response | None:
     return None
 
 
-@websocket_bp.on_ws_message(name="websocket_message")
 def message(event: WebsocketEvent) -> None:
     sockets.answer(event.connection_id, event.body)
 
 
-@websocket_bp.on_ws_disconnect(name="websocket_disconnect")
 def disconnect(event: WebsocketEvent) -> None:
     sockets.close_connection(event.connection_id)
     logger.info("disconnected", connection_id=event.connection_id)
