@@ -7,11 +7,14 @@
    (scripts/demo_data.py);
 4. the API (`chalice local --stage local`, scripts/local_api.py) on 127.0.0.1:$API_PORT (default 8000), on moto;
 5. the app's scheduled functions (e.g. expiring unanswered order requests), run every LOCAL_SCHEDULE_S,
-   and the escrow token queue relayed to the `escrow_tokens` function, as Lambda would (scripts/local_triggers.py);
+   the escrow token queue relayed to the `escrow_tokens` function, and the orders and chat tables' streams to
+   `order_events` and `chat_events`, as Lambda would (scripts/local_triggers.py);
+   the WebSocket API on 127.0.0.1:$WS_PORT (default 8001), calling the app's three WebSocket functions and
+   delivering the frames the app posts (scripts/local_websocket.py);
 6. the coordinates written to .local/stack.json (removed again on stop), and the banner printed last
    (`make status` prints it again; scripts/local_state.py). Ctrl-C stops everything this started.
 
-Settings (environment): MOTO_PORT, API_PORT, STATE_DIR (default .local), DEMO_LISTINGS (default 2400),
+Settings (environment): MOTO_PORT, API_PORT, WS_PORT, STATE_DIR (default .local), DEMO_LISTINGS (default 2400),
 DEMO_PROVIDERS (default 400), LOCAL_SCHEDULE_S (default 10), LOCAL_JOBS_LOG_LEVEL (default WARNING: what the
 schedules and the queue relay log here; the API logs every request at LOG_LEVEL, default INFO), and any app
 setting (e.g. REQUEST_EXPIRY_S).
@@ -33,7 +36,8 @@ import boto3
 import requests
 
 from scripts import demo_data, local_state, provision
-from scripts.local_triggers import LocalQueueRelay, LocalScheduler
+from scripts.local_triggers import LocalQueueRelay, LocalScheduler, LocalStreamRelay
+from scripts.local_websocket import LocalWebSocketGateway
 from scripts.moto_server import SerialisedMotoServer, quiet_libraries, start_moto
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,12 +108,18 @@ class LocalStack:
     api: subprocess.Popen[bytes] | None = None
     scheduler: LocalScheduler | None = None
     relay: LocalQueueRelay | None = None
+    streams: tuple[LocalStreamRelay, ...] = ()
+    websocket: LocalWebSocketGateway | None = None
 
     def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.relay is not None:
             self.relay.stop()
+        for stream in self.streams:
+            stream.stop()
+        if self.websocket is not None:
+            self.websocket.stop()
         if self.api is not None and self.api.poll() is None:
             self.api.terminate()
             try:
@@ -139,26 +149,41 @@ def provision_and_seed(endpoint: str) -> tuple[provision.Stack, dict[str, Any]]:
     }
 
 
-def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, api_port: int,
+def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, api_port: int, ws_port: int,
                     api_log_level: str) -> dict[str, Any]:
-    """The API, the schedules and the token queue relay; returns their coordinates."""
-    api_url = f"http://127.0.0.1:{api_port}"
-    running.api = start_api(api_port, {**aws_environment(endpoint), **stack.environment(), "LOG_LEVEL": api_log_level})
-    wait_healthy(api_url, running.api)
-    from app import app as chalice_app
+    """The WebSocket API, the stream relays, the API, the schedules and the token queue relay; returns their
+    coordinates. The streams are read before the API serves, so no change is missed."""
+    import app as app_module
 
+    chalice_app = app_module.app
+    running.websocket = LocalWebSocketGateway(app_module, ws_port, STAGE)
+    os.environ["WEBSOCKET_ENDPOINT"] = running.websocket.management_url  # where the app posts frames
+    running.websocket.start()
+    running.streams = (
+        LocalStreamRelay(chalice_app, "order_events", stack.outputs["OrdersStreamArn"], REGION),
+        LocalStreamRelay(chalice_app, "chat_events", stack.outputs["ChatStreamArn"], REGION),
+    )
+    for stream in running.streams:
+        stream.start()
+    api_url = f"http://127.0.0.1:{api_port}"
+    api_environment = {**aws_environment(endpoint), **stack.environment(), "LOG_LEVEL": api_log_level,
+                       "WEBSOCKET_ENDPOINT": running.websocket.management_url}
+    running.api = start_api(api_port, api_environment)
+    wait_healthy(api_url, running.api)
     running.scheduler = LocalScheduler(chalice_app, REGION, float(os.environ.get("LOCAL_SCHEDULE_S", "10")))
     running.scheduler.start()
     running.relay = LocalQueueRelay(chalice_app, "escrow_tokens", stack.outputs["EscrowTokenQueueUrl"], REGION)
     running.relay.start()
     return {
         "api_url": api_url,
+        "ws_url": running.websocket.url,
         "aws_endpoint": endpoint,
         "region": REGION,
         "stage": STAGE,
         "user_pool_id": stack.user_pool_id,
         "user_pool_client_id": stack.user_pool_client_id,
-        "environment": {**stage_environment(), **stack.environment()},  # the app's, for helpers that load it
+        "environment": {**stage_environment(), **stack.environment(),  # the app's, for helpers that load it
+                        "WEBSOCKET_ENDPOINT": running.websocket.management_url},
         "schedules": running.scheduler.jobs,
         "schedule_period_s": running.scheduler.period_s,
     }
@@ -167,9 +192,11 @@ def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, 
 def main() -> int:
     moto_port = int(os.environ.get("MOTO_PORT", "5000"))
     api_port = int(os.environ.get("API_PORT", "8000"))
-    for port in (moto_port, api_port):
+    ws_port = int(os.environ.get("WS_PORT", "8001"))
+    for port in (moto_port, api_port, ws_port):
         if not _port_free(port):
-            print(f"port {port} is in use: stop whatever uses it (another `make run`?) or set MOTO_PORT/API_PORT")
+            print(f"port {port} is in use: stop whatever uses it (another `make run`?) or set MOTO_PORT/API_PORT/"
+                  "WS_PORT")
             return 2
 
     for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGINT may arrive ignored (e.g. `make run &`)
@@ -183,7 +210,7 @@ def main() -> int:
     state = local_state.stack_file()
     try:
         stack, demo = provision_and_seed(endpoint)
-        coordinates = {**start_functions(running, stack, endpoint, api_port, api_log_level), **demo}
+        coordinates = {**start_functions(running, stack, endpoint, api_port, ws_port, api_log_level), **demo}
         coordinates["started_in_s"] = round(time.monotonic() - started, 1)
         state.parent.mkdir(parents=True, exist_ok=True)
         state.write_text(json.dumps(coordinates, indent=2) + "\n")

@@ -49,6 +49,7 @@ def banner(stack: dict[str, Any]) -> str:
     return f"""
 Everywhere is running locally ({stack["started_in_s"]:.1f} s to start).
   API             {api}   (try: curl {api}/regions)
+  WebSocket       {stack["ws_url"]}/?token=<id token>   (watch: make events AS=alice)
   AWS (moto)      {stack["aws_endpoint"]}   region {stack["region"]}
   user pool       {stack["user_pool_id"]}   app client {stack["user_pool_client_id"]}
   demo data       {demo["listings"]} listings by {demo["providers"]} providers, {demo["privileged"]} privileged
@@ -59,5 +60,6 @@ Everywhere is running locally ({stack["started_in_s"]:.1f} s to start).
   a token         make token AS=alice   make token AS=provider-3   a new user: make token NEW="Your Name"
   schedules       {", ".join(stack["schedules"])} every {stack["schedule_period_s"]:g} s (deployed: on their rate)
   queues          escrow tokens -> escrow_tokens (as Lambda's event source mapping would)
+  streams         orders -> order_events, chat -> chat_events (as Lambda's event source mappings would)
   coordinates     {stack_file()}   (again: make status)
 Ctrl-C stops everything."""
