@@ -5,8 +5,10 @@
 
 `deploy` creates or updates the infra stack `everywhere-<stage>` (scripts/infra_stack.py: infra/template.yaml
 with the escrow workflow inlined), then deploys the app with `chalice deploy` from a build copy of the project
-(scripts/chalice_project.py) whose config carries the stack's outputs, and gives the API's own answers the
-error shape (scripts/gateway_responses.py). `destroy` deletes the app (`chalice delete`), then the stack.
+(scripts/chalice_project.py) whose config carries the stack's outputs (and chalice's environment the tables'
+streams, which the event functions are subscribed to), binds the policies to the WebSocket API chalice made
+(deploying twice the first time: chalice_project.deploy says why), and gives the API's own answers the error
+shape (scripts/gateway_responses.py). `destroy` deletes the app (`chalice delete`), then the stack.
 Packaging one template instead is scripts/package.py.
 """
 from __future__ import annotations
@@ -19,11 +21,12 @@ from scripts.gateway_responses import put_gateway_responses
 from scripts.stage_config import (
     OUT,
     ROOT,
-    chalice_config,
+    api_gateway_stage,
     check_settings,
     session,
     stack_name,
     stage_environment,
+    stream_environment,
 )
 from scripts.stage_throttling import put_stage_throttling
 
@@ -36,13 +39,14 @@ def deploy(stage: str) -> None:
     check_settings(stage, outputs)
     project = chalice_project.build_project(stage, stage_environment(outputs))
     print(f"deploying the app with chalice from {project.relative_to(ROOT)} ...", flush=True)
-    chalice_project.chalice(project, stage, "deploy", "--stage", stage)
-    api_stage = chalice_config(stage)["stages"][stage].get("api_gateway_stage", "api")  # chalice's default
+    websocket_api = chalice_project.deploy(project, stage, stream_environment(outputs))
+    api_stage = api_gateway_stage(stage)
     rest_api = chalice_project.deployed_rest_api(project, stage)
     put_gateway_responses(aws.client("apigateway"), rest_api, api_stage)
     put_stage_throttling(aws.client("apigateway"), rest_api, api_stage, stage)
     print(f"\nstage {stage} is deployed in {aws.region_name}: stack {stack_name(stage)}, and the app by chalice")
     print(f"user pool {outputs['UserPoolId']}, app client {outputs['UserPoolClientId']}")
+    print(f"WebSocket API {websocket_api}: wss://{websocket_api}.execute-api.{aws.region_name}.amazonaws.com/{api_stage}")
 
 
 def destroy(stage: str, confirm: str) -> None:

@@ -3,12 +3,14 @@
     python -m scripts.package --stage prod   # out/prod/package/sam.yaml and deployment.zip, then cfn-lint
 
 `chalice package --merge-template` on the rendered infra template, then the app is bound to the infra in
-the same template: every function's environment names the template's own resources (Ref), and the token
-queue's event source is the template's queue (GetAtt), so the result deploys on its own.
+the same template: every function's environment names the template's own resources (Ref), the token
+queue's event source is the template's queue and each stream's the template's table (GetAtt), and the
+policies name the template's WebSocket API (Fn::Sub), so the result deploys on its own.
 """
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -24,10 +26,12 @@ from scripts.stage_config import (
     ENVIRONMENT_OUTPUTS,
     OUT,
     ROOT,
+    WEBSOCKET_API_PLACEHOLDER,
     check_settings,
     function_names,
     queue_name,
     region_or_default,
+    stream_placeholders,
 )
 from scripts.stage_throttling import method_settings
 
@@ -50,8 +54,9 @@ def package(stage: str, target: Path | None = None) -> Path:
         chalice_project.chalice(
             ROOT, stage, "package", "--stage", stage, "--pkg-format", "cloudformation", "--template-format", "yaml",
             "--merge-template", str(infra), str(target),
-            # chalice insists on a region although the template names none (it uses AWS::Region)
-            environment={"AWS_DEFAULT_REGION": region_or_default()},
+            # chalice insists on a region although the template names none (it uses AWS::Region); the streams
+            # are bound to the template's tables afterwards
+            environment={"AWS_DEFAULT_REGION": region_or_default(), **stream_placeholders(stage)},
         )
     path = target / "sam.yaml"
     template = bind_to_infra(yaml.safe_load(path.read_text()), stage)
@@ -59,33 +64,77 @@ def package(stage: str, target: Path | None = None) -> Path:
     return path
 
 
+_STAGED_NAME = re.compile(r"^everywhere-[a-z0-9]+-")  # a resource's name but for its stage: "orders"
+_STREAM_TABLE = re.compile(r":table/([^/]+)/stream/")
+
+
 def _bind_function(logical_id: str, properties: dict[str, Any], variables: dict[str, Any],
-                   queues: dict[str, str]) -> None:
-    """One function's environment from the template's outputs, and its SQS event sources to the template's queues."""
+                   queues: dict[str, str], tables: dict[str, str]) -> None:
+    """One function's environment from the template's outputs, its SQS event sources to the template's queues
+    and its DynamoDB stream event sources to the streams of the template's tables."""
     properties.setdefault("Environment", {}).setdefault("Variables", {}).update(variables)
     for event in properties.get("Events", {}).values():
-        if event["Type"] != "SQS":
+        if event["Type"] == "SQS":
+            queue_arn = event["Properties"]["Queue"]
+            queue = (queue_arn["Fn::Sub"] if isinstance(queue_arn, dict) else queue_arn).rsplit(":", 1)[1]
+            if queue not in queues:
+                raise ValueError(f"{logical_id} listens to queue {queue}, which the template does not create")
+            event["Properties"]["Queue"] = {"Fn::GetAtt": [queues[queue], "Arn"]}
+        elif event["Type"] == "DynamoDB":
+            event["Properties"]["Stream"] = {"Fn::GetAtt": [_stream_table(logical_id, event, tables), "StreamArn"]}
+
+
+def _stream_table(logical_id: str, event: dict[str, Any], tables: dict[str, str]) -> str:
+    """The template's table whose stream the event source names. By the table's name but for its stage: the
+    ARN is whatever the app was loaded with (ORDERS_STREAM_ARN... or chalicelib's placeholder)."""
+    stream = event["Properties"]["Stream"]
+    found = _STREAM_TABLE.search(stream) if isinstance(stream, str) else None
+    table = _STAGED_NAME.sub("", found.group(1)) if found else None
+    if table not in tables:
+        raise ValueError(f"{logical_id} reads the stream {stream}, of no table the template creates")
+    return tables[table]
+
+
+def _bind_websocket_api(template: dict[str, Any]) -> None:
+    """Each policy's WEBSOCKET_API_ID (the committed files' placeholder) becomes the template's WebSocket API."""
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Role":
             continue
-        queue_arn = event["Properties"]["Queue"]
-        queue = (queue_arn["Fn::Sub"] if isinstance(queue_arn, dict) else queue_arn).rsplit(":", 1)[1]
-        if queue not in queues:
-            raise ValueError(f"{logical_id} listens to queue {queue}, which the template does not create")
-        event["Properties"]["Queue"] = {"Fn::GetAtt": [queues[queue], "Arn"]}
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                resources = statement["Resource"]
+                statement["Resource"] = (
+                    [_with_api(r) for r in resources] if isinstance(resources, list) else _with_api(resources)
+                )
+    if "WebsocketAPI" not in template["Resources"] and WEBSOCKET_API_PLACEHOLDER in yaml.safe_dump(template):
+        raise ValueError(f"a policy names {WEBSOCKET_API_PLACEHOLDER} but the template has no WebSocket API")
+
+
+def _with_api(resource: Any) -> Any:
+    if isinstance(resource, str) and WEBSOCKET_API_PLACEHOLDER in resource:
+        return {"Fn::Sub": resource.replace(WEBSOCKET_API_PLACEHOLDER, "${WebsocketAPI}")}
+    return resource
 
 
 def bind_to_infra(template: dict[str, Any], stage: str) -> dict[str, Any]:
     """Make a merged template self-contained: each function's environment refers to the template's own
     resources (each variable gets the value of the infra output that holds it), each SQS event source to the
-    template's queue of that name, and the Stage parameter can only be the stage the app was packaged for
-    (its IAM policy files name that stage's resources). Also: each function gets the name `chalice deploy`
-    would give it, the API's own refusals the error shape (scripts/gateway_responses.py), and its stage the
-    throttling ceiling (scripts/stage_throttling.py)."""
+    template's queue of that name, each DynamoDB event source to the stream of the template's table, each policy
+    to the template's WebSocket API (chalice writes the policy files verbatim), and the Stage parameter can only
+    be the stage the app was packaged for (its IAM policy files name that stage's resources). Also: each
+    function gets the name `chalice deploy` would give it, the API's own refusals the error shape
+    (scripts/gateway_responses.py), and its stage the throttling ceiling (scripts/stage_throttling.py)."""
     resources = template["Resources"]
     variables = {variable: template["Outputs"][output]["Value"] for variable, output in ENVIRONMENT_OUTPUTS.items()}
     queues = {
         queue_name(resource, stage): logical_id
         for logical_id, resource in resources.items()
         if resource["Type"] == "AWS::SQS::Queue"
+    }
+    tables = {
+        _STAGED_NAME.sub("", resource["Properties"]["TableName"]["Fn::Sub"].replace("${Stage}", stage)): logical_id
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::DynamoDB::Table"
     }
     names = function_names(stage)
     for logical_id, resource in resources.items():
@@ -94,7 +143,8 @@ def bind_to_infra(template: dict[str, Any], stage: str) -> dict[str, Any]:
         if logical_id not in names:
             raise ValueError(f"{logical_id} has no policy file in stage {stage} of .chalice/config.json")
         resource["Properties"]["FunctionName"] = names[logical_id]
-        _bind_function(logical_id, resource["Properties"], variables, queues)
+        _bind_function(logical_id, resource["Properties"], variables, queues, tables)
+    _bind_websocket_api(template)
     resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = gateway_responses()
     resources["RestAPI"]["Properties"]["MethodSettings"] = method_settings(stage)
     template["Parameters"]["Stage"].update(Default=stage, AllowedValues=[stage])

@@ -37,6 +37,18 @@ ENVIRONMENT_OUTPUTS = {
     "COGNITO_APP_CLIENT_ID": "UserPoolClientId",
 }
 
+# The streams the event functions read (chalicelib/jobs/event_streams.py), and the infra output that holds each
+# one's ARN. Not app settings: chalicelib reads them when the app is loaded for `chalice deploy`, to subscribe
+# the functions (an event source mapping is made at deploy time), so they go to chalice's environment only.
+STREAM_OUTPUTS = {
+    "ORDERS_STREAM_ARN": "OrdersStreamArn",
+    "CHAT_STREAM_ARN": "ChatStreamArn",
+}
+# The WebSocket API's id in the committed policy files (.chalice/policy-<stage>-<function>.json). The API exists
+# only once deployed: `make package` puts a reference to the template's API in its place (scripts/package.py),
+# `make deploy` the id chalice recorded (scripts/chalice_project.py bind_websocket_policies).
+WEBSOCKET_API_PLACEHOLDER = "WEBSOCKET_API_ID"
+
 
 def stack_name(stage: str) -> str:
     return f"everywhere-{stage}"
@@ -58,6 +70,27 @@ def stage_environment(outputs: dict[str, str]) -> dict[str, str]:
     return {variable: outputs[output] for variable, output in ENVIRONMENT_OUTPUTS.items()}
 
 
+def stream_environment(outputs: dict[str, str]) -> dict[str, str]:
+    """The environment chalice needs to subscribe the event functions to the infra stack's streams."""
+    missing = sorted(output for output in STREAM_OUTPUTS.values() if output not in outputs)
+    if missing:
+        raise SystemExit(f"the infra stack has no output {', '.join(missing)}: is it from infra/template.yaml?")
+    return {variable: outputs[output] for variable, output in STREAM_OUTPUTS.items()}
+
+
+def stream_placeholders(stage: str) -> dict[str, str]:
+    """For packaging, where the template's own tables are bound afterwards (scripts/package.py): stream ARNs
+    that only name the stage's tables."""
+    tables = {"ORDERS_STREAM_ARN": "orders", "CHAT_STREAM_ARN": "chat"}
+    return {variable: f"arn:aws:dynamodb:*:*:table/everywhere-{stage}-{table}/stream/*"
+            for variable, table in tables.items()}
+
+
+def api_gateway_stage(stage: str) -> str:
+    """The API Gateway stage chalice deploys the stage's REST and WebSocket APIs to."""
+    return str(chalice_config(stage)["stages"][stage].get("api_gateway_stage", "api"))  # "api": chalice's default
+
+
 def check_settings(stage: str, outputs: dict[str, str] | None = None) -> None:
     """Validate the settings the stage's functions will start with (chalicelib/settings.py): the project's
     environment for the stage plus the infra stack's `outputs` (placeholders while the stack is not made yet).
@@ -76,7 +109,9 @@ def check_settings(stage: str, outputs: dict[str, str] | None = None) -> None:
 def function_names(stage: str) -> dict[str, str]:
     """The packaged template's function logical ids → the names `chalice deploy` gives the functions. Chalice's
     package leaves the names to CloudFormation; set them, because each policy grants only its own log group
-    (/aws/lambda/<name>): everywhere-<stage> for the API handler, everywhere-<stage>-<function> for the rest."""
+    (/aws/lambda/<name>): everywhere-<stage> for the API handler, everywhere-<stage>-<function> for the rest.
+    The WebSocket handlers are `websocket_connect`, `websocket_message` and `websocket_disconnect` to chalice
+    whatever the app names them, with the logical ids WebsocketConnect... that their names give."""
     from chalice.utils import to_cfn_resource_name
 
     functions = chalice_config(stage)["stages"][stage].get("lambda_functions", {})

@@ -7,22 +7,29 @@ Lambda function by the outermost frame on the calling thread's stack that is one
 modules (wrappers around them, such as chalicelib/observability.py, do not count):
 
 - chalicelib/api/authorizer.py: `cognito_jwt` (Chalice deploys a built-in authorizer as its own function);
+- a module holding several functions' entries, by the entry's name: chalicelib/api/websocket.py's `connect`,
+  `message` and `disconnect` are `websocket_connect`, `websocket_message` and `websocket_disconnect`;
+  chalicelib/jobs/event_streams.py's `order_events` and `chat_events` are those functions;
 - the rest of chalicelib/api/: `api_handler`;
 - chalicelib/jobs/escrow_tokens.py: `escrow_tokens`; chalicelib/jobs/schedules.py: `expire_requests`;
   chalicelib/jobs/escrow_sweep.py: `sweep_escrow`;
-- scripts/local_triggers.py's queue relay: the function it feeds. The relay stands in for Lambda's SQS event
-  source mapping, which polls the queue with that function's role, so its calls are that function's too.
+- scripts/local_triggers.py's queue and stream relays: the function each feeds. A relay stands in for Lambda's
+  SQS or DynamoDB Streams event source mapping, which reads with that function's role, so its calls are that
+  function's too.
 
 Work a function hands to a thread pool keeps the submitter's function. App code a test calls directly
 (a service or a store, outside any handler) and everything else (provisioning, Cognito sign-ups, test
 helpers) belongs to no function and is not checked. Each call becomes the IAM permissions it needs
 (`permissions`): a transaction needs each item's own action on each item's table, an SQS batch call needs
-the single-message action, a Query on an index needs the index's ARN.
+the single-message action, a Query on an index needs the index's ARN, a frame posted to a WebSocket connection
+needs execute-api:ManageConnections on that connection of that API's stage (from the client's endpoint).
 
 Checking, once, in the pytest process that ran the session: every recorded permission must be allowed by
 the function's policy for the reference stage. Test stacks are named `everywhere-<test stage>-...`
 (test, escrow, race); resource names are read as `everywhere-local-...`, so the `local` policies are the
-reference, and tests/unit/test_iam_policies.py holds dev and prod to the same statements for their stage.
+reference, and tests/unit/test_iam_policies.py holds dev and prod to the same statements for their stage. The
+WebSocket API's id exists only once it is deployed: the policies name it WEBSOCKET_API_ID (the deploy tools put
+the real one in), and any API id a test's endpoint names is read as that placeholder.
 """
 from __future__ import annotations
 
@@ -51,6 +58,15 @@ PLACEHOLDER_ACCOUNT = "000000000000"  # DynamoDB calls name a table, not its acc
 
 _CHALICELIB = str(ROOT / "chalicelib") + os.sep
 _RELAY = str(ROOT / "scripts" / "local_triggers.py")
+# Modules holding several functions' entries: (module, entry function, Lambda function), before _ENTRY_MODULES.
+_ENTRY_FUNCTIONS = (
+    ("api/websocket.py", "connect", "websocket_connect"),
+    ("api/websocket.py", "message", "websocket_message"),
+    ("api/websocket.py", "disconnect", "websocket_disconnect"),
+    ("jobs/event_streams.py", "order_events", "order_events"),
+    ("jobs/event_streams.py", "chat_events", "chat_events"),
+)
+_SHARED_MODULES = {module for module, _, _ in _ENTRY_FUNCTIONS}
 _ENTRY_MODULES = (  # first match wins
     ("api/authorizer.py", "cognito_jwt"),
     ("api/", "api_handler"),
@@ -58,7 +74,11 @@ _ENTRY_MODULES = (  # first match wins
     ("jobs/schedules.py", "expire_requests"),
     ("jobs/escrow_sweep.py", "sweep_escrow"),
 )
-FUNCTIONS = ("api_handler", "cognito_jwt", "expire_requests", "escrow_tokens", "sweep_escrow")
+FUNCTIONS = (
+    "api_handler", "cognito_jwt", "expire_requests", "escrow_tokens", "sweep_escrow",
+    "websocket_connect", "websocket_message", "websocket_disconnect", "order_events", "chat_events",
+)
+WEBSOCKET_API_PLACEHOLDER = "WEBSOCKET_API_ID"  # the API id in the committed policies (scripts/stage_config.py)
 
 _TRANSACT_ITEM_ACTIONS = {
     "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem",
@@ -91,15 +111,24 @@ class Use:
     origin: str
 
 
-# botocore's signing names that differ from the IAM service prefix.
+# botocore's signing names that differ from the IAM service prefix (the `dynamodbstreams` client signs as
+# "dynamodb", the `apigatewaymanagementapi` client as "execute-api": both are IAM's names already).
 _IAM_PREFIXES = {"monitoring": "cloudwatch"}
+# API Gateway's management API: each call is execute-api:ManageConnections on the connection, by HTTP method.
+_CONNECTION_METHODS = {"PostToConnection": "POST", "DeleteConnection": "DELETE", "GetConnection": "GET"}
 
 
-def permissions(prefix: str, operation: str, params: dict[str, Any], region: str) -> list[Permission]:
-    """The IAM permissions one API call needs, by the service's authorization rules."""
+def permissions(
+    prefix: str, operation: str, params: dict[str, Any], region: str, endpoint: str | None = None
+) -> list[Permission]:
+    """The IAM permissions one API call needs, by the service's authorization rules (`endpoint`: the client's
+    endpoint URL, which names the WebSocket API and stage a management API call acts on)."""
     prefix = _IAM_PREFIXES.get(prefix, prefix)
     if prefix == "dynamodb":
         return _dynamodb(operation, params, region)
+    if prefix == "execute-api" and operation in _CONNECTION_METHODS:
+        connection = _connection_arn(endpoint or "", _CONNECTION_METHODS[operation], params, region)
+        return [Permission("execute-api:ManageConnections", connection)]
     if prefix == "sqs":
         action = f"sqs:{_SQS_BATCH_ACTIONS.get(operation, operation)}"
         queue = _queue_arn(params, region)
@@ -122,6 +151,18 @@ def _table_arn(region: str, table: str, index: str | None = None) -> str:
     return f"{arn}/index/{index}" if index else arn
 
 
+def _connection_arn(endpoint: str, method: str, params: dict[str, Any], region: str) -> str:
+    """arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/@connections/<id>, the API and its stage
+    read from the endpoint https://<api id>.execute-api.<region>.amazonaws.com/<stage>; any other host (the local
+    runner's http://127.0.0.1:<port>/<stage>) is the API "local"."""
+    url = urlparse(endpoint)
+    host = url.hostname or ""
+    api = host.split(".", 1)[0] if ".execute-api." in host else "local"
+    stage = url.path.strip("/").split("/", 1)[0] or "$default"
+    connection = params.get("ConnectionId", "?")
+    return f"arn:aws:execute-api:{region}:{PLACEHOLDER_ACCOUNT}:{api}/{stage}/{method}/@connections/{connection}"
+
+
 def _dynamodb(operation: str, params: dict[str, Any], region: str) -> list[Permission]:
     if operation in ("TransactWriteItems", "TransactGetItems"):
         return [
@@ -129,6 +170,10 @@ def _dynamodb(operation: str, params: dict[str, Any], region: str) -> list[Permi
             for item in params["TransactItems"]
             for kind, body in item.items()
         ]
+    if operation in ("DescribeStream", "GetShardIterator"):  # DynamoDB Streams: the stream's ARN
+        return [Permission(f"dynamodb:{operation}", params["StreamArn"])]
+    if operation == "GetRecords":  # an opaque shard iterator: the action must be granted on some stream
+        return [Permission("dynamodb:GetRecords", "?")]
     if operation in ("BatchGetItem", "BatchWriteItem"):
         return [Permission(f"dynamodb:{operation}", _table_arn(region, table)) for table in params["RequestItems"]]
     if "TableName" in params:
@@ -151,6 +196,17 @@ DIRECT = "(direct)"  # app code a test called itself, outside any function
 _inherited = threading.local()
 
 
+def _function_of(module: str, code_name: str) -> str | None:
+    """The Lambda function whose entry this frame (of chalicelib/<module>, running `code_name`) is, if any. A helper
+    of a module with several functions' entries is no entry (a test calling it directly acts for no function)."""
+    for entry_module, entry, function in _ENTRY_FUNCTIONS:
+        if module == entry_module and code_name == entry:
+            return function
+    if module in _SHARED_MODULES:
+        return None
+    return next((function for prefix, function in _ENTRY_MODULES if module.startswith(prefix)), None)
+
+
 def _attribute(frame: FrameType | None) -> str | None:
     """The function whose code made this call, DIRECT for app code outside any function, None if not app code."""
     frames: list[FrameType] = []
@@ -166,10 +222,9 @@ def _attribute(frame: FrameType | None) -> str | None:
                 return str(relay.handler)
         elif filename.startswith(_CHALICELIB):
             app_code = True
-            module = filename[len(_CHALICELIB):].replace(os.sep, "/")
-            for prefix, function in _ENTRY_MODULES:
-                if module.startswith(prefix):
-                    return function
+            function = _function_of(filename[len(_CHALICELIB):].replace(os.sep, "/"), outer.f_code.co_name)
+            if function is not None:
+                return function
     inherited = getattr(_inherited, "function", None)
     return inherited or (DIRECT if app_code else None)
 
@@ -218,7 +273,7 @@ def install(directory: Path) -> None:
         if function is not None:
             model = self.meta.service_model
             needed = permissions(model.signing_name or model.endpoint_prefix, operation_name, api_params,
-                                 self.meta.region_name)
+                                 self.meta.region_name, self.meta.endpoint_url)
             recorder.record(function, needed, _origin(caller))
         return make_api_call(self, operation_name, api_params)
 
@@ -320,9 +375,11 @@ def policy_problems(policy: dict[str, Any]) -> list[str]:
 
 
 def as_reference(resource: str) -> str:
-    """A test stack's resource, named as in the reference stage
-    (`everywhere-race-orders` -> `everywhere-local-orders`)."""
-    return re.sub(rf"(?<=[:/]){APP_NAME}-[a-z0-9]+-", f"{APP_NAME}-{REFERENCE_STAGE}-", resource)
+    """A test stack's resource, named as in the reference stage (`everywhere-race-orders` ->
+    `everywhere-local-orders`), and any WebSocket API as the policies' placeholder (`local/local/POST/...` ->
+    `WEBSOCKET_API_ID/local/POST/...`)."""
+    staged = re.sub(rf"(?<=[:/]){APP_NAME}-[a-z0-9]+-", f"{APP_NAME}-{REFERENCE_STAGE}-", resource)
+    return re.sub(r"^(arn:aws:execute-api:[^:]*:[^:]*:)[^/]+/", rf"\g<1>{WEBSOCKET_API_PLACEHOLDER}/", staged)
 
 
 def violations(uses: Iterable[Use]) -> list[str]:

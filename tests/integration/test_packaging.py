@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from chalicelib import settings as app_settings
-from scripts import gateway_responses, infra_stack, provision, stage_throttling
+from chalicelib.jobs import event_streams
+from scripts import gateway_responses, infra_stack, provision, stage_config, stage_throttling
 from scripts.lint_templates import lint
-from scripts.package import package
+from scripts.package import _bind_function, package
 from tests.conftest import REGION, ROOT
 
 STAGES = ("dev", "prod")
@@ -75,7 +76,8 @@ def test_every_function_is_configured_with_the_templates_own_resources(packaged,
     template = _template(packaged[stage])
     resources = template["Resources"]
     functions = _functions(template)
-    assert {"APIHandler", "EscrowTokens"} <= set(functions)
+    assert {"APIHandler", "EscrowTokens", "OrderEvents", "ChatEvents", "WebsocketConnect", "WebsocketMessage",
+            "WebsocketDisconnect"} <= set(functions)
     for name, function in functions.items():
         variables = function["Environment"]["Variables"]
         assert variables["STAGE"] == stage, name
@@ -90,6 +92,60 @@ def test_the_token_function_consumes_the_templates_token_queue(packaged, stage):
     (event,) = function["Events"].values()
     assert event["Type"] == "SQS"
     assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["EscrowTokenQueue", "Arn"]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_event_functions_read_the_streams_of_the_templates_own_tables(packaged, stage):
+    template = _template(packaged[stage])
+    functions = _functions(template)
+    for function, table in (("OrderEvents", "OrdersTable"), ("ChatEvents", "ChatTable")):
+        (event,) = functions[function]["Events"].values()
+        assert event["Type"] == "DynamoDB"
+        assert event["Properties"]["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
+        assert (event["Properties"]["StartingPosition"], event["Properties"]["BatchSize"]) == ("LATEST", 100)
+        assert "StreamSpecification" in template["Resources"][table]["Properties"]
+
+
+def test_a_stream_is_bound_to_the_templates_table_whatever_placeholder_the_app_was_loaded_with():
+    """chalicelib's own placeholder names the local stage's table; the packaged dev template still gets its own."""
+    for stream in (event_streams.PLACEHOLDER.format(table="orders"), "arn:aws:dynamodb:eu-west-1:123456789012:"
+                   "table/everywhere-prod-orders/stream/2026-12-03T13:01:13.000"):
+        properties = {"Events": {"Source": {"Type": "DynamoDB", "Properties": {"Stream": stream}}}}
+        _bind_function("OrderEvents", properties, {}, {}, {"orders": "OrdersTable", "chat": "ChatTable"})
+        assert properties["Events"]["Source"]["Properties"]["Stream"] == {"Fn::GetAtt": ["OrdersTable", "StreamArn"]}
+    unknown = {"Events": {"Source": {"Type": "DynamoDB", "Properties": {"Stream": "arn:aws:dynamodb:::table/x"}}}}
+    with pytest.raises(ValueError, match="of no table the template creates"):
+        _bind_function("OrderEvents", unknown, {}, {}, {"orders": "OrdersTable"})
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_websocket_api_is_in_the_template_on_the_stages_api_stage(packaged, stage):
+    resources = _template(packaged[stage])["Resources"]
+    api = resources["WebsocketAPI"]
+    assert api["Type"] == "AWS::ApiGatewayV2::Api" and api["Properties"]["ProtocolType"] == "WEBSOCKET"
+    assert resources["WebsocketAPIStage"]["Properties"]["StageName"] == stage_config.api_gateway_stage(stage)
+    routes = {r["Properties"]["RouteKey"]: r["Properties"]["Target"] for r in resources.values()
+              if r["Type"] == "AWS::ApiGatewayV2::Route"}
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_policies_name_the_templates_websocket_api_and_no_placeholder_is_left(packaged, stage):
+    text = packaged[stage].read_text()
+    assert stage_config.WEBSOCKET_API_PLACEHOLDER not in text
+    resources = _template(packaged[stage])["Resources"]
+    grants = [
+        resource
+        for role in resources.values() if role["Type"] == "AWS::IAM::Role"
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"] if "execute-api:ManageConnections" in statement["Action"]
+        for resource in statement["Resource"]
+    ]
+    assert len(grants) == 4  # websocket_connect (DELETE), websocket_message, order_events, chat_events (POST)
+    api_stage = stage_config.api_gateway_stage(stage)
+    connections = {f"arn:aws:execute-api:*:*:${{WebsocketAPI}}/{api_stage}/{method}/@connections/*"
+                   for method in ("POST", "DELETE")}
+    assert {grant["Fn::Sub"] for grant in grants} == connections
 
 
 @pytest.mark.parametrize("stage", STAGES)

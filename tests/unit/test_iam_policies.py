@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from scripts import provision
+from scripts import provision, stage_config
 from tests import iam_audit
 from tests.iam_audit import Permission, Use
 
@@ -20,6 +20,9 @@ def _app_functions() -> set[str]:
     functions = {"api_handler"} if app.routes else set()
     functions |= {auth.name for auth in app.builtin_auth_handlers}
     functions |= {source.name for source in app.event_sources}
+    # chalice names each WebSocket handler's function by its route, whatever the app calls it (deploy/appgraph.py)
+    routes = {"$connect": "websocket_connect", "$disconnect": "websocket_disconnect"}
+    functions |= {routes.get(h.route_key_handled, "websocket_message") for h in app.websocket_handlers.values()}
     return functions | {function.name for function in app.pure_lambda_functions}
 
 
@@ -78,6 +81,8 @@ def test_no_policy_grants_dynamodb_or_anything_else_on_every_resource(stage, fun
 def test_dynamodb_queue_and_workflow_resources_are_that_stages_own(stage, function):
     tables = _named("AWS::DynamoDB::Table", "TableName", stage)
     arns = {f"arn:aws:dynamodb:*:*:table/{name}" for name in tables}
+    arns |= {f"arn:aws:dynamodb:*:*:table/{name}/stream/*" for name, table in tables.items()
+             if "StreamSpecification" in table}  # the streams of the tables that have one
     for name, table in tables.items():
         for index in table.get("GlobalSecondaryIndexes", []) + table.get("LocalSecondaryIndexes", []):
             arns.add(f"arn:aws:dynamodb:*:*:table/{name}/index/{index['IndexName']}")
@@ -104,10 +109,44 @@ def test_each_function_writes_only_its_own_log_group(stage, function):
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 @pytest.mark.parametrize("function", iam_audit.FUNCTIONS)
 def test_dev_and_prod_grant_what_local_grants_on_their_own_resources(stage, function):
-    """The audit checks the local policies; the others must be the same but for the stage in each name."""
+    """The audit checks the local policies; the others must be the same but for the stage in each name (and in
+    the WebSocket API's stage: chalice deploys the stage's APIs to its api_gateway_stage)."""
     local = iam_audit.policy_file("local", function).read_text()
-    expected = local.replace("everywhere-local", f"everywhere-{stage}")
+    api_stage = f"{WEBSOCKET_API}/{stage_config.api_gateway_stage(stage)}/"
+    expected = local.replace("everywhere-local", f"everywhere-{stage}").replace(f"{WEBSOCKET_API}/local/", api_stage)
     assert iam_audit.policy_file(stage, function).read_text() == expected
+
+
+WEBSOCKET_API = stage_config.WEBSOCKET_API_PLACEHOLDER
+PUSHERS = {"websocket_message": "POST", "order_events": "POST", "chat_events": "POST", "websocket_connect": "DELETE"}
+
+
+def test_the_audit_and_the_deploy_tools_agree_on_the_websocket_apis_placeholder():
+    assert iam_audit.WEBSOCKET_API_PLACEHOLDER == WEBSOCKET_API
+
+
+@pytest.mark.parametrize("stage, function", EVERY_POLICY)
+def test_only_the_functions_that_talk_to_sockets_manage_connections_and_only_on_the_stages_api(stage, function):
+    """execute-api:ManageConnections on the placeholder API (the deploy tools put the stage's own in), its stage,
+    and only the HTTP method the function uses: POST a frame, DELETE (close) a connection."""
+    grants = [s for s in _statements(stage, function) if any(a.startswith("execute-api:") for a in _actions(s))]
+    if function not in PUSHERS:
+        assert grants == []
+        return
+    (grant,) = grants
+    assert _actions(grant) == ["execute-api:ManageConnections"]
+    connections = f"{WEBSOCKET_API}/{stage_config.api_gateway_stage(stage)}/{PUSHERS[function]}/@connections/*"
+    assert _resources(grant) == [f"arn:aws:execute-api:*:*:{connections}"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("function, table", [("order_events", "orders"), ("chat_events", "chat")])
+def test_each_stream_function_reads_only_its_own_tables_stream(stage, function, table):
+    reads = [s for s in _statements(stage, function) if "dynamodb:GetRecords" in _actions(s)]
+    assert len(reads) == 1
+    assert set(_actions(reads[0])) == {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords",
+                                       "dynamodb:ListStreams"}
+    assert _resources(reads[0]) == [f"arn:aws:dynamodb:*:*:table/everywhere-{stage}-{table}/stream/*"]
 
 
 def test_nothing_in_the_chalice_config_names_an_account():
@@ -164,6 +203,60 @@ def test_metrics_can_only_be_granted_on_every_resource_and_only_under_our_namesp
     anywhere = {"Statement": [{"Sid": "Metrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData",
                                "Resource": "*"}]}
     assert iam_audit.policy_problems(anywhere) == ["Metrics: CloudWatch metrics only under a namespace condition"]
+
+
+def test_stream_reads_need_the_stream_and_records_any_stream_granted():
+    # the dynamodbstreams client signs as "dynamodb"; GetRecords names only an opaque shard iterator
+    stream = f"arn:aws:dynamodb:{REGION}:123456789012:table/everywhere-race-orders/stream/2026-12-03T13:01:13.000"
+    described = iam_audit.permissions("dynamodb", "DescribeStream", {"StreamArn": stream}, REGION)
+    assert described == [Permission("dynamodb:DescribeStream", stream)]
+    iterator = iam_audit.permissions("dynamodb", "GetShardIterator", {"StreamArn": stream, "ShardId": "s"}, REGION)
+    assert iterator == [Permission("dynamodb:GetShardIterator", stream)]
+    assert iam_audit.permissions("dynamodb", "GetRecords", {"ShardIterator": "opaque"}, REGION) == [
+        Permission("dynamodb:GetRecords", "?")]
+    policy = iam_audit.load_policy("local", "order_events")
+    assert iam_audit.allows(policy, Permission("dynamodb:DescribeStream", iam_audit.as_reference(stream)))
+    chat_stream = stream.replace("-orders/", "-chat/")
+    assert not iam_audit.allows(policy, Permission("dynamodb:DescribeStream", iam_audit.as_reference(chat_stream)))
+
+
+@pytest.mark.parametrize("endpoint, resource", [
+    ("https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/api", "a1b2c3d4e5/api/POST/@connections/C1="),
+    ("http://127.0.0.1:8001/local", "local/local/POST/@connections/C1="),
+])
+def test_posting_a_frame_needs_manage_connections_on_that_connection_of_the_endpoints_api(endpoint, resource):
+    needed = iam_audit.permissions("execute-api", "PostToConnection", {"ConnectionId": "C1=", "Data": b"{}"}, REGION,
+                                   endpoint)
+    assert needed == [Permission("execute-api:ManageConnections",
+                                 f"arn:aws:execute-api:{REGION}:000000000000:{resource}")]
+    closed = iam_audit.permissions("execute-api", "DeleteConnection", {"ConnectionId": "C1="}, REGION, endpoint)
+    assert closed[0].resource.endswith("/DELETE/@connections/C1=")
+
+
+def test_any_websocket_api_reads_as_the_placeholder_the_policies_name():
+    arn = f"arn:aws:execute-api:{REGION}:000000000000:a1b2c3d4e5/local/POST/@connections/C1="
+    reference = iam_audit.as_reference(arn)
+    assert reference == f"arn:aws:execute-api:{REGION}:000000000000:{WEBSOCKET_API}/local/POST/@connections/C1="
+    assert iam_audit.allows(iam_audit.load_policy("local", "order_events"), Permission(
+        "execute-api:ManageConnections", reference))
+    assert not iam_audit.allows(iam_audit.load_policy("local", "order_events"), Permission(
+        "execute-api:ManageConnections", reference.replace("/POST/", "/DELETE/")))
+    assert not iam_audit.allows(iam_audit.load_policy("local", "websocket_disconnect"), Permission(
+        "execute-api:ManageConnections", reference))
+
+
+@pytest.mark.parametrize("module, entry, function", [
+    ("api/websocket.py", "connect", "websocket_connect"),
+    ("api/websocket.py", "message", "websocket_message"),
+    ("api/websocket.py", "disconnect", "websocket_disconnect"),
+    ("api/websocket.py", "_refused", None),  # a helper, called directly: no function's
+    ("jobs/event_streams.py", "order_events", "order_events"),
+    ("jobs/event_streams.py", "chat_events", "chat_events"),
+    ("api/events.py", "list_events", "api_handler"),
+    ("api/authorizer.py", "cognito_jwt", "cognito_jwt"),
+])
+def test_modules_of_several_functions_are_attributed_by_the_entry_before_the_api_rule(module, entry, function):
+    assert iam_audit._function_of(module, entry) == function
 
 
 def test_a_task_token_decision_can_only_be_granted_on_every_resource():
