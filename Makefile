@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run status test check bench token reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
+.PHONY: run status test check bench token events reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: $(BENCH_STAMP)
 ## A token for a demo user (AS=alice|bob|olga|provider-N, default alice) or a new user (NEW="Their Name"), from the running stack.
 token: $(STAMP)
 	@$(BIN)/python -m scripts.token $(if $(NEW),--new "$(NEW)",$(if $(filter-out default,$(origin AS)),"$(AS)",alice))
+
+## Watch a demo user's events arrive over the running stack's WebSocket (AS=alice|bob|olga|provider-N; Ctrl-C stops).
+events: $(STAMP)
+	@$(BIN)/python -m scripts.watch_events $(if $(filter-out default,$(origin AS)),"$(AS)",alice)
 
 ## Check the books of the running local stack (or of the stage the environment names); exit 1 on drift.
 reconcile: $(STAMP)

@@ -10,10 +10,27 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+from typing import Any
 
 import boto3
 
 from scripts import local_state, provision
+
+
+def _cognito(stack: dict[str, Any]) -> Any:
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=stack["aws_endpoint"],
+        region_name=stack["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def id_token(stack: dict[str, Any], user: str) -> str:
+    """A demo user's id token (alice, bob, olga, provider-N); KeyError for anyone else."""
+    known = {entry["key"]: entry["email"] for entry in stack["demo_users"] + stack["demo_providers"]}
+    return str(provision.sign_in(_cognito(stack), stack["user_pool_client_id"], known[user], stack["demo_password"]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,13 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     stack = local_state.running()
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=stack["aws_endpoint"],
-        region_name=stack["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    cognito = _cognito(stack)
     if args.new:
         email = f"user-{secrets.token_hex(4)}@everywhere.local"
         password = f"Pw-{secrets.token_urlsafe(12)}9a"
