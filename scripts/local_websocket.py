@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import threading
@@ -99,10 +100,17 @@ class LocalWebSocketGateway:
             raise RuntimeError(f"the local WebSocket server did not start on {self.url}")
 
     def stop(self) -> None:
+        """Close every connection (each gets its $disconnect, as when API Gateway closes one) and both servers."""
         self._management.shutdown()
         if self._server is not None:
-            self._loop.call_soon_threadsafe(self._server.close)
+            with contextlib.suppress(FutureTimeout):  # then the loop's end drops what is left
+                asyncio.run_coroutine_threadsafe(self._close(self._server), self._loop).result(SEND_TIMEOUT_S)
         self._loop.call_soon_threadsafe(self._loop.stop)
+
+    @staticmethod
+    async def _close(server: Server) -> None:
+        server.close()
+        await server.wait_closed()
 
     # ---- the socket side -----------------------------------------------------------------------------------
     def _run_loop(self) -> None:
@@ -184,9 +192,9 @@ class ManagementApi(BaseHTTPRequestHandler):
     gateway: LocalWebSocketGateway
 
     def _connection_id(self) -> str | None:
-        parts = unquote(urlsplit(self.path).path).strip("/").split("/")
-        if len(parts) == 3 and parts[0] == self.gateway.stage and parts[1] == "@connections":
-            return parts[2]
+        parts = urlsplit(self.path).path.strip("/").split("/")  # split before unquoting: an id may hold a "/"
+        if len(parts) == 3 and parts[0] == self.gateway.stage and unquote(parts[1]) == "@connections":
+            return unquote(parts[2])
         return None
 
     def _answer(self, status: int, body: dict[str, Any] | None = None) -> None:

@@ -35,11 +35,12 @@ def stack_settings() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def running_stack(tmp_path_factory, stack_settings):
     state_dir = tmp_path_factory.mktemp("stack")
-    moto_port, api_port = _free_port(), _free_port()
+    moto_port, api_port, ws_port = _free_port(), _free_port(), _free_port()
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTEST_XDIST_WORKER"
     }
-    env.update(MOTO_PORT=str(moto_port), API_PORT=str(api_port), STATE_DIR=str(state_dir), **stack_settings)
+    env.update(MOTO_PORT=str(moto_port), API_PORT=str(api_port), WS_PORT=str(ws_port), STATE_DIR=str(state_dir),
+               **stack_settings)
     log = (state_dir / "run.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "scripts.local_stack"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
@@ -58,7 +59,7 @@ def running_stack(tmp_path_factory, stack_settings):
     else:
         process.kill()
         pytest.fail(f"local stack did not come up:\n{(state_dir / 'run.log').read_text()[-3000:]}")
-    yield {"process": process, "state_dir": state_dir, "moto_port": moto_port, "api_port": api_port,
+    yield {"process": process, "state_dir": state_dir, "moto_port": moto_port, "api_port": api_port, "ws_port": ws_port,
            **json.loads(stack_file.read_text())}
     if process.poll() is None:
         process.send_signal(signal.SIGINT)

@@ -382,4 +382,5 @@ def test_ctrl_c_stops_everything_it_started(running_stack):
     time.sleep(0.5)
     assert not _port_in_use(running_stack["api_port"])
     assert not _port_in_use(running_stack["moto_port"])
+    assert not _port_in_use(running_stack["ws_port"])
     assert not (running_stack["state_dir"] / "stack.json").exists(), "a stopped stack leaves no coordinates"
