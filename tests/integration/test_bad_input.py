@@ -459,6 +459,19 @@ SAFETY_CASES = [
     Case("reports:unknown-param", "GET", "/admin/reports?subject=listing", "subject"),
 ]
 
+EVENTS_CASES = [
+    Case("events:after-negative", "GET", "/events?after=-1", "after"),
+    Case("events:after-text", "GET", "/events?after=latest", "after"),
+    Case("events:after-fraction", "GET", "/events?after=1.5", "after"),
+    Case("events:after-beyond-2^53", "GET", f"/events?after={2**53 + 1}", "after"),
+    Case("events:after-empty", "GET", "/events?after=", "after"),
+    Case("events:repeated-after", "GET", "/events?after=1&after=2", "after"),
+    Case("events:limit-0", "GET", "/events?limit=0", "limit"),
+    Case("events:limit-101", "GET", "/events?limit=101", "limit"),
+    Case("events:cursor-instead-of-after", "GET", "/events?cursor=5", "cursor"),
+    Case("events:unknown-param", "GET", "/events?kind=order.updated", "kind"),
+]
+
 ADMIN = "/admin/orders"
 RESOLVE = "/admin/orders/01J0000000000000000000000A/resolve"  # the body is read before the order
 ADMIN_CASES = [
@@ -496,7 +509,7 @@ ADMIN_CASES = [
 
 CASES = (
     RAW_CASES + CONTENT_TYPE_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
-    + SAFETY_CASES + ADMIN_CASES
+    + SAFETY_CASES + ADMIN_CASES + EVENTS_CASES
 )
 
 
