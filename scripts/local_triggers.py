@@ -4,6 +4,8 @@
   Lambda calls, every LOCAL_SCHEDULE_S seconds (default 10: locally nobody wants to wait a minute).
 - A queue's messages are handed to its `@on_sqs_message` handler in SQS-shaped events, as Lambda's
   event source mapping would, and deleted once the handler returns.
+- A table's stream records are handed, in order, to its `@on_dynamodb_record` handler in DynamoDB-Streams-shaped
+  events; a batch whose handler fails is handed over again, as Lambda's event source mapping does.
 """
 from __future__ import annotations
 
@@ -67,6 +69,31 @@ class LocalScheduler(threading.Thread):
         self._stop_event.set()
 
 
+class _Poller(threading.Thread):
+    """Polls a source until stopped: again at once after a batch, after POLL_S when there was none, after a
+    second when moto refused (busy or restarting)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self._stop_event = threading.Event()
+
+    def poll(self) -> int:
+        """Hand one batch over; returns how many items it held."""
+        raise NotImplementedError
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                if not self.poll():
+                    self._stop_event.wait(POLL_S)
+            except (BotoCoreError, ClientError):
+                traceback.print_exc()
+                self._stop_event.wait(1)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
     """What Lambda's SQS event source mapping sends a function."""
     return {
@@ -87,16 +114,16 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
     }
 
 
-class LocalQueueRelay(threading.Thread):
+class LocalQueueRelay(_Poller):
     """Polls one queue and hands its messages to one handler of the app until stopped."""
 
     def __init__(self, app: Any, handler: str, queue_url: str, region: str) -> None:
-        super().__init__(name=f"local-queue-{handler}", daemon=True)
+        super().__init__(name=f"local-queue-{handler}")
         self.app = app
         self.handler = handler
         self.queue_url = queue_url
         self.region = region
-        self._stop_event = threading.Event()
+        self._queue: tuple[Any, str] | None = None
 
     def relay_once(self, sqs: Any, queue_arn: str) -> int:
         """Receive one batch and hand it over; returns how many messages were handled.
@@ -119,20 +146,12 @@ class LocalQueueRelay(threading.Thread):
         )
         return len(messages)
 
-    def run(self) -> None:
-        sqs = boto3.client("sqs", region_name=self.region)
-        attributes = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]
-        queue_arn = attributes["QueueArn"]
-        while not self._stop_event.is_set():
-            try:
-                if not self.relay_once(sqs, queue_arn):
-                    self._stop_event.wait(POLL_S)
-            except (BotoCoreError, ClientError):  # moto busy or restarting: try again in a second
-                traceback.print_exc()
-                self._stop_event.wait(1)
-
-    def stop(self) -> None:
-        self._stop_event.set()
+    def poll(self) -> int:
+        if self._queue is None:
+            sqs = boto3.client("sqs", region_name=self.region)
+            attributes = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+            self._queue = (sqs, attributes["Attributes"]["QueueArn"])
+        return self.relay_once(*self._queue)
 
 
 def dynamodb_event(records: list[dict[str, Any]], stream_arn: str, region: str) -> dict[str, Any]:
@@ -155,19 +174,18 @@ def dynamodb_event(records: list[dict[str, Any]], stream_arn: str, region: str) 
     return {"Records": converted}
 
 
-class LocalStreamRelay(threading.Thread):
+class LocalStreamRelay(_Poller):
     """Reads one table's DynamoDB stream and hands its records, in order, to one handler of the app until
     stopped, as Lambda's event source mapping would: a batch whose handler fails is handed over again."""
 
     def __init__(self, app: Any, handler: str, stream_arn: str, region: str, batch: int = 100) -> None:
-        super().__init__(name=f"local-stream-{handler}", daemon=True)
+        super().__init__(name=f"local-stream-{handler}")
         self.app = app
         self.handler = handler
         self.stream_arn = stream_arn
         self.region = region
         self.batch = batch
         self._iterators: dict[str, str] = {}
-        self._stop_event = threading.Event()
         self._client: Any = None
 
     def _streams(self) -> Any:
@@ -206,14 +224,5 @@ class LocalStreamRelay(threading.Thread):
             total += handled
         return total
 
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            try:
-                if not self.relay_once():
-                    self._stop_event.wait(POLL_S)
-            except (BotoCoreError, ClientError):  # moto busy or restarting: try again in a second
-                traceback.print_exc()
-                self._stop_event.wait(1)
-
-    def stop(self) -> None:
-        self._stop_event.set()
+    def poll(self) -> int:
+        return self.relay_once()
