@@ -185,7 +185,7 @@ class LocalStreamRelay(_Poller):
         self.stream_arn = stream_arn
         self.region = region
         self.batch = batch
-        self._iterators: dict[str, str] = {}
+        self._after: dict[str, str] = {}  # shard id -> the last sequence number handed over
         self._client: Any = None
 
     def _streams(self) -> Any:
@@ -194,28 +194,35 @@ class LocalStreamRelay(_Poller):
         return self._client
 
     def relay_once(self) -> int:
-        """Hand over one batch of each shard; returns how many records were handled."""
+        """Hand over one batch of each shard; returns how many records were handled.
+
+        Each poll takes a fresh iterator after the last record handed over (TRIM_HORIZON before the first): moto
+        answers a refused transaction by putting back a copy of each table it touched, stream shard included, and
+        an iterator kept from before reads the discarded shard for good (DynamoDB has no such thing).
+        """
         streams = self._streams()
         shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
         handled = 0
         for shard in shards:
-            shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            answer = streams.get_records(ShardIterator=self._iterators[shard_id], Limit=self.batch)
-            records = answer.get("Records", [])
-            if records:
-                try:
-                    self.app.handler_map[self.handler](dynamodb_event(records, self.stream_arn, self.region), None)
-                except Exception:  # noqa: BLE001 - as Lambda: report it, hand the same batch over again
-                    traceback.print_exc()
-                    continue
-                handled += len(records)
-            if answer.get("NextShardIterator"):
-                self._iterators[shard_id] = answer["NextShardIterator"]
+            records = streams.get_records(ShardIterator=self._iterator(shard["ShardId"]), Limit=self.batch)["Records"]
+            if not records:
+                continue
+            try:
+                self.app.handler_map[self.handler](dynamodb_event(records, self.stream_arn, self.region), None)
+            except Exception:  # noqa: BLE001 - as Lambda: report it, hand the same batch over again
+                traceback.print_exc()
+                continue
+            self._after[shard["ShardId"]] = records[-1]["dynamodb"]["SequenceNumber"]
+            handled += len(records)
         return handled
+
+    def _iterator(self, shard_id: str) -> str:
+        after = self._after.get(shard_id)
+        position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after} if after else {
+            "ShardIteratorType": "TRIM_HORIZON"}
+        iterator: str = self._streams().get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id,
+                                                           **position)["ShardIterator"]
+        return iterator
 
     def drain(self) -> int:
         """Hand over everything the stream holds now; returns how many records were handled."""

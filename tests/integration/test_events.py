@@ -66,6 +66,15 @@ def test_a_message_is_an_event_of_its_recipient_only(client, deal, streams):
     assert events_of(client, deal["carol"]) == []
 
 
+def test_events_keep_coming_after_a_refused_write_to_the_same_table(client, deal, streams):
+    """Opening the conversation again is a transaction the chat table refuses (the pair exists); the stream goes on."""
+    again = client.post("/conversations", deal["alice"], {"listing_id": deal["listing"]["listing_id"]})
+    assert again.status == 200
+    send(client, deal, "alice", "still there?")
+    streams()
+    assert [e["data"]["text"] for e in events_of(client, deal["bob"])] == ["still there?"]
+
+
 def test_every_status_of_an_order_is_an_event_of_both_parties_in_order(client, deal, streams):
     order = client.post(
         "/orders", deal["alice"], {"listing_id": deal["listing"]["listing_id"]}, headers={"Idempotency-Key": "o-1"}
