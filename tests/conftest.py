@@ -1,6 +1,8 @@
 """Shared fixtures: fake AWS credentials, the stack deployed into in-process moto, users with real tokens."""
 from __future__ import annotations
 
+import copy
+import functools
 import itertools
 import json
 import os
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 
 from chalicelib.settings import RATE_LIMITS
@@ -32,6 +36,52 @@ os.environ.update(
     AWS_REGION=REGION,
     PAYMENT_RAIL="simulated",  # the stacks the tests deploy ask for play money by name, as the local stage does
 )
+
+
+def _one_loader_per_data_path() -> Callable[..., botocore.loaders.Loader]:
+    """botocore's create_loader, remembering each loader: every botocore session reads a service's model once.
+
+    Each `mock_aws()` starts with a new default boto3 session, the fixtures deploy through new sessions, and
+    PynamoDB makes its own, so without this every test parsed the same JSON models again (~0.5 s a test). The
+    loader only reads the installed, unchanging model files; each session keeps its own clients and settings.
+    """
+    loaders: dict[str | None, botocore.loaders.Loader] = {}
+    create = botocore.loaders.create_loader
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create(search_path_string)
+        return loaders[search_path_string]
+
+    return create_loader
+
+
+botocore.session.create_loader = _one_loader_per_data_path()  # type: ignore[attr-defined]
+
+
+def _parsed_once(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse`, remembering its result per text (a deep copy each time, so no caller shares another's data)."""
+    remembered = functools.lru_cache(maxsize=8)(parse)
+
+    def parse_again(text: str) -> Any:
+        return copy.deepcopy(remembered(text))
+
+    return parse_again
+
+
+def _parse_each_template_once() -> None:
+    """Every stack fixture deploys the same infra template: parse its YAML (pure-Python PyYAML, ~0.2 s a time)
+    once per text, in provision.load (twice a deploy) and in moto's CloudFormation (once a deploy)."""
+    from moto.cloudformation.models import Stack as CloudFormationStack
+
+    from scripts import provision
+
+    provision.load = _parsed_once(provision.load)  # type: ignore[method-assign]
+    CloudFormationStack.parse_template = staticmethod(  # type: ignore[method-assign]
+        _parsed_once(CloudFormationStack.parse_template))
+
+
+_parse_each_template_once()
 
 
 _AUDIT_DIR = pytest.StashKey[Path]()
