@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,28 @@ def _parse_each_template_once() -> None:
 
 
 _parse_each_template_once()
+
+
+def _import_moto_pool_key_once() -> None:
+    """moto gives every user pool the same signing key, bundled with it, and imports it from its JWK at each
+    create_user_pool (recovering the RSA primes: ~0.16 s); import each key once. (The key signs, never changes.)"""
+    from joserfc import jwk
+    from moto.cognitoidp import models as cognito_models
+
+    imported: dict[str, Any] = {}
+
+    def import_key(data: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(data, dict):
+            return jwk.RSAKey.import_key(data, *args, **kwargs)
+        name = json.dumps(data, sort_keys=True)
+        if name not in imported:
+            imported[name] = jwk.RSAKey.import_key(data)
+        return imported[name]
+
+    cognito_models.jwk = types.SimpleNamespace(RSAKey=types.SimpleNamespace(import_key=import_key))  # type: ignore
+
+
+_import_moto_pool_key_once()
 
 
 _AUDIT_DIR = pytest.StashKey[Path]()
