@@ -1,17 +1,22 @@
 """Shared fixtures: fake AWS credentials, the stack deployed into in-process moto, users with real tokens."""
 from __future__ import annotations
 
+import copy
+import functools
 import itertools
 import json
 import os
 import shutil
 import tempfile
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 
 from chalicelib.settings import RATE_LIMITS
@@ -34,6 +39,74 @@ os.environ.update(
     # botocore sends DynamoDB Streams calls to <account>.streams-ddb...: a hostname moto does not intercept
     AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
 )
+
+
+def _one_loader_per_data_path() -> Callable[..., botocore.loaders.Loader]:
+    """botocore's create_loader, remembering each loader: every botocore session reads a service's model once.
+
+    Each `mock_aws()` starts with a new default boto3 session, the fixtures deploy through new sessions, and
+    PynamoDB makes its own, so without this every test parsed the same JSON models again (~0.5 s a test). The
+    loader only reads the installed, unchanging model files; each session keeps its own clients and settings.
+    """
+    loaders: dict[str | None, botocore.loaders.Loader] = {}
+    create = botocore.loaders.create_loader
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create(search_path_string)
+        return loaders[search_path_string]
+
+    return create_loader
+
+
+botocore.session.create_loader = _one_loader_per_data_path()  # type: ignore[attr-defined]
+
+
+def _parsed_once(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse`, remembering its result per text (a deep copy each time, so no caller shares another's data)."""
+    remembered = functools.lru_cache(maxsize=8)(parse)
+
+    def parse_again(text: str) -> Any:
+        return copy.deepcopy(remembered(text))
+
+    return parse_again
+
+
+def _parse_each_template_once() -> None:
+    """Every stack fixture deploys the same infra template: parse its YAML (pure-Python PyYAML, ~0.2 s a time)
+    once per text, in provision.load (twice a deploy) and in moto's CloudFormation (once a deploy)."""
+    from moto.cloudformation.models import Stack as CloudFormationStack
+
+    from scripts import provision
+
+    provision.load = _parsed_once(provision.load)  # type: ignore[method-assign]
+    CloudFormationStack.parse_template = staticmethod(  # type: ignore[method-assign]
+        _parsed_once(CloudFormationStack.parse_template))
+
+
+_parse_each_template_once()
+
+
+def _import_moto_pool_key_once() -> None:
+    """moto gives every user pool the same signing key, bundled with it, and imports it from its JWK at each
+    create_user_pool (recovering the RSA primes: ~0.16 s); import each key once. (The key signs, never changes.)"""
+    from joserfc import jwk
+    from moto.cognitoidp import models as cognito_models
+
+    imported: dict[str, Any] = {}
+
+    def import_key(data: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(data, dict):
+            return jwk.RSAKey.import_key(data, *args, **kwargs)
+        name = json.dumps(data, sort_keys=True)
+        if name not in imported:
+            imported[name] = jwk.RSAKey.import_key(data)
+        return imported[name]
+
+    cognito_models.jwk = types.SimpleNamespace(RSAKey=types.SimpleNamespace(import_key=import_key))  # type: ignore
+
+
+_import_moto_pool_key_once()
 
 
 _AUDIT_DIR = pytest.StashKey[Path]()

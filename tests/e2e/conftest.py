@@ -16,7 +16,7 @@ import requests
 
 from tests.conftest import ROOT
 
-REQUEST_EXPIRY_S = 30  # short, so the scheduled expiry is seen working; long enough to accept on a loaded machine
+REQUEST_EXPIRY_S = 30  # long enough to accept a request on a loaded machine (expiry: test_local_stack_expiry.py)
 
 
 def _free_port() -> int:

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import REQUEST_EXPIRY_S, sign_in
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -356,23 +356,6 @@ def test_olga_finds_a_dispute_in_her_queue_decides_it_and_the_books_stay_clean(r
                            timeout=60, check=False, env={**env, "STATE_DIR": str(running_stack["state_dir"])})
     assert books.returncode == 0, books.stdout + books.stderr
     assert "HoldingWithoutExecution: 0 order(s)" in books.stdout
-
-
-def test_an_unanswered_request_is_expired_by_the_scheduled_job(running_stack):
-    api = running_stack["api_url"]
-    bob = sign_in(running_stack, "bob@everywhere.local", running_stack["demo_password"])
-    alice = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
-    listing = _publish(api, bob, title="Nobody answers")
-    order_id = _order(api, alice, str(uuid.uuid4()), listing_id=listing["listing_id"]).json()["order_id"]
-    deadline = time.monotonic() + REQUEST_EXPIRY_S + 120
-    swept: list[str] = []
-    while time.monotonic() < deadline and order_id not in swept:
-        time.sleep(1)
-        # Listing by status reads the stored status (the status index), so this sees the sweep's write.
-        page = requests.get(f"{api}/orders", headers=alice, timeout=60, params={"status": "expired", "limit": 100})
-        swept = [o["order_id"] for o in page.json()["items"]]
-    assert order_id in swept
-    assert requests.post(f"{api}/orders/{order_id}/accept", headers=bob, timeout=60).status_code == 409
 
 
 def test_ctrl_c_stops_everything_it_started(running_stack):

@@ -11,9 +11,11 @@ import io
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -90,11 +92,22 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+# The escrow ASL retries a failed task after 1, 2, 4, 4, 4 s (jittered): production's backoff, which the tests
+# of faults sat through in full (a queue down for 8 sends: ~10 s a test). Served moto's executor sleeps each
+# interval times this: every retry still happens, in the same order and number, only sooner.
+RETRY_INTERVAL_SCALE = 0.1
+
+
 @pytest.fixture(scope="module")
 def faulty_moto() -> Iterator[FaultyMotoServer]:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
     server = FaultyMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
     server.start()
-    yield server
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(retrier_decl, "time", SimpleNamespace(
+            sleep=lambda seconds: time.sleep(seconds * RETRY_INTERVAL_SCALE)))
+        yield server
     server.stop()
 
 
