@@ -18,7 +18,7 @@ NOUNS = {
     "search": "searches", "message": "messages", "conversation": "conversations opened",
     "listing": "listing changes", "order": "orders placed", "order_action": "order actions",
     "wallet": "wallet movements", "profile": "profile changes", "report": "reports",
-    "operator": "operator decisions",
+    "operator": "operator decisions", "connect": "connections", "socket_message": "socket messages",
 }
 
 
