@@ -34,6 +34,10 @@ from tests.integration.escrow_kit import assert_books_clean, waiting
 PRICE = 100
 SETTLEMENTS = {ledger.RELEASE, ledger.REFUND, ledger.SPLIT}
 SETTLE_TIMEOUT_S = 120.0
+# A hundred pays released at once keep a hundred in flight against one wallet: the race needs two. Two hundred
+# queued so deep on the single-threaded emulator, on two loaded cores, that reads waited past the store's 30 s
+# read timeout (two full runs failed so, with no money wrong).
+PAYS, COVERED = 100, 25
 
 
 @pytest.fixture
@@ -110,18 +114,18 @@ def entries_by_order(kinds: set[str]) -> Counter[str]:
     return Counter(entry.order_id for entry in ledger_store.snapshot().entries if entry.kind in kinds)
 
 
-def test_two_hundred_pays_from_a_wallet_that_covers_fifty_fund_exactly_fifty(answer_at_once):
-    deal = Deal(funds_cents=50 * PRICE)
-    order_ids = deal.accepted_orders(200)
+def test_a_hundred_pays_from_a_wallet_that_covers_twenty_five_fund_exactly_twenty_five(answer_at_once):
+    deal = Deal(funds_cents=COVERED * PRICE)
+    order_ids = deal.accepted_orders(PAYS)
 
     answers = at_once([lambda order_id=order_id: escrow.pay(deal.buyer, order_id) for order_id in order_ids])
 
     assert [a for a in answers if not isinstance(a, tuple)] == [], "every pay was taken and started"
     orders = settled(order_ids, moving={"paying"})
-    assert Counter(order.status for order in orders) == {"funded": 50, "payment_failed": 150}
+    assert Counter(order.status for order in orders) == {"funded": COVERED, "payment_failed": PAYS - COVERED}
     assert {order.failure_reason for order in orders if order.status == "payment_failed"} == {"InsufficientFunds"}
     assert wallet_service.wallet_of(deal.buyer.user_id).available_cents == 0
-    assert wallet_service.wallet_of(deal.buyer.user_id).held_cents == 50 * PRICE
+    assert wallet_service.wallet_of(deal.buyer.user_id).held_cents == COVERED * PRICE
     holds = entries_by_order({ledger.HOLD})
     assert sorted(holds) == sorted(order.order_id for order in orders if order.status == "funded")
     assert set(holds.values()) == {1}
