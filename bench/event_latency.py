@@ -120,7 +120,8 @@ class Receiver(threading.Thread):
 
     def __init__(self, ws_url: str, token: str) -> None:
         super().__init__(name="bench-receiver", daemon=True)
-        self.socket = connect(f"{ws_url}/?token={token}", open_timeout=30)
+        # no keepalive pings: a starved local gateway would miss one and close the socket mid-run
+        self.socket = connect(f"{ws_url}/?token={token}", open_timeout=30, ping_interval=None)
         self.frames: list[Frame] = []
         self._halt = threading.Event()
 
@@ -288,13 +289,14 @@ def run(total: int, sequential: int, threads: int, say: Callable[[str], None]) -
             send(senders[0], number, "one at a time")
         seconds["one at a time"] = time.monotonic() - began
         say(f"latency: {sequential} messages one at a time in {seconds['one at a time']:.0f} s")
-        concurrent = f"{len(senders)} senders at once"
-        shares = {who: list(range(sequential + i, total, len(senders))) for i, who in enumerate(senders)}
-        began = time.monotonic()
-        with ThreadPoolExecutor(len(senders)) as pool:
-            list(pool.map(lambda who: [send(who, n, concurrent) for n in shares[who]], senders))
-        seconds[concurrent] = time.monotonic() - began
-        say(f"latency: {total - sequential} messages from {len(senders)} senders in {seconds[concurrent]:.0f} s")
+        if total > sequential:
+            concurrent = f"{len(senders)} senders at once"
+            shares = {who: list(range(sequential + i, total, len(senders))) for i, who in enumerate(senders)}
+            began = time.monotonic()
+            with ThreadPoolExecutor(len(senders)) as pool:
+                list(pool.map(lambda who: [send(who, n, concurrent) for n in shares[who]], senders))
+            seconds[concurrent] = time.monotonic() - began
+            say(f"latency: {total - sequential} messages from {len(senders)} senders in {seconds[concurrent]:.0f} s")
         deadline = time.monotonic() + SETTLE_S
         wanted = {s.message_id for s in sent}
         while time.monotonic() < deadline:

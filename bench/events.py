@@ -8,15 +8,18 @@
    BENCH_EVENTS (default 1,000) messages alice sends him over HTTP; median and p99 from commit to frame; every
    event once, no gap (cross-checked with GET /events).
 
-Writes docs/EVENTS_BENCHMARK.md and prints its progress to stderr. BENCH_EVENTS_SEQUENTIAL (default 600) of the
-messages are sent one at a time, the rest from BENCH_EVENTS_THREADS (default 4) threads at once. About 4 minutes.
+Writes docs/EVENTS_BENCHMARK.md and prints its progress to stderr. BENCH_EVENTS_SEQUENTIAL (default: all) of the
+messages are sent one at a time, the rest from BENCH_EVENTS_THREADS (default 4) senders at once. About 12 minutes
+on 2 shared cores, most of it moto slowing down as its tables grow (see the report).
 """
 from __future__ import annotations
 
 import os
+import pickle
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -207,9 +210,10 @@ def latency_section(result: Result, threads: int) -> list[str]:
         "scripts.local_stack`, free ports, its own STATE_DIR, 40 demo listings), connects bob's WebSocket client",
         "(the `websockets` library, `?token=`), and has others send him messages over HTTP (the message rate limit",
         f"lifted): {len([s for s in result.sent if s.phase == phases[0]])} from alice one at a time (each waits for"
-        f" its HTTP answer, not for its frame), then {len([s for s in result.sent if s.phase == phases[1]])} from"
-        f" {', '.join(event_latency.SENDERS[:threads])} at once, each in their own conversation with bob (why not",
-        "one conversation: see the note on moto below).",
+        " its HTTP answer, not for its frame)"
+        + (f", then {len([s for s in result.sent if s.phase == phases[1]])} from"
+           f" {', '.join(event_latency.SENDERS[:threads])} at once, each in their own conversation with bob (why not"
+           " one conversation: see the note on moto below)." if len(phases) > 1 else "."),
         "",
         "**Commit time.** A message is committed after its `sent_at` is taken and before its HTTP answer leaves. So",
         "*frame - sent_at* (the API's clock, milliseconds, same machine) over-states the delay by the commit's own",
@@ -219,7 +223,7 @@ def latency_section(result: Result, threads: int) -> list[str]:
         "| messages | sent in | rate | frame - sent_at: median | p99 | max | frame - HTTP answer: median | p99 |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for phase in [*phases, None]:
+    for phase in [*phases, None] if len(phases) > 1 else phases:
         from_sent, from_answer = result.delays(phase)
         count = len([s for s in result.sent if phase is None or s.phase == phase])
         seconds = result.send_seconds[phase] if phase else sum(result.send_seconds.values())
@@ -248,10 +252,12 @@ def latency_section(result: Result, threads: int) -> list[str]:
         "",
         "**What dominates this figure: moto and the relay, not the design.** The local relay polls moto's stream",
         "every 0.1 s when it is idle and hands over what it finds; the function then makes its four calls per event",
-        "against a moto server that serves one request at a time, shared with the API that is taking alice's",
-        "messages. One at a time, a message's frame comes a few hundred milliseconds after it is committed;",
-        f"when {threads} senders outpace the relay (the API takes messages faster than the function stores and",
-        "pushes them on moto), a backlog builds and the delay grows with it. Neither number says what AWS does.",
+        "against a moto server that serves one request at a time, shared with the API that is taking the",
+        "messages. And moto slows down as the run goes on: for every TransactWriteItems it deep-copies each table the",
+        "transaction touches (to put it back if the transaction is refused), stream records included, so each",
+        "message's transaction (chat table) and each event's (events table) costs time in proportion to all that",
+        "came before. Senders faster than the relay (several at once) build a backlog, and the delay grows with",
+        "it. None of this says what AWS does.",
         "",
         "**A moto artefact found on the way (the local stack only).** When several threads sent into *one*",
         "conversation, the chat relay stopped for good after a few dozen messages: two messages of one conversation",
@@ -260,9 +266,9 @@ def latency_section(result: Result, threads: int) -> list[str]:
         "included. The relay's shard iterator is bound to the old shard object, so it never sees another record",
         "(a fresh TRIM_HORIZON iterator sees them all): on `make run`, any refused transaction that touches the",
         "chat or orders table silently ends that table's events and pushes until a restart. DynamoDB has no such",
-        "thing. Hence one conversation per sender here. A possible fix, not tried: have the relay remember the last",
-        "sequence number it handed over and take a new iterator from there on each poll (moto's GetShardIterator",
-        "builds it on the table's current shard).",
+        "thing. Hence one conversation per sender when several send at once. A possible fix, not tried: have the",
+        "relay remember the last sequence number it handed over and take a new iterator from there on each poll",
+        "(moto's GetShardIterator builds it on the table's current shard).",
         "",
         "**On AWS.** Lambda polls each shard of a DynamoDB stream 4 times a second and invokes the function as soon",
         "as it finds records (no batching window by default; [Using AWS Lambda with Amazon DynamoDB]"
@@ -334,10 +340,10 @@ def write_report(measured: list[Measured], result: Result, threads: int, total: 
     lines = [
         "# Events benchmark: what an event costs, and how long it takes to reach a socket",
         "",
-        "Reproduce: `make bench-events` (or `.venv/bin/python -m bench.events`; about 4 minutes on 2 cores; it",
-        "starts its own local stack on free ports and stops it). BENCH_EVENTS (default 1000),",
-        "BENCH_EVENTS_SEQUENTIAL (600) and BENCH_EVENTS_THREADS (4) change the delay run. Not a test: nothing here",
-        "asserts a time.",
+        "Reproduce: `make bench-events` (or `.venv/bin/python -m bench.events`; about 12 minutes on 2 shared cores;",
+        "it starts its own local stack on free ports and stops it). BENCH_EVENTS (default 1000),",
+        "BENCH_EVENTS_SEQUENTIAL (default: all of them one at a time) and BENCH_EVENTS_THREADS (4 senders for the",
+        "rest) change the delay run. Not a test: nothing here asserts a time.",
         "",
         f"Run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, Python {platform.python_version()},"
         f" {os.cpu_count()} CPUs (shared), {elapsed_s:.0f} s in all; {total} messages for the delay.",
@@ -357,12 +363,15 @@ def write_report(measured: list[Measured], result: Result, threads: int, total: 
 
 def main() -> int:
     total = int(os.environ.get("BENCH_EVENTS", "1000"))
-    sequential = min(total, int(os.environ.get("BENCH_EVENTS_SEQUENTIAL", "600")))
+    sequential = min(total, int(os.environ.get("BENCH_EVENTS_SEQUENTIAL", str(total))))
     threads = int(os.environ.get("BENCH_EVENTS_THREADS", "4"))
     say("costs: the app on in-process moto ...")
     measured = event_costs.run(COST_REPEATS, say)
     say(f"latency: {total} messages on the local stack ...")
     result = event_latency.run(total, sequential, threads, say)
+    raw = Path(tempfile.gettempdir()) / "everywhere-bench-events.pickle"  # to re-render the report without a rerun
+    raw.write_bytes(pickle.dumps((measured, result)))
+    say(f"raw results: {raw}")
     REPORT.write_text(write_report(measured, result, threads, total, time.perf_counter() - _started))
     say(f"wrote {REPORT.relative_to(ROOT)}")
     chat = next(m for m in measured if m.scenario == event_costs.Scenario(CHAT, 1, 1, 1))
