@@ -244,9 +244,10 @@ def latency_section(result: Result, threads: int) -> list[str]:
         f" the pushed ids are the log's ids: {pushed_ids == set(result.log_ids)}.",
         *([f"- **{len(sent_ids) - len(set(logged))} messages never became events** (in neither the log nor the"
            " frames): the chat stream's relay stopped handing records over before the run's end, while messages"
-           " were still being committed, and did nothing in the settling time after the last one. This is consistent with"
-           " the stranded shard iterator described below; what refused a chat transaction in a one-sender run"
-           " (a write retried on a moto slowed to seconds per call is a guess) was not established. The ids that"
+           " were still being committed, and did nothing in the settling time after the last one. This is"
+           " consistent with the stranded shard iterator described below; what refused a chat transaction in a"
+           " one-sender run (a write retried on a moto slowed to seconds per call is a guess) was not established."
+           " The ids that"
            " did reach the log have no gap and no double, and every one of them was pushed once."]
           if len(set(logged)) < len(sent_ids) else []),
         f"- Stream batches (`chat_events` invocations, from the stack's log): {len(result.batches)} invocations for"
