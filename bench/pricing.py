@@ -19,3 +19,12 @@ def reads_per_million(read_units_per_search: float) -> float:
 
 
 RATE_LIMIT_PER_MILLION = RATE_LIMIT_WRITE_UNITS * WRITE_PER_MILLION_UNITS
+
+# ---- the events benchmark (bench/events.py): what pushing an event costs besides DynamoDB ----
+LAMBDA_PER_MILLION_REQUESTS = 0.20  # USD, us-east-1
+LAMBDA_PER_GB_SECOND = 0.0000166667  # USD, us-east-1, x86
+WEBSOCKET_PER_MILLION_MESSAGES = 1.00  # USD, API Gateway WebSocket, first billion a month, per 32 KB
+WEBSOCKET_PER_MILLION_CONNECTION_MINUTES = 0.25  # USD
+EVENTS_SOURCE = ("us-east-1 list prices: DynamoDB on-demand $0.625 per million write and $0.125 per million read "
+                 "request units; Lambda $0.20 per million requests and $0.0000166667 per GB-second (x86); API "
+                 "Gateway WebSocket $1.00 per million messages (each 32 KB) and $0.25 per million connection minutes")
