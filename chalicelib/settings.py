@@ -52,6 +52,7 @@ RATE_LIMITS: dict[str, RateLimit] = {
         "profile": (30, 3600),  # PATCH /me
         "report": (10, 3600),  # POST /reports
         "operator": (600, 3600),  # POST /admin/...: an operator's decisions
+        "events": (120, 60),  # GET /events: catching up after a reconnect or a gap, page after page
         "connect": (60, 3600),  # WebSocket connects (a client reconnects after API Gateway's 10 min idle, 2 h cap)
         "socket_message": (60, 60),  # frames a client sends on its WebSocket (pings)
     }.items()

@@ -16,7 +16,7 @@ events_bp = Blueprint(__name__)
 
 @operation(
     events_bp, "GET", "/events", summary="My events after a given event id, oldest first", tag="events",
-    query=EventsQuery, response=EventPage,
+    query=EventsQuery, response=EventPage, errors=(400, 429), limit="events",
 )
 def list_events(caller: Caller, query: EventsQuery) -> EventPage:
     found = events.page(caller, query.after, query.limit)

@@ -18,7 +18,8 @@ NOUNS = {
     "search": "searches", "message": "messages", "conversation": "conversations opened",
     "listing": "listing changes", "order": "orders placed", "order_action": "order actions",
     "wallet": "wallet movements", "profile": "profile changes", "report": "reports",
-    "operator": "operator decisions", "connect": "connections", "socket_message": "socket messages",
+    "operator": "operator decisions", "events": "event reads", "connect": "connections",
+    "socket_message": "socket messages",
 }
 
 

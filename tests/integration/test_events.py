@@ -148,6 +148,14 @@ def test_a_client_catches_up_after_the_last_event_it_saw_with_no_gap_or_double(c
     assert client.get("/events?after=5", deal["bob"]).body == {"items": [], "next_cursor": None}
 
 
+def test_reading_events_in_a_loop_meets_429_with_retry_after(client, deal, monkeypatch):
+    monkeypatch.setenv("RATE_LIMITS", "events=3/60")
+    answers = [client.get("/events", deal["bob"]) for _ in range(4)]
+    assert [a.status for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].body["Code"] == "TooManyRequestsError" and int(answers[-1].headers["Retry-After"]) >= 1
+    assert client.get("/events", deal["alice"]).status == 200  # another user is not held back
+
+
 def test_events_need_a_signed_in_caller(client):
     assert client.get("/events").status == 401
 
