@@ -14,7 +14,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict
 
-from chalicelib.domain.connections import Connection
+from chalicelib.domain.clock import now
+from chalicelib.domain.connections import Connection, gone_for_good
 from chalicelib.domain.events import Event, Notice, message_created, order_updated
 from chalicelib.domain.identity import Caller
 from chalicelib.observability import logger
@@ -51,6 +52,9 @@ def _deliver(connection: Connection, frame: str) -> bool:
     try:
         connections.send(connection, frame)
     except connections.Gone:
+        if not gone_for_good(connection, now()):  # still opening: its client catches up once it is open
+            logger.info("connection not open yet: frame dropped", connection_id=connection.connection_id)
+            return False
         connections.remove(connection.connection_id)
         logger.info("connection gone: forgotten", connection_id=connection.connection_id)
         return False

@@ -222,11 +222,21 @@ class _Raw:
         yield self.body
 
 
-@pytest.mark.parametrize("status, code, kept", [(410, "GoneException", False), (429, "LimitExceededException", True)])
-def test_a_push_that_fails_leaves_the_event_in_the_log(client, deal, streams, chalice_client, status, code, kept):
+@pytest.mark.parametrize("status, code, age_s, kept", [
+    (410, "GoneException", 60, False),  # the client left: the connection is forgotten
+    (410, "GoneException", 2, True),  # still opening ($connect not done): kept, its client catches up
+    (429, "LimitExceededException", 60, True),  # throttled: kept, the next event may get through
+])
+def test_a_push_that_fails_leaves_the_event_in_the_log(client, deal, streams, chalice_client, status, code, age_s,
+                                                        kept, monkeypatch):
+    from datetime import timedelta
+
     from chalicelib import aws_clients
+    from chalicelib.domain.clock import now
+    from chalicelib.services import events as event_service
     from chalicelib.store import connections
 
+    monkeypatch.setattr(event_service, "now", lambda: now() + timedelta(seconds=age_s))  # the push, age_s later
     connect(chalice_client, deal["bob"], "bob-2")
     management = aws_clients.client("apigatewaymanagementapi", endpoint_url=ENDPOINT)
     attempts: list[str] = []
@@ -240,4 +250,4 @@ def test_a_push_that_fails_leaves_the_event_in_the_log(client, deal, streams, ch
     [event] = events_of(client, deal["bob"])
     assert event["data"]["text"] == "are you there?"
     assert set(attempts) == {f"{ENDPOINT}/@connections/bob-2"}  # pushed (a throttled push retried by botocore)
-    assert (connections.get("bob-2") is not None) is kept  # a gone connection is forgotten; a throttled one is not
+    assert (connections.get("bob-2") is not None) is kept
