@@ -25,16 +25,20 @@ from chalicelib.store import events as event_store
 
 
 def record(notices: Iterable[Notice]) -> int:
-    """Store each notice in its recipient's log and push what is new; returns how many events were new."""
+    """Store each notice in its recipient's log and push it; returns how many events were new.
+
+    A notice whose change is in the log already (Lambda handed the batch over again) is pushed again: the first
+    attempt may have failed before its push, and a client drops an event id it has seen."""
     settings = get_settings()
-    stored = 0
+    new = 0
     for notice in notices:
-        event = event_store.append(notice, settings.event_retention_s)
-        if event is None:
+        stored = event_store.append(notice, settings.event_retention_s)
+        if stored is None:
             continue
-        stored += 1
+        event, is_new = stored
+        new += is_new
         push(notice.recipient_id, event)
-    return stored
+    return new
 
 
 def push(user_id: str, event: Event) -> int:

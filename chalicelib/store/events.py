@@ -4,7 +4,8 @@ An event is stored in one transaction with the user's head (the id of their late
 value it was read at, and with the mark of the change it comes from. So:
 - ids are 1, 2, 3... per user, and event n+1 cannot be stored before event n is: a reader who has seen up to
   n and asks for what follows never misses one that commits later with a smaller id;
-- a change handed over twice (a retried stream batch, a redelivered record) finds its mark and adds nothing.
+- a change handed over twice (a retried stream batch, a redelivered record) finds its mark and adds nothing;
+  the event it became is handed back, so a push the first attempt did not finish is made again.
 Two writers racing for one user's next id: one wins, the other reads the head again and takes the next.
 """
 from __future__ import annotations
@@ -36,15 +37,29 @@ class _HeadMoved(Exception):
     """Another event was stored for the user since their head was read."""
 
 
-def append(notice: Notice, retention_s: float) -> Event | None:
-    """Store the notice as the recipient's next event; None if its change is in their log already."""
+def append(notice: Notice, retention_s: float) -> tuple[Event, bool] | None:
+    """Store the notice as the recipient's next event: the event, and whether it is new (False: its change was
+    in their log already, and this is that event); None if that earlier event is gone (expired)."""
     for _ in range(ATTEMPTS):
         head = items.read(EventHeadModel, notice.recipient_id, HEAD)
         try:
-            return _store(notice, int(head.last) if head is not None else 0, head is not None, retention_s)
+            stored = _store(notice, int(head.last) if head is not None else 0, head is not None, retention_s)
         except _HeadMoved:
             continue
+        if stored is not None:
+            return stored, True
+        earlier = _stored_for(notice)
+        return (earlier, False) if earlier is not None else None
     raise Busy("too many events for one user at once: try again")
+
+
+def _stored_for(notice: Notice) -> Event | None:
+    """The event a change already became in the recipient's log (its mark says which)."""
+    mark = items.read(EventSeenModel, _seen_key(notice.recipient_id, notice.source), HEAD)
+    if mark is None:
+        return None
+    model = items.read(EventModel, notice.recipient_id, int(mark.event_id))
+    return _event(model) if model is not None else None
 
 
 @retried(idempotent=True)  # the change's mark makes a repeat add nothing

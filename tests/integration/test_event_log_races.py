@@ -18,7 +18,8 @@ def notice(number: int) -> Notice:
 def test_concurrent_events_for_one_user_take_consecutive_ids_once_each(served_stack):
     with ThreadPoolExecutor(WRITERS) as pool:
         stored = list(pool.map(lambda n: event_store.append(notice(n), 3600), range(NOTICES)))
-    assert sorted(event.event_id for event in stored if event is not None) == list(range(1, NOTICES + 1))
+    assert all(is_new for _, is_new in stored)
+    assert sorted(event.event_id for event, _ in stored) == list(range(1, NOTICES + 1))
     log = event_store.after("racer", 0, 100)
     assert [event.event_id for event in log] == list(range(1, NOTICES + 1))
     assert sorted(event.data["n"] for event in log) == list(range(NOTICES))
@@ -27,5 +28,6 @@ def test_concurrent_events_for_one_user_take_consecutive_ids_once_each(served_st
 def test_the_same_change_handed_over_by_racing_writers_is_stored_once(served_stack):
     with ThreadPoolExecutor(WRITERS) as pool:
         stored = list(pool.map(lambda _: event_store.append(notice(7), 3600), range(WRITERS)))
-    assert len([event for event in stored if event is not None]) == 1
+    assert [is_new for _, is_new in stored].count(True) == 1
+    assert {event.event_id for event, _ in stored} == {1}  # every writer hands back the one event
     assert [event.data["n"] for event in event_store.after("racer", 0, 100)] == [7]

@@ -135,6 +135,25 @@ def test_a_stream_batch_handed_over_again_adds_no_event(client, deal, stack):
     assert [e["event_id"] for e in events_of(client, deal["alice"])] == [1]
 
 
+def test_a_batch_handed_over_again_pushes_its_events_again_with_the_same_ids(client, deal, stack, chalice_client):
+    """The first attempt may have failed after storing and before pushing: the retry pushes; the client drops
+    ids it has seen."""
+    from app import app
+
+    connect(chalice_client, deal["bob"], "bob-3")
+    send(client, deal, "alice", "once")
+    stream = stack.outputs["ChatStreamArn"]
+    streams_client = boto3.client("dynamodbstreams", region_name=REGION)
+    shard = streams_client.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams_client.get_shard_iterator(StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    batch = dynamodb_event(streams_client.get_records(ShardIterator=iterator["ShardIterator"])["Records"], stream,
+                           REGION)
+    app.handler_map["chat_events"](batch, None)
+    app.handler_map["chat_events"](batch, None)
+    frames = [json.loads(frame) for frame in delivered("bob-3")[0].replace("}{", "}\n{").splitlines()]
+    assert [(f["event_id"], f["data"]["text"]) for f in frames] == [(1, "once"), (1, "once")]
+
+
 def test_a_client_catches_up_after_the_last_event_it_saw_with_no_gap_or_double(client, deal, streams):
     for n in range(5):
         send(client, deal, "alice", f"message {n}")
