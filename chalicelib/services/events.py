@@ -78,7 +78,11 @@ def from_order_change(
     source: str, old_image: dict[str, object] | None, new_image: dict[str, object] | None
 ) -> list[Notice]:
     """The notices of one change of the orders table (`source`: the stream record's id)."""
-    images = changes.order_images(old_image, new_image)
+    try:
+        images = changes.order_images(old_image, new_image)
+    except changes.Unreadable as exc:
+        _skipped(source, exc)
+        return []
     if images is None:
         return []
     before, after = images
@@ -87,8 +91,18 @@ def from_order_change(
 
 def from_chat_change(source: str, new_image: dict[str, object] | None) -> list[Notice]:
     """The notice of one change of the chat table: a new message tells its recipient."""
-    sent = changes.sent_message(new_image)
+    try:
+        sent = changes.sent_message(new_image)
+    except changes.Unreadable as exc:
+        _skipped(source, exc)
+        return []
     return [message_created(sent.message, sent.recipient_id, source)] if sent is not None else []
+
+
+def _skipped(source: str, exc: Exception) -> None:
+    """A record no retry can read is skipped, not failed: Lambda would retry its batch until the records expire
+    (24 h), holding every later change of its shard back. Logged as an error, by id, for someone to look at."""
+    logger.error("a change the events cannot read: skipped", record=source, error=str(exc))
 
 
 def page(caller: Caller, after: int, limit: int) -> list[Event]:

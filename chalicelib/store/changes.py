@@ -17,6 +17,10 @@ from chalicelib.store.orders import from_model
 MESSAGE_PREFIX = "m#"
 
 
+class Unreadable(Exception):
+    """A stream record whose item is not what the table's model says (written by hand, or by another version)."""
+
+
 @dataclass(frozen=True)
 class SentMessage:
     message: Message
@@ -30,8 +34,11 @@ def order_images(old_image: Image, new_image: Image) -> tuple[Order | None, Orde
     """The order before and after a change of the orders table; None when no order is left (a delete)."""
     if not new_image:
         return None
-    after = from_model(OrderModel.from_raw_data(new_image))
-    before = from_model(OrderModel.from_raw_data(old_image)) if old_image else None
+    try:
+        after = from_model(OrderModel.from_raw_data(new_image))
+        before = from_model(OrderModel.from_raw_data(old_image)) if old_image else None
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise Unreadable(type(exc).__name__) from exc
     return before, after
 
 
@@ -39,9 +46,12 @@ def sent_message(new_image: Image) -> SentMessage | None:
     """The message a new chat item holds, and whom it was sent to; None for the chat's other items."""
     if not new_image or not new_image.get("sk", {}).get("S", "").startswith(MESSAGE_PREFIX):
         return None
-    model = MessageModel.from_raw_data(new_image)
-    conversation_id = model.pk.partition("#")[2]
-    message = chat.message_from_model(model, conversation_id)
+    try:
+        model = MessageModel.from_raw_data(new_image)
+        conversation_id = model.pk.partition("#")[2]
+        message = chat.message_from_model(model, conversation_id)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise Unreadable(type(exc).__name__) from exc
     recipient = model.recipient_id or _other_participant(conversation_id, model.sender_id)
     return SentMessage(message, recipient) if recipient else None
 

@@ -154,6 +154,22 @@ def test_a_batch_handed_over_again_pushes_its_events_again_with_the_same_ids(cli
     assert [(f["event_id"], f["data"]["text"]) for f in frames] == [(1, "once"), (1, "once")]
 
 
+def test_a_record_no_retry_can_read_is_skipped_and_the_rest_of_its_batch_is_told(client, deal, stack):
+    """A poison record must not hold its shard back for the stream's 24 hours."""
+    from app import app
+
+    send(client, deal, "alice", "after the odd one")
+    stream = stack.outputs["ChatStreamArn"]
+    streams_client = boto3.client("dynamodbstreams", region_name=REGION)
+    shard = streams_client.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams_client.get_shard_iterator(StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams_client.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    odd = {**records[0], "eventID": "odd-one", "dynamodb": {
+        **records[0]["dynamodb"], "NewImage": {"pk": {"S": "c#x"}, "sk": {"S": "m#y"}, "text": {"N": "1"}}}}
+    assert app.handler_map["chat_events"](dynamodb_event([odd, *records], stream, REGION), None) == {"events": 1}
+    assert [e["data"]["text"] for e in events_of(client, deal["bob"])] == ["after the odd one"]
+
+
 def test_a_client_catches_up_after_the_last_event_it_saw_with_no_gap_or_double(client, deal, streams):
     for n in range(5):
         send(client, deal, "alice", f"message {n}")
