@@ -118,6 +118,9 @@ class LocalStack:
             self.relay.stop()
         for stream in self.streams:
             stream.stop()
+        for stream in self.streams:  # a batch in hand is finished first, while moto still answers
+            if stream.is_alive():
+                stream.join(timeout=30)
         if self.websocket is not None:
             self.websocket.stop()
         if self.api is not None and self.api.poll() is None:

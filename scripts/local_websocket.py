@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import time
+import traceback
 import uuid
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
@@ -154,7 +155,10 @@ class LocalWebSocketGateway:
         try:
             async for frame in connection:
                 text = frame if isinstance(frame, str) else frame.decode(errors="replace")
-                await asyncio.to_thread(self._call, "$default", connection_id, body=text)
+                try:
+                    await asyncio.to_thread(self._call, "$default", connection_id, body=text)
+                except Exception:  # noqa: BLE001 - as API Gateway: a failed invocation leaves the connection open
+                    traceback.print_exc()
         finally:
             with self._lock:
                 self._open.pop(connection_id, None)
@@ -170,6 +174,7 @@ class LocalWebSocketGateway:
         try:
             future.result(SEND_TIMEOUT_S)
         except (FutureTimeout, Exception):  # noqa: BLE001 - closed while sending: as API Gateway, it is gone
+            future.cancel()  # answered "gone": the frame must not arrive later after all
             return False
         return True
 
@@ -182,7 +187,9 @@ class LocalWebSocketGateway:
             connection = self._open.get(connection_id)
         if connection is None:
             return False
-        asyncio.run_coroutine_threadsafe(connection.close(), self._loop).result(SEND_TIMEOUT_S)
+        closing = asyncio.run_coroutine_threadsafe(connection.close(), self._loop)
+        with contextlib.suppress(FutureTimeout):  # a slow closing handshake: the connection is closing anyway
+            closing.result(SEND_TIMEOUT_S)
         return True
 
 

@@ -13,6 +13,9 @@ import argparse
 import asyncio
 import json
 import sys
+import time
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import requests
@@ -28,11 +31,13 @@ RECONNECT_S = 1
 class Watcher:
     """Prints events in id order, each once, whether they come pushed or caught up."""
 
-    def __init__(self, api_url: str, ws_url: str, id_token: str) -> None:
+    def __init__(self, api_url: str, ws_url: str, sign_in: Callable[[], str]) -> None:
         self.api_url = api_url
         self.ws_url = ws_url
-        self.token = id_token
+        self.sign_in = sign_in  # a fresh id token (they expire after an hour)
+        self.token = sign_in()
         self.last = 0
+        self._refused: int | None = None  # the status of the last refused connect, until one succeeds
 
     def show(self, event: dict[str, Any]) -> None:
         if event["event_id"] > self.last:
@@ -44,6 +49,12 @@ class Watcher:
         while True:
             answer = requests.get(f"{self.api_url}/events", params={"after": self.last, "limit": 100},
                                   headers={"Authorization": f"Bearer {self.token}"}, timeout=10)
+            if answer.status_code == HTTPStatus.UNAUTHORIZED:  # the token expired: sign in again
+                self.token = self.sign_in()
+                continue
+            if answer.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+                time.sleep(float(answer.headers.get("Retry-After", "1")))
+                continue
             answer.raise_for_status()
             for event in answer.json()["items"]:
                 self.show(event)
@@ -54,11 +65,20 @@ class Watcher:
         while True:
             try:
                 async with connect(f"{self.ws_url}/?token={self.token}") as socket:
-                    self.catch_up()  # after connecting: what happened while we were away, nothing lost between
+                    self._refused = None
+                    await asyncio.to_thread(self.catch_up)  # after connecting: what happened while away
                     await self._receive(socket)
             except InvalidStatus as exc:
-                print(f"# refused: {exc.response.status_code} {exc.response.body.decode()}", file=sys.stderr)
-                return
+                status = exc.response.status_code
+                print(f"# refused: {status} {exc.response.body.decode()}", file=sys.stderr)
+                if status == HTTPStatus.UNAUTHORIZED:
+                    self.token = self.sign_in()  # expired, most likely: once more with a fresh one, then stop
+                    if self._refused == status:
+                        return
+                    self._refused = status
+                else:  # 429 (connecting too often) or 503: wait and connect again
+                    await asyncio.sleep(float(exc.response.headers.get("Retry-After", "5")))
+                continue
             except (ConnectionClosed, OSError) as exc:
                 print(f"# disconnected ({exc}); reconnecting", file=sys.stderr)
             await asyncio.sleep(RECONNECT_S)
@@ -74,7 +94,7 @@ class Watcher:
             if "event_id" not in event:
                 continue  # a pong or an error frame
             if event["event_id"] > self.last + 1:
-                self.catch_up()  # pushes of two streams can cross: the log has them in order
+                await asyncio.to_thread(self.catch_up)  # pushes of two streams can cross: the log has them in order
             self.show(event)
 
 
@@ -83,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("user", nargs="?", default="alice", help="alice, bob, olga or provider-N")
     user = parser.parse_args(argv).user
     stack = local_state.running()
-    watcher = Watcher(stack["api_url"], stack["ws_url"], token.id_token(stack, user))
+    watcher = Watcher(stack["api_url"], stack["ws_url"], lambda: token.id_token(stack, user))
     print(f"# watching {user}'s events at {stack['ws_url']} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
         asyncio.run(watcher.watch())
