@@ -111,6 +111,15 @@ def test_a_change_that_is_not_a_status_change_is_no_event(client, deal, streams)
     assert len(events_of(client, deal["bob"])) == 1  # ...and it told nobody anything
 
 
+def stream_records(stream_arn: str) -> list[dict[str, Any]]:
+    """Every record the stream holds now (its one shard, from the start), as Lambda would be handed them."""
+    streams_client = boto3.client("dynamodbstreams", region_name=REGION)
+    shard = streams_client.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams_client.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records: list[dict[str, Any]] = streams_client.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    return records
+
+
 def deal_table(name: str) -> str:
     import os
 
@@ -123,10 +132,7 @@ def test_a_stream_batch_handed_over_again_adds_no_event(client, deal, stack):
     send(client, deal, "alice", "first")
     send(client, deal, "bob", "second")
     stream = stack.outputs["ChatStreamArn"]
-    streams_client = boto3.client("dynamodbstreams", region_name=REGION)
-    shard = streams_client.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams_client.get_shard_iterator(StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    records = streams_client.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    records = stream_records(stream)
     batch = dynamodb_event(records, stream, REGION)
     first = app.handler_map["chat_events"](batch, None)
     again = app.handler_map["chat_events"](batch, None)
@@ -143,11 +149,7 @@ def test_a_batch_handed_over_again_pushes_its_events_again_with_the_same_ids(cli
     connect(chalice_client, deal["bob"], "bob-3")
     send(client, deal, "alice", "once")
     stream = stack.outputs["ChatStreamArn"]
-    streams_client = boto3.client("dynamodbstreams", region_name=REGION)
-    shard = streams_client.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams_client.get_shard_iterator(StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    batch = dynamodb_event(streams_client.get_records(ShardIterator=iterator["ShardIterator"])["Records"], stream,
-                           REGION)
+    batch = dynamodb_event(stream_records(stream), stream, REGION)
     app.handler_map["chat_events"](batch, None)
     app.handler_map["chat_events"](batch, None)
     frames = [json.loads(frame) for frame in delivered("bob-3")[0].replace("}{", "}\n{").splitlines()]
@@ -160,10 +162,7 @@ def test_a_record_no_retry_can_read_is_skipped_and_the_rest_of_its_batch_is_told
 
     send(client, deal, "alice", "after the odd one")
     stream = stack.outputs["ChatStreamArn"]
-    streams_client = boto3.client("dynamodbstreams", region_name=REGION)
-    shard = streams_client.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams_client.get_shard_iterator(StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    records = streams_client.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    records = stream_records(stream)
     odd = {**records[0], "eventID": "odd-one", "dynamodb": {
         **records[0]["dynamodb"], "NewImage": {"pk": {"S": "c#x"}, "sk": {"S": "m#y"}, "text": {"N": "1"}}}}
     assert app.handler_map["chat_events"](dynamodb_event([odd, *records], stream, REGION), None) == {"events": 1}
