@@ -32,6 +32,10 @@ class Conversation:
     def participants(self) -> tuple[str, str]:
         return (self.buyer_id, self.provider_id)
 
+    def other_than(self, user_id: str) -> str:
+        """The participant who is not `user_id` (a message's recipient, when they sent it)."""
+        return self.provider_id if user_id == self.buyer_id else self.buyer_id
+
     @property
     def last_activity(self) -> str:
         return self.last_message_at or self.created_at

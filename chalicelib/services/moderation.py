@@ -33,7 +33,7 @@ def _subject_owner(caller: Caller, subject: str, subject_id: str) -> str:
         return public_profile(subject_id).user_id
     if subject == moderation.CONVERSATION:
         conversation = conversation_service.get(caller, subject_id)
-        return conversation.provider_id if caller.user_id == conversation.buyer_id else conversation.buyer_id
+        return conversation.other_than(caller.user_id)
     raise NotFound(f"{subject} not found")  # tasks: none exists yet (posted needs come with their own issue)
 
 

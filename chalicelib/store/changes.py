@@ -59,6 +59,4 @@ def sent_message(new_image: Image) -> SentMessage | None:
 def _other_participant(conversation_id: str, sender_id: str) -> str | None:
     """For a message stored before messages named their recipient: the sender's conversation says who."""
     conversation = chat.get_for(sender_id, conversation_id)
-    if conversation is None:
-        return None
-    return conversation.provider_id if sender_id == conversation.buyer_id else conversation.buyer_id
+    return conversation.other_than(sender_id) if conversation is not None else None

@@ -102,8 +102,8 @@ def append(conversation: Conversation, message: Message) -> None:
     """
     connection = tables.bind()
     pk, sk = _message_key(conversation.conversation_id, message.message_id)
-    recipient = conversation.provider_id if message.sender_id == conversation.buyer_id else conversation.buyer_id
-    stored = items.to_item(message, MessageModel, leave_out=("conversation_id",), pk=pk, sk=sk, recipient_id=recipient)
+    stored = items.to_item(message, MessageModel, leave_out=("conversation_id",), pk=pk, sk=sk,
+                           recipient_id=conversation.other_than(message.sender_id))
     actions: list[Any] = [
         ConversationMemberModel.last_message_at.set(message.sent_at),
         ConversationMemberModel.last_message_id.set(message.message_id),
