@@ -41,32 +41,26 @@ def record(notices: Iterable[Notice]) -> int:
     return new
 
 
-def push(user_id: str, event: Event) -> int:
-    """Send the event to each of the user's connections (at most MAX_CONNECTIONS_PER_USER); returns how many
-    took it. A gone connection is forgotten; any other failure is logged, and the client catches up."""
+def push(user_id: str, event: Event) -> None:
+    """Send the event to each of the user's connections (at most MAX_CONNECTIONS_PER_USER). A gone connection is
+    forgotten; any other failure is logged, and the client catches up."""
     frame = frame_of(event)
-    delivered = 0
     for connection in connections.of_user(user_id, get_settings().max_connections_per_user):
-        if _deliver(connection, frame):
-            delivered += 1
-    return delivered
+        _deliver(connection, frame)
 
 
-def _deliver(connection: Connection, frame: str) -> bool:
+def _deliver(connection: Connection, frame: str) -> None:
     try:
         connections.send(connection, frame)
     except connections.Gone:
         if not gone_for_good(connection, now()):  # still opening: its client catches up once it is open
             logger.info("connection not open yet: frame dropped", connection_id=connection.connection_id)
-            return False
+            return
         connections.remove(connection.connection_id)
         logger.info("connection gone: forgotten", connection_id=connection.connection_id)
-        return False
     except connections.Undelivered as exc:
         logger.warning("frame not delivered: the client catches up from the log",
                        connection_id=connection.connection_id, error=str(exc))
-        return False
-    return True
 
 
 def frame_of(event: Event) -> str:
