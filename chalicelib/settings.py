@@ -55,6 +55,10 @@ RATE_LIMITS: dict[str, RateLimit] = {
         "events": (120, 60),  # GET /events: catching up after a reconnect or a gap, page after page
         "connect": (60, 3600),  # WebSocket connects (a client reconnects after API Gateway's 10 min idle, 2 h cap)
         "socket_message": (60, 60),  # frames a client sends on its WebSocket (pings)
+        "task": (30, 3600),  # POST /tasks, POST /tasks/{id}/cancel, accepting an offer: posted needs change
+        "offer": (60, 3600),  # POST /tasks/{id}/offers, withdrawing one: each offer reaches a requester
+        "nearby": (120, 60),  # GET /tasks/nearby: a provider's map of needs, page after page, like search
+        "alert": (30, 3600),  # PUT, DELETE /me/alerts: each rewrites the alert area's cell entries
     }.items()
 }
 
@@ -80,8 +84,15 @@ class Settings(BaseModel):
     reports_table: Required = Field(alias="REPORTS_TABLE")
     events_table: Required = Field(alias="EVENTS_TABLE")
     connections_table: Required = Field(alias="CONNECTIONS_TABLE")
+    tasks_table: Required = Field(alias="TASKS_TABLE")
+    alerts_table: Required = Field(alias="ALERTS_TABLE")
     privileged_quota: Count = Field(10_000, alias="PRIVILEGED_QUOTA")
     max_active_listings: Positive = Field(50, alias="MAX_ACTIVE_LISTINGS")  # active listings one provider may have
+    max_open_tasks: Positive = Field(20, alias="MAX_OPEN_TASKS")  # open tasks one requester may have
+    # Live offers one task may hold: accepting one declines the others in the same transaction (100 items at most).
+    max_offers_per_task: int = Field(50, ge=1, le=90, alias="MAX_OFFERS_PER_TASK")
+    task_alerts_per_hour: Positive = Field(20, alias="TASK_ALERTS_PER_HOUR")  # task.nearby events per provider
+    task_alert_fanout: Positive = Field(500, alias="TASK_ALERT_FANOUT")  # providers one new task is told to, at most
     open_regions: frozenset[str] | None = Field(None, alias="OPEN_REGIONS")  # None: every region in regions.json
     user_pool_id: Required = Field(alias="COGNITO_USER_POOL_ID")
     user_pool_client_id: Required = Field(alias="COGNITO_APP_CLIENT_ID")
@@ -171,7 +182,8 @@ def _with_defaults(given: Mapping[str, str]) -> dict[str, str]:
     env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION", DEFAULT_REGION))
     prefix = env.get("TABLE_PREFIX", f"everywhere-{env['STAGE']}")
     for table in (
-        "LISTINGS", "PROFILES", "SYSTEM", "CHAT", "ORDERS", "IDEMPOTENCY", "LEDGER", "REPORTS", "EVENTS", "CONNECTIONS"
+        "LISTINGS", "PROFILES", "SYSTEM", "CHAT", "ORDERS", "IDEMPOTENCY", "LEDGER", "REPORTS", "EVENTS", "CONNECTIONS",
+        "TASKS", "ALERTS",
     ):
         env.setdefault(f"{table}_TABLE", f"{prefix}-{table.lower()}")
     pool_id = env.get("COGNITO_USER_POOL_ID", "")

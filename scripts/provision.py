@@ -81,6 +81,8 @@ class Stack:
             "REPORTS_TABLE": self.outputs["ReportsTable"],
             "EVENTS_TABLE": self.outputs["EventsTable"],
             "CONNECTIONS_TABLE": self.outputs["ConnectionsTable"],
+            "TASKS_TABLE": self.outputs["TasksTable"],
+            "ALERTS_TABLE": self.outputs["AlertsTable"],
             "ESCROW_STATE_MACHINE_ARN": self.outputs["EscrowStateMachineArn"],
             "ESCROW_TOKEN_QUEUE_URL": self.outputs["EscrowTokenQueueUrl"],
             "COGNITO_USER_POOL_ID": self.user_pool_id,

@@ -31,6 +31,8 @@ ENVIRONMENT_OUTPUTS = {
     "REPORTS_TABLE": "ReportsTable",
     "EVENTS_TABLE": "EventsTable",
     "CONNECTIONS_TABLE": "ConnectionsTable",
+    "TASKS_TABLE": "TasksTable",
+    "ALERTS_TABLE": "AlertsTable",
     "ESCROW_STATE_MACHINE_ARN": "EscrowStateMachineArn",
     "ESCROW_TOKEN_QUEUE_URL": "EscrowTokenQueueUrl",
     "COGNITO_USER_POOL_ID": "UserPoolId",
@@ -43,6 +45,7 @@ ENVIRONMENT_OUTPUTS = {
 STREAM_OUTPUTS = {
     "ORDERS_STREAM_ARN": "OrdersStreamArn",
     "CHAT_STREAM_ARN": "ChatStreamArn",
+    "TASKS_STREAM_ARN": "TasksStreamArn",
 }
 # The WebSocket API's id in the committed policy files (.chalice/policy-<stage>-<function>.json). The API exists
 # only once deployed: `make package` puts a reference to the template's API in its place (scripts/package.py),
@@ -81,7 +84,7 @@ def stream_environment(outputs: dict[str, str]) -> dict[str, str]:
 def stream_placeholders(stage: str) -> dict[str, str]:
     """For packaging, where the template's own tables are bound afterwards (scripts/package.py): stream ARNs
     that only name the stage's tables."""
-    tables = {"ORDERS_STREAM_ARN": "orders", "CHAT_STREAM_ARN": "chat"}
+    tables = {"ORDERS_STREAM_ARN": "orders", "CHAT_STREAM_ARN": "chat", "TASKS_STREAM_ARN": "tasks"}
     return {variable: f"arn:aws:dynamodb:*:*:table/everywhere-{stage}-{table}/stream/*"
             for variable, table in tables.items()}
 

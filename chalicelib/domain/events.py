@@ -3,10 +3,13 @@
 Each user has one log; its events have increasing ids (1, 2, 3...) in the order they were stored, so a client
 that has seen up to id n asks for what is after n and misses nothing. Which change tells whom:
 
-| change                                   | kind              | to                          |
-|------------------------------------------|-------------------|-----------------------------|
-| a message stored in a conversation       | `message.created` | the other participant       |
-| an order created, or its status changed  | `order.updated`   | its buyer and its provider  |
+| change                                   | kind              | to                                              |
+|------------------------------------------|-------------------|-------------------------------------------------|
+| a message stored in a conversation       | `message.created` | the other participant                           |
+| an order created, or its status changed  | `order.updated`   | its buyer and its provider                      |
+| a task posted                            | `task.nearby`     | providers whose alert area covers it, and match |
+| an offer made or withdrawn on a task     | `task.offer`      | the task's requester                            |
+| a task assigned, cancelled or expired    | `task.updated`    | its requester and every provider who offered    |
 
 An event says what changed with ids and statuses; a message event carries that message (its recipient reads
 it in the conversation anyway), and nothing else of anyone's.
@@ -18,10 +21,14 @@ from typing import Any
 
 from chalicelib.domain.conversations import Message
 from chalicelib.domain.orders import Order
+from chalicelib.domain.tasks import Task
 
 MESSAGE_CREATED = "message.created"
 ORDER_UPDATED = "order.updated"
-KINDS = (MESSAGE_CREATED, ORDER_UPDATED)
+TASK_NEARBY = "task.nearby"
+TASK_OFFER = "task.offer"
+TASK_UPDATED = "task.updated"
+KINDS = (MESSAGE_CREATED, ORDER_UPDATED, TASK_NEARBY, TASK_OFFER, TASK_UPDATED)
 
 
 @dataclass(frozen=True)
@@ -79,3 +86,13 @@ def order_updated(before: Order | None, after: Order, source: str) -> list[Notic
         Notice(user_id, ORDER_UPDATED, after.updated_at, data, source)
         for user_id in dict.fromkeys((after.buyer_id, after.provider_id))
     ]
+
+
+def task_nearby(task: Task, provider_id: str, distance_m: int, source: str) -> Notice:
+    """A provider's notice of a new task in their alert area: what the nearby list shows of it."""
+    data = {
+        "task_id": task.task_id, "requester_id": task.requester_id, "title": task.title, "category": task.category,
+        "budget_cents": task.budget_cents, "currency": task.currency, "lat": task.lat, "lon": task.lon,
+        "expires_at": task.expires_at, "distance_m": distance_m,
+    }
+    return Notice(provider_id, TASK_NEARBY, task.created_at, data, source)

@@ -19,7 +19,8 @@ NOUNS = {
     "listing": "listing changes", "order": "orders placed", "order_action": "order actions",
     "wallet": "wallet movements", "profile": "profile changes", "report": "reports",
     "operator": "operator decisions", "events": "event reads", "connect": "connections",
-    "socket_message": "socket messages",
+    "socket_message": "socket messages", "task": "task changes", "offer": "offers", "nearby": "nearby task searches",
+    "alert": "alert changes",
 }
 
 

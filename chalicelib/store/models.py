@@ -56,6 +56,7 @@ from pynamodb.models import Model
 
 PIN_PROJECTION = ["la", "lo", "provider_id", "title", "category", "price_cents", "currency"]  # stored names
 KEYWORD_PROJECTION = [*PIN_PROJECTION, "kw"]
+TASK_PIN_PROJECTION = ["la", "lo", "requester_id", "title", "category", "budget_cents", "currency", "expires_at"]
 
 IndexT = TypeVar("IndexT", bound=Index[Any])
 
@@ -78,7 +79,7 @@ def _index(
     return index
 
 
-def _geo_index(index_name: str, partition_attribute: str, projected: list[str]) -> GlobalSecondaryIndex[ListingModel]:
+def _geo_index(index_name: str, partition_attribute: str, projected: list[str]) -> GlobalSecondaryIndex[Any]:
     """A search index: `partition_attribute` (a geohash prefix, maybe behind the category) + `geohash`."""
     return _index(GlobalSecondaryIndex, index_name, IncludeProjection(projected), partition_attribute, "geohash", "gh")
 
@@ -437,3 +438,99 @@ class ConnectionModel(Model):
     by_user: GlobalSecondaryIndex[ConnectionModel] = _index(
         GlobalSecondaryIndex, "by_user", AllProjection(), "user_id", "connected_at"
     )
+
+
+# ---- posted needs: one table, two kinds of item (store/tasks.py) ----
+# | item   | id        | sk                   | what                                                          |
+# |--------|-----------|----------------------|---------------------------------------------------------------|
+# | task   | <task_id> | task                 | the task; while open and visible also in the nearby indexes   |
+# | offer  | <task_id> | offer#<provider_id>  | that provider's offer (one per provider; a new one replaces a  |
+# |        |           |                      | withdrawn or declined one)                                    |
+# Nearby indexes, like the ordinary search tier: `n4` = geohash[:4] and `n4c` = category#geohash[:4], sorted by
+# the 12-character geohash, projecting what a nearby pin shows. `by_requester` / `by_assignee` list a user's
+# tasks newest first; `open_expiring` holds open tasks by expiry time (sparse, EXPIRY_SHARDS partitions).
+class _TaskItem(Model):
+    class Meta:
+        table_name = "tasks"
+
+    task_id = UnicodeAttribute(hash_key=True, attr_name="id")
+    sk = UnicodeAttribute(range_key=True)
+
+
+class TaskModel(_TaskItem):
+    requester_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    category = UnicodeAttribute()
+    budget_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    lat = NumberAttribute(attr_name="la")
+    lon = NumberAttribute(attr_name="lo")
+    geohash = UnicodeAttribute(attr_name="gh")
+    status = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)  # once assigned: the order the accepted offer made
+    provider_id = UnicodeAttribute(null=True)  # once assigned: whose offer was accepted
+    offer_id = UnicodeAttribute(null=True)  # ... and which offer
+    live_offers = NumberAttribute(default=0)  # offers pending now (at most MAX_OFFERS_PER_TASK)
+    offers_version = NumberAttribute(default=0)  # moves with every offer made or withdrawn: an accept checks it
+    hidden = UnicodeAttribute(null=True)  # "takedown" or "suspended": out of every view but its requester's
+    n4 = UnicodeAttribute(null=True)
+    n4c = UnicodeAttribute(null=True)
+    created_sk = UnicodeAttribute()  # created_at#task_id: a user's tasks newest first
+    assignee = UnicodeAttribute(null=True)  # = provider_id once assigned
+    expiry_shard = UnicodeAttribute(null=True)  # while open
+
+    tasks4 = _geo_index("tasks4", "n4", TASK_PIN_PROJECTION)
+    tasks4_cat = _geo_index("tasks4_cat", "n4c", TASK_PIN_PROJECTION)
+    by_requester: GlobalSecondaryIndex[TaskModel] = _index(
+        GlobalSecondaryIndex, "by_requester", AllProjection(), "requester_id", "created_sk"
+    )
+    by_assignee: GlobalSecondaryIndex[TaskModel] = _index(
+        GlobalSecondaryIndex, "by_assignee", AllProjection(), "assignee", "created_sk"
+    )
+    open_expiring: GlobalSecondaryIndex[TaskModel] = _index(
+        GlobalSecondaryIndex, "open_expiring", KeysOnlyProjection(), "expiry_shard", "expires_at"
+    )
+
+
+class OfferModel(_TaskItem):
+    offer_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+    price_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    message = UnicodeAttribute(default="")
+    status = UnicodeAttribute()  # pending, accepted, declined, withdrawn
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+# ---- providers' alert areas: one table, two kinds of item (store/alerts.py) ----
+# | item   | pk               | sk          | what                                                         |
+# |--------|------------------|-------------|--------------------------------------------------------------|
+# | area   | area#<user_id>   | area        | the provider's alert circle, categories and the cells it wrote |
+# | cell   | cell#<geohash>   | <user_id>   | one cell covering that circle: the circle and categories again |
+# A new task reads the cell entries of its point's prefixes (one Query per cover precision), then keeps the
+# circles that hold the point and match its category: a key lookup, never a scan of providers.
+class _AlertItem(_PkSkItem):
+    class Meta:
+        table_name = "alerts"
+
+
+class AlertAreaModel(_AlertItem):
+    user_id = UnicodeAttribute()
+    lat = NumberAttribute()
+    lon = NumberAttribute()
+    radius_m = NumberAttribute()
+    categories = ListAttribute(of=UnicodeAttribute)
+    cells = ListAttribute(of=UnicodeAttribute)
+    updated_at = UnicodeAttribute()
+
+
+class AlertCellModel(_AlertItem):
+    lat = NumberAttribute()
+    lon = NumberAttribute()
+    radius_m = NumberAttribute()
+    categories = ListAttribute(of=UnicodeAttribute)

@@ -10,6 +10,8 @@ from pynamodb.models import Model
 
 from chalicelib.settings import Settings, get_settings
 from chalicelib.store.models import (
+    AlertAreaModel,
+    AlertCellModel,
     BalanceModel,
     ConnectionModel,
     ConversationMemberModel,
@@ -24,11 +26,13 @@ from chalicelib.store.models import (
     LineModel,
     ListingModel,
     MessageModel,
+    OfferModel,
     OrderModel,
     ProfileModel,
     RateCounterModel,
     ReportModel,
     SuspensionModel,
+    TaskModel,
 )
 
 
@@ -57,6 +61,8 @@ def _models_by_table(settings: Settings) -> list[tuple[str, tuple[type[Model], .
         (settings.reports_table, (ReportModel,)),
         (settings.events_table, (EventHeadModel, EventModel, EventSeenModel)),
         (settings.connections_table, (ConnectionModel,)),
+        (settings.tasks_table, (TaskModel, OfferModel)),
+        (settings.alerts_table, (AlertAreaModel, AlertCellModel)),
     ]
 
 

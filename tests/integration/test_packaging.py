@@ -32,6 +32,8 @@ RESOURCE_TYPES = {
     "LEDGER_TABLE": "AWS::DynamoDB::Table",
     "REPORTS_TABLE": "AWS::DynamoDB::Table",
     "EVENTS_TABLE": "AWS::DynamoDB::Table",
+    "TASKS_TABLE": "AWS::DynamoDB::Table",
+    "ALERTS_TABLE": "AWS::DynamoDB::Table",
     "CONNECTIONS_TABLE": "AWS::DynamoDB::Table",
     "ESCROW_STATE_MACHINE_ARN": "AWS::StepFunctions::StateMachine",
     "ESCROW_TOKEN_QUEUE_URL": "AWS::SQS::Queue",

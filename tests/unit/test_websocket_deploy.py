@@ -14,7 +14,8 @@ STAGE = "dev"
 PLACEHOLDER = stage_config.WEBSOCKET_API_PLACEHOLDER
 PUSH = f"arn:aws:execute-api:*:*:{PLACEHOLDER}/api/POST/@connections/*"
 OUTPUTS = {"OrdersStreamArn": "arn:aws:dynamodb:eu-west-1:111122223333:table/everywhere-dev-orders/stream/2026",
-           "ChatStreamArn": "arn:aws:dynamodb:eu-west-1:111122223333:table/everywhere-dev-chat/stream/2026"}
+           "ChatStreamArn": "arn:aws:dynamodb:eu-west-1:111122223333:table/everywhere-dev-chat/stream/2026",
+           "TasksStreamArn": "arn:aws:dynamodb:eu-west-1:111122223333:table/everywhere-dev-tasks/stream/2026"}
 
 
 def _policy(resource: str) -> str:
@@ -129,7 +130,8 @@ def test_a_deploy_that_made_a_new_api_binds_the_new_one_and_runs_again(monkeypat
 
 def test_chalice_subscribes_the_event_functions_to_the_stacks_streams():
     assert stage_config.stream_environment({**OUTPUTS, "OrdersTable": "t"}) == {
-        "ORDERS_STREAM_ARN": OUTPUTS["OrdersStreamArn"], "CHAT_STREAM_ARN": OUTPUTS["ChatStreamArn"]}
+        "ORDERS_STREAM_ARN": OUTPUTS["OrdersStreamArn"], "CHAT_STREAM_ARN": OUTPUTS["ChatStreamArn"],
+        "TASKS_STREAM_ARN": OUTPUTS["TasksStreamArn"]}
     with pytest.raises(SystemExit, match="ChatStreamArn"):
         stage_config.stream_environment({"OrdersStreamArn": OUTPUTS["OrdersStreamArn"]})
 
