@@ -19,6 +19,15 @@ from chalicelib.domain.moderation import ACTIONS, REASON_MAX, SUBJECTS, Report
 from chalicelib.domain.moderation import NOTE_MAX as DECISION_NOTE_MAX
 from chalicelib.domain.orders import NOTE_MAX, ROLES, STATUSES, Order
 from chalicelib.domain.profiles import DISPLAY_NAME_MAX
+from chalicelib.domain.tasks import (
+    DEFAULT_EXPIRES_IN_S,
+    MAX_EXPIRES_IN_S,
+    MIN_EXPIRES_IN_S,
+    OFFER_STATUSES,
+    Offer,
+    Task,
+)
+from chalicelib.domain.tasks import STATUSES as TASK_STATUSES
 from chalicelib.domain.text import has_control_characters, has_visible_character
 
 
@@ -230,6 +239,27 @@ class OrderCreate(Body):
     note: Note = ""
 
 
+class TaskCreate(Body):
+    title: Title
+    description: Description = ""
+    category: CategoryId
+    budget_cents: PriceCents
+    lat: Latitude
+    lon: Longitude
+    expires_in_s: Annotated[int, Field(ge=MIN_EXPIRES_IN_S, le=MAX_EXPIRES_IN_S, description=(
+        "How long the task stays open for offers (60 s .. 7 days)."))] = DEFAULT_EXPIRES_IN_S
+
+
+class TasksQuery(PageQuery):
+    role: Literal["requester", "provider"] = Field(
+        default="requester", description="requester: the tasks you posted; provider: the tasks assigned to you.")
+
+
+class OfferCreate(Body):
+    price_cents: PriceCents
+    message: Annotated[VisibleOrEmptyText, StringConstraints(max_length=1000)] = ""
+
+
 class OrdersQuery(PageQuery):
     role: Role | None = Field(default=None, description="buyer or provider; both when absent.")
     status: OrderStatus | None = None
@@ -405,9 +435,11 @@ class TimelineEntryOut(BaseModel):
 
 
 class OrderOut(view_of(  # type: ignore[misc]
-    Order, "order_id listing_id buyer_id provider_id price_cents currency fee_cents status note failure_reason"
+    Order, "order_id listing_id task_id buyer_id provider_id price_cents currency fee_cents status note failure_reason"
     " created_at updated_at expires_at timeline disputed_by disputed_from escalated_at resolved_by resolution_note",
     expires_at=Annotated[str, Field(description="When the request lapses unless the provider answers it.")],
+    listing_id=Annotated[str | None, Field(description="The listing ordered; null for an order born from a task.")],
+    task_id=Annotated[str | None, Field(description="The task whose offer the buyer accepted; null otherwise.")],
     disputed_by=Annotated[str | None, Field(description="The user id of the side that opened the dispute.")],
     disputed_from=Annotated[str | None, Field(description="The status the dispute was opened from.")],
     escalated_at=Annotated[str | None, Field(
@@ -451,6 +483,47 @@ class LedgerPage(Page[LedgerEntryOut]):
 
 class ReceiptOut(LedgerEntryOut):
     wallet: WalletOut = Field(description="The wallet right after this movement.")
+
+
+class TaskOut(view_of(  # type: ignore[misc]
+    Task, "task_id requester_id title description category budget_cents currency lat lon status expires_at"
+    " order_id created_at hidden",
+    status=Literal[TASK_STATUSES],
+    order_id=Annotated[str | None, Field(description="The order the accepted offer made (once assigned).")],
+    hidden=Annotated[str | None, Field(description="Why an operator hid it (takedown, suspended): only its "
+                                                   "requester still sees it.")],
+)):
+    """A task as its requester, anyone while it is open, and its assigned provider see it."""
+
+    provider_id: str | None = Field(default=None, description="Whose offer was accepted (once assigned).")
+
+
+class TaskPage(Page[TaskOut]):
+    pass
+
+
+class OfferProviderOut(BaseModel):
+    """The public part of an offering provider's profile: whom the requester chooses between."""
+
+    user_id: str
+    display_name: str
+    privileged: bool
+    provider_since: str | None
+    rating_avg: float | None
+    rating_count: int
+
+
+class OfferOut(view_of(  # type: ignore[misc]
+    Offer, "offer_id task_id provider_id price_cents currency message status created_at",
+    status=Literal[OFFER_STATUSES],
+)):
+    """An offer on a task; listed with its provider's public profile."""
+
+    provider: OfferProviderOut | None = Field(default=None, description="Its provider's public profile.")
+
+
+class OfferPage(Page[OfferOut]):
+    """Every offer the caller may see (at most MAX_OFFERS_PER_TASK): `next_cursor` is always null."""
 
 
 class ReportOut(view_of(  # type: ignore[misc]

@@ -93,7 +93,7 @@ class TimelineEntry:
 @dataclass(frozen=True)
 class Order:
     order_id: str
-    listing_id: str
+    listing_id: str | None  # None for an order born from a task (task_id)
     buyer_id: str
     provider_id: str
     price_cents: int
@@ -113,6 +113,7 @@ class Order:
     escalated_at: str | None = None  # when the dispute outlived DISPUTE_TIMEOUT_S with nobody resolving it
     resolved_by: str | None = None  # the operator who settled the dispute
     resolution_note: str | None = None  # their note
+    task_id: str | None = None  # the task this order was born from (its requester accepted an offer)
 
 
 def fee_for(price_cents: int, fee_bps: int) -> int:
@@ -140,6 +141,22 @@ def new_order(
         price_cents=price_cents, currency=currency, fee_cents=fee_for(price_cents, fee_bps), status=REQUESTED,
         note=note, failure_reason=None, created_at=at, updated_at=at,
         expires_at=iso(now + timedelta(seconds=expiry_s)), timeline=(TimelineEntry(REQUESTED, at),),
+    )
+
+
+def order_from_offer(
+    order_id: str, task_id: str, buyer_id: str, provider_id: str, price_cents: int, currency: str, note: str,
+    fee_bps: int, now: datetime,
+) -> Order:
+    """The order a requester makes by accepting an offer on their task: already `accepted` (the provider named the
+    price, the requester took it), with no listing."""
+    _check_not_own(buyer_id, provider_id)
+    at = iso(now)
+    return Order(
+        order_id=order_id, listing_id=None, task_id=task_id, buyer_id=buyer_id, provider_id=provider_id,
+        price_cents=price_cents, currency=currency, fee_cents=fee_for(price_cents, fee_bps), status=ACCEPTED,
+        note=note, failure_reason=None, created_at=at, updated_at=at, expires_at=at,
+        timeline=(TimelineEntry(ACCEPTED, at),),
     )
 
 

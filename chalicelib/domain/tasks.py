@@ -63,7 +63,7 @@ class Task(TaskPin):
     order_id: str | None = None
     provider_id: str | None = None  # whose offer was accepted
     offer_id: str | None = None
-    live_offers: int = 0
+    offer_count: int = 0  # providers who offered (each has one offer item)
     offers_version: int = 0
     hidden: str | None = None  # why an operator hid it from everyone but its requester (domain/moderation.py)
 
@@ -166,7 +166,7 @@ def offers_seen_by(task: Task, offers: list[Offer], user_id: str) -> list[Offer]
 
 def assigned(task: Task, offer: Offer, order_id: str, now: datetime) -> Task:
     return replace(task, status=ASSIGNED, order_id=order_id, provider_id=offer.provider_id, offer_id=offer.offer_id,
-                   live_offers=0, updated_at=iso(now))
+                   updated_at=iso(now))
 
 
 def with_status(task: Task, status: str, now: datetime) -> Task:

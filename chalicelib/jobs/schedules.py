@@ -15,6 +15,7 @@ from chalice.app import Blueprint, Rate
 
 from chalicelib.observability import logger
 from chalicelib.services import orders as order_service
+from chalicelib.services import tasks as task_service
 
 jobs_bp = Blueprint(__name__)
 SWEEP_EVERY_MINUTES = 1
@@ -22,7 +23,9 @@ SWEEP_EVERY_MINUTES = 1
 
 @jobs_bp.schedule(Rate(SWEEP_EVERY_MINUTES, unit=Rate.MINUTES), name="expire_requests")
 def expire_requests(event: Any) -> dict[str, int]:
-    """Expire every order request nobody answered within REQUEST_EXPIRY_S."""
+    """Expire every order request nobody answered within REQUEST_EXPIRY_S, and every posted need (task) still open
+    at its `expires_at`: both are requests that lapse unanswered, swept the same way."""
     expired = order_service.expire_overdue_requests()
-    logger.info("overdue order requests expired", expired=expired)
-    return {"expired": expired}
+    tasks_expired = task_service.expire_overdue_tasks()
+    logger.info("overdue requests expired", expired=expired, tasks_expired=tasks_expired)
+    return {"expired": expired, "tasks_expired": tasks_expired}

@@ -60,10 +60,11 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
 def service_locations(caller: Caller, seen: list[Order]) -> dict[str, tuple[float, float]]:
     """Where each order's service is, for the orders whose precise location the caller may see (their own as
     buyer, once funded: domain/privacy.py), by order id. One read of the listings, for those orders only."""
-    shown = [order for order in seen if privacy.sees_service_location(order, caller.user_id)]
+    shown = [order for order in seen
+             if order.listing_id is not None and privacy.sees_service_location(order, caller.user_id)]
     if not shown:
         return {}
-    listings = listing_store.get_many(order.listing_id for order in shown)
+    listings = listing_store.get_many(order.listing_id for order in shown if order.listing_id is not None)
     return {
         order.order_id: listings[order.listing_id].precise_point for order in shown if order.listing_id in listings
     }

@@ -145,6 +145,7 @@ class ProfileModel(Model):
     # How many active listings the user has: changed in the same transaction as each listing write that starts or
     # ends one, on condition it stays within MAX_ACTIVE_LISTINGS (store/listings.py). Absent: none yet.
     active_listings = NumberAttribute(null=True)
+    open_tasks = NumberAttribute(null=True)  # the user's open tasks (MAX_OPEN_TASKS), moved with each task's status
 
 
 class _SystemItem(Model):
@@ -289,7 +290,8 @@ class OrderModel(Model):
         table_name = "orders"
 
     order_id = UnicodeAttribute(hash_key=True)
-    listing_id = UnicodeAttribute()
+    listing_id = UnicodeAttribute(null=True)  # the listing ordered, or none for an order born from a task
+    task_id = UnicodeAttribute(null=True)  # the task whose offer its buyer accepted
     buyer_id = UnicodeAttribute()
     provider_id = UnicodeAttribute()
     price_cents = NumberAttribute()
@@ -445,7 +447,7 @@ class ConnectionModel(Model):
 # |--------|-----------|----------------------|---------------------------------------------------------------|
 # | task   | <task_id> | task                 | the task; while open and visible also in the nearby indexes   |
 # | offer  | <task_id> | offer#<provider_id>  | that provider's offer (one per provider; a new one replaces a  |
-# |        |           |                      | withdrawn or declined one)                                    |
+# |        |           |                      | withdrawn one)                                                |
 # Nearby indexes, like the ordinary search tier: `n4` = geohash[:4] and `n4c` = category#geohash[:4], sorted by
 # the 12-character geohash, projecting what a nearby pin shows. `by_requester` / `by_assignee` list a user's
 # tasks newest first; `open_expiring` holds open tasks by expiry time (sparse, EXPIRY_SHARDS partitions).
@@ -474,7 +476,7 @@ class TaskModel(_TaskItem):
     order_id = UnicodeAttribute(null=True)  # once assigned: the order the accepted offer made
     provider_id = UnicodeAttribute(null=True)  # once assigned: whose offer was accepted
     offer_id = UnicodeAttribute(null=True)  # ... and which offer
-    live_offers = NumberAttribute(default=0)  # offers pending now (at most MAX_OFFERS_PER_TASK)
+    offer_count = NumberAttribute(default=0)  # providers who offered (one item each; at most MAX_OFFERS_PER_TASK)
     offers_version = NumberAttribute(default=0)  # moves with every offer made or withdrawn: an accept checks it
     hidden = UnicodeAttribute(null=True)  # "takedown" or "suspended": out of every view but its requester's
     n4 = UnicodeAttribute(null=True)

@@ -30,7 +30,7 @@ def expiry_shard(order_id: str) -> str:
     return expiry_key(zlib.crc32(order_id.encode()) % EXPIRY_SHARDS)
 
 
-def _to_model(order: Order) -> OrderModel:
+def to_model(order: Order) -> OrderModel:
     model = items.to_item(
         order, OrderModel, leave_out=("pay_attempt", "redrive"),
         timeline=_timeline(order.timeline),
@@ -82,7 +82,7 @@ def insert(order: Order) -> Order:
                 ListingModel, order.listing_id,
                 condition=(ListingModel.status == ACTIVE) & ListingModel.hidden.does_not_exist(),
             )
-            tx.save(_to_model(order), condition=OrderModel.order_id.does_not_exist())
+            tx.save(to_model(order), condition=OrderModel.order_id.does_not_exist())
     except TransactWriteError as exc:
         # PynamoDB sends condition checks first, then puts: [listing check, order put].
         if refusals.condition_failed_at(exc, 1):

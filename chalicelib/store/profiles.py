@@ -1,6 +1,8 @@
 """User profiles in DynamoDB."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 
@@ -21,6 +23,15 @@ def _from_model(model: ProfileModel) -> Profile:
 def get(user_id: str) -> Profile | None:
     model = items.read(ProfileModel, user_id)
     return _from_model(model) if model is not None else None
+
+
+def get_many(user_ids: Iterable[str]) -> dict[str, Profile]:
+    """The profiles of these users that exist, by user id (BatchGetItem, eventually consistent)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    tables.bind()
+    return {model.user_id: _from_model(model) for model in ProfileModel.batch_get(wanted)}
 
 
 def create_if_absent(profile: Profile) -> Profile:
