@@ -44,7 +44,7 @@ class Report:
 
 @dataclass(frozen=True)
 class Suspension:
-    """A user whose writes are refused, and the listings the suspension hid (shown again when it is lifted)."""
+    """A user whose writes are refused, and the listings and tasks the suspension hid (shown again when lifted)."""
 
     user_id: str
     since: str
@@ -52,6 +52,7 @@ class Suspension:
     report_id: str | None
     note: str
     hidden_listings: tuple[str, ...] = ()
+    hidden_tasks: tuple[str, ...] = ()
 
 
 def new_report(report_id: str, reporter: Caller, subject: str, subject_id: str, subject_owner: str, reason: str,

@@ -5,22 +5,25 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib.domain import moderation
-from chalicelib.domain.clock import now_iso
+from chalicelib.domain.clock import now, now_iso
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.listings import Listing
 from chalicelib.domain.moderation import Report, Suspension
 from chalicelib.domain.pages import Page
+from chalicelib.domain.tasks import Task
 from chalicelib.observability import logger
 from chalicelib.services import conversations as conversation_service
 from chalicelib.services import listings as listing_service
+from chalicelib.services import tasks as task_service
 from chalicelib.services.paging import page_of
 from chalicelib.services.profiles import public_profile
 from chalicelib.settings import get_settings
 from chalicelib.store import listings as listing_store
 from chalicelib.store import reports as report_store
 from chalicelib.store import suspensions, user_pool
+from chalicelib.store import tasks as task_store
 
 HIDE_PAGE = 100  # a provider has at most MAX_ACTIVE_LISTINGS active listings: a suspension reads a page or so
 
@@ -34,7 +37,7 @@ def _subject_owner(caller: Caller, subject: str, subject_id: str) -> str:
     if subject == moderation.CONVERSATION:
         conversation = conversation_service.get(caller, subject_id)
         return conversation.other_than(caller.user_id)
-    raise NotFound(f"{subject} not found")  # tasks: none exists yet (posted needs come with their own issue)
+    return task_service.get(caller, subject_id).requester_id
 
 
 def report(caller: Caller, subject: str, subject_id: str, reason: str) -> Report:
@@ -73,6 +76,13 @@ def close(caller: Caller, report_id: str, action: str, note: str) -> Report:
 
 
 def _take_down(report: Report) -> None:
+    if report.subject == moderation.TASK:
+        task = task_store.get(report.subject_id)
+        if task is None:
+            raise NotFound("task not found")
+        if task.hidden != moderation.HIDDEN_BY_TAKEDOWN:
+            _hide_task(task, moderation.HIDDEN_BY_TAKEDOWN)
+        return
     listing = listing_store.get(report.subject_id)
     if listing is None:
         raise NotFound(f"{report.subject} not found")
@@ -95,6 +105,18 @@ def _hide(listing: Listing, why: str | None) -> None:
     raise Conflict("the listing keeps changing; decide again")
 
 
+def _hide_task(task: Task, why: str | None) -> None:
+    """Hide (or show, `why` None) one task; a task that changed meanwhile (an offer, its status) is read again."""
+    for _ in range(3):
+        if task_store.hide(task, why):
+            return
+        fresh = task_store.get(task.task_id)
+        if fresh is None or fresh.hidden != task.hidden:
+            return  # another decision hid or showed it meanwhile: that one stands
+        task = fresh
+    raise Conflict("the task keeps changing; decide again")
+
+
 def _listings_of(user_id: str) -> list[Listing]:
     """Every active listing of the user (hidden ones included)."""
     found: list[Listing] = []
@@ -107,7 +129,8 @@ def _listings_of(user_id: str) -> list[Listing]:
 
 
 def _suspend(caller: Caller, user_id: str, report_id: str | None, note: str) -> Suspension:
-    """Block the user's writes at once, disable their account, hide their listings (remembered, to show again)."""
+    """Block the user's writes at once, disable their account, hide their listings and open tasks (remembered, to
+    show again)."""
     moderation.check_operator(caller, user_id)
     existing = suspensions.get(user_id)
     suspension = existing or Suspension(user_id=user_id, since=now_iso(), by=caller.user_id, report_id=report_id,
@@ -119,16 +142,23 @@ def _suspend(caller: Caller, user_id: str, report_id: str | None, note: str) -> 
         if listing.hidden is None:
             _hide(listing, moderation.HIDDEN_BY_SUSPENSION)
             hidden.append(listing.listing_id)
-    suspension = replace(suspension, hidden_listings=tuple(dict.fromkeys(hidden)))
+    hidden_tasks = list(suspension.hidden_tasks)
+    for task in task_store.open_of(user_id, now()):
+        if task.hidden is None:
+            _hide_task(task, moderation.HIDDEN_BY_SUSPENSION)
+            hidden_tasks.append(task.task_id)
+    suspension = replace(suspension, hidden_listings=tuple(dict.fromkeys(hidden)),
+                         hidden_tasks=tuple(dict.fromkeys(hidden_tasks)))
     suspensions.put(suspension)
     logger.info("user suspended", user_id=user_id, listings_hidden=len(suspension.hidden_listings),
-                account_found=account_found)
+                tasks_hidden=len(suspension.hidden_tasks), account_found=account_found)
     return suspension
 
 
 def reinstate(caller: Caller, user_id: str) -> int:
-    """Lift a suspension: the account is enabled, the listings it hid are shown (how many: returned), writes are
-    allowed again. The suspension record goes last, so a failure in between leaves a suspension to lift again."""
+    """Lift a suspension: the account is enabled, the listings (how many: returned) and tasks it hid are shown,
+    writes are allowed again. The suspension record goes last, so a failure in between leaves a suspension to lift
+    again."""
     moderation.check_operator(caller, user_id)
     suspension = suspensions.get(user_id)
     if suspension is None:
@@ -140,6 +170,10 @@ def reinstate(caller: Caller, user_id: str) -> int:
         if listing is not None and listing.hidden == moderation.HIDDEN_BY_SUSPENSION:
             _hide(listing, None)
             shown += 1
+    for task_id in suspension.hidden_tasks:
+        task = task_store.get(task_id)
+        if task is not None and task.hidden == moderation.HIDDEN_BY_SUSPENSION:
+            _hide_task(task, None)
     suspensions.delete(user_id)
     logger.info("user reinstated", user_id=user_id, listings_shown=shown)
     return shown

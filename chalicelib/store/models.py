@@ -185,6 +185,7 @@ class SuspensionModel(_SystemItem):
     report_id = UnicodeAttribute(null=True)
     note = UnicodeAttribute(default="")
     hidden_listings = ListAttribute(of=UnicodeAttribute, default=list)  # what the suspension hid: shown again on lift
+    hidden_tasks = ListAttribute(of=UnicodeAttribute, default=list)
 
 
 class ReportModel(Model):
@@ -501,6 +502,7 @@ class TaskModel(_TaskItem):
 class OfferModel(_TaskItem):
     offer_id = UnicodeAttribute()
     provider_id = UnicodeAttribute()
+    requester_id = UnicodeAttribute()  # the task's: whom the stream's `task.offer` event goes to
     price_cents = NumberAttribute()
     currency = UnicodeAttribute()
     message = UnicodeAttribute(default="")

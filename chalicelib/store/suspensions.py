@@ -15,14 +15,16 @@ def get(user_id: str) -> Suspension | None:
     model = items.read(SuspensionModel, _name(user_id))
     if model is None:
         return None
-    return items.to_domain(model, Suspension, hidden_listings=tuple(model.hidden_listings or ()))
+    return items.to_domain(model, Suspension, hidden_listings=tuple(model.hidden_listings or ()),
+                           hidden_tasks=tuple(model.hidden_tasks or ()))
 
 
 def put(suspension: Suspension) -> None:
     """Record (or replace) a suspension."""
     tables.bind()
     items.to_item(
-        suspension, SuspensionModel, name=_name(suspension.user_id), hidden_listings=list(suspension.hidden_listings)
+        suspension, SuspensionModel, name=_name(suspension.user_id), hidden_listings=list(suspension.hidden_listings),
+        hidden_tasks=list(suspension.hidden_tasks),
     ).save()
 
 

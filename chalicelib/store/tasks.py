@@ -22,16 +22,17 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.clock import parse_iso
+from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.orders import Order
-from chalicelib.domain.tasks import ACCEPTED, DECLINED, OPEN, PENDING, WITHDRAWN, Offer, Task
+from chalicelib.domain.tasks import ACCEPTED, DECLINED, MAX_EXPIRES_IN_S, OPEN, PENDING, WITHDRAWN, Offer, Task
 from chalicelib.store import items, refusals, tables
 from chalicelib.store import orders as order_store
 from chalicelib.store.contention import retried
@@ -85,7 +86,7 @@ def _to_model(task: Task) -> TaskModel:
     return model
 
 
-def _from_model(model: TaskModel) -> Task:
+def task_from_model(model: TaskModel) -> Task:
     return items.to_domain(
         model, Task, budget_cents=int(model.budget_cents), lat=float(model.lat), lon=float(model.lon),
         offer_count=int(model.offer_count or 0), offers_version=int(model.offers_version or 0),
@@ -93,17 +94,17 @@ def _from_model(model: TaskModel) -> Task:
     )
 
 
-def _offer_model(offer: Offer) -> OfferModel:
-    return items.to_item(offer, OfferModel, sk=offer_sk(offer.provider_id))
+def _offer_model(offer: Offer, requester_id: str) -> OfferModel:
+    return items.to_item(offer, OfferModel, sk=offer_sk(offer.provider_id), requester_id=requester_id)
 
 
-def _offer_from_model(model: OfferModel) -> Offer:
+def offer_from_model(model: OfferModel) -> Offer:
     return items.to_domain(model, Offer, price_cents=int(model.price_cents), message=model.message or "")
 
 
 def get(task_id: str) -> Task | None:
     model = items.read(TaskModel, task_id, TASK_SK)
-    return _from_model(model) if model is not None else None
+    return task_from_model(model) if model is not None else None
 
 
 def offers(task_id: str, limit: int) -> list[Offer]:
@@ -111,12 +112,12 @@ def offers(task_id: str, limit: int) -> list[Offer]:
     tables.bind()
     found = OfferModel.query(task_id, OfferModel.sk.startswith(OFFER_PREFIX), consistent_read=True, limit=limit,
                              page_size=limit)
-    return sorted((_offer_from_model(model) for model in found), key=lambda offer: offer.offer_id)
+    return sorted((offer_from_model(model) for model in found), key=lambda offer: offer.offer_id)
 
 
 def offer_of(task_id: str, provider_id: str) -> Offer | None:
     model = items.read(OfferModel, task_id, offer_sk(provider_id))
-    return _offer_from_model(model) if model is not None else None
+    return offer_from_model(model) if model is not None else None
 
 
 def _open_before(moment: str) -> Condition:
@@ -178,7 +179,7 @@ def save_offer(task: Task, offer: Offer, replaces: Offer | None, max_offers: int
         offer_condition = (OfferModel.offer_id == replaces.offer_id) & (OfferModel.status == replaces.status)
     try:
         with TransactWrite(connection=tables.bind()) as tx:
-            tx.save(_offer_model(offer), condition=offer_condition)
+            tx.save(_offer_model(offer, task.requester_id), condition=offer_condition)
             tx.update(TaskModel(task.task_id, TASK_SK), actions=actions, condition=task_condition)
     except TransactWriteError as exc:  # [offer put, task update]
         if refusals.condition_failed_at(exc, 1):
@@ -277,7 +278,17 @@ def page_for(user_id: str, role: str, limit: int, start_key: Key | None) -> tupl
         lambda last: {"id": {"S": last.task_id}, "sk": {"S": TASK_SK}, attribute: {"S": getattr(last, attribute)},
                       "created_sk": {"S": last.created_sk}},
     )
-    return [_from_model(model) for model in models], next_key
+    return [task_from_model(model) for model in models], next_key
+
+
+def open_of(user_id: str, moment: datetime) -> list[Task]:
+    """The user's open tasks (hidden ones included). Only tasks posted within the longest expiry can be open, so
+    this reads those: at most the `task` rate limit's posts of MAX_EXPIRES_IN_S (a suspension's one-off read)."""
+    tables.bind()
+    since = iso(moment - timedelta(seconds=MAX_EXPIRES_IN_S))
+    found = TaskModel.by_requester.query(user_id, TaskModel.created_sk >= since,
+                                         filter_condition=TaskModel.status == OPEN)
+    return [task_from_model(model) for model in found]
 
 
 def due_for_expiry(shard: int, moment: str, limit: int) -> list[str]:
