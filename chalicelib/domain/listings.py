@@ -44,6 +44,11 @@ class Pin:
     geohash: str
     privileged: bool
 
+    @property
+    def entry_id(self) -> str:
+        """Its id in the nearest-first scan (domain/nearest.py)."""
+        return self.listing_id
+
 
 @dataclass(frozen=True)
 class Listing(Pin):

@@ -1,5 +1,8 @@
 """Nearest-first reading of a circle, one page at a time, within a fixed read budget.
 
+It reads any geo index whose entries have an id and a point (`Entry`): the map search's listing pins, in two
+tiers, and the open tasks near a provider (services/tasks_nearby.py), in one.
+
 The map shows privileged providers first, then the nearest (domain/ranking.py). So the listings are read
 as tiers (privileged, then ordinary), each from its own geo index, nearest first:
 
@@ -25,10 +28,33 @@ import heapq
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, Protocol
+
+from typing_extensions import TypeVar
 
 from chalicelib.domain import frontier, geo
 from chalicelib.domain.frontier import Leaf
 from chalicelib.domain.listings import Pin as Pin  # re-exported: the store and the benches read pins from here
+
+
+class Entry(Protocol):
+    """What the scan needs of an index entry: an id unique in its index (the rank's tie-break) and its point."""
+
+    @property
+    def entry_id(self) -> str: ...
+
+    @property
+    def lat(self) -> float: ...
+
+    @property
+    def lon(self) -> float: ...
+
+    @property
+    def geohash(self) -> str: ...
+
+
+# The entries one scan reads: the map search's listing pins unless a reader says otherwise (tasks: TaskPin).
+E = TypeVar("E", bound=Entry, default=Pin)
 
 SPLIT_AT = 16.0  # entries: about 3 KB of pins; measured in bench/ against 12-32
 STRADDLE_SPLIT_AT = 12.0  # a cell across the position is split finer: what lies before it is read for nothing
@@ -72,7 +98,7 @@ class Read:
     partition: str
     low: str
     high: str
-    start_after: tuple[str, str] | None  # (geohash, listing_id) of the last entry read before
+    start_after: tuple[str, str] | None  # (geohash, entry_id) of the last entry read before
     limit: int
     parts: tuple[tuple[int, int], ...]  # the cells (prefix, depth) it reads, in key order; the first from start_after
 
@@ -83,14 +109,14 @@ class Read:
 
 
 @dataclass
-class ReadResult:
-    pins: list[Pin]
+class ReadResult(Generic[E]):
+    pins: list[E]
     resume: tuple[str, str] | None  # set when `limit` stopped the Query: the last entry it evaluated
     evaluated: int  # entries read (a filtered Query reads more than it returns)
     queries: int = 1  # 0 when answered without DynamoDB (a cache)
 
 
-Reader = Callable[[list[Read]], list[ReadResult]]  # runs one wave's reads concurrently
+Reader = Callable[[list[Read]], list[ReadResult[E]]]  # runs one wave's reads concurrently
 Estimate = Callable[[Tier, int, int], float]  # tier, cell prefix, depth -> estimated entries
 
 
@@ -105,7 +131,7 @@ class Position:
 
     tier: int
     distance_m: int
-    listing_id: str
+    listing_id: str  # the entry's id (Entry.entry_id): named when only listings were scanned, as cursors hold it
     boost: int = 0
     unread: str = ""
     resumes: tuple[frontier.Resume, ...] = ()
@@ -132,14 +158,14 @@ class Position:
 
 
 @dataclass(frozen=True)
-class Found:
-    pin: Pin
+class Found(Generic[E]):
+    pin: E
     distance_m: int
 
 
 @dataclass
-class ScanPage:
-    found: list[Found]
+class ScanPage(Generic[E]):
+    found: list[Found[E]]
     next: Position | None
     queries: int = 0
     entries: int = 0
@@ -160,7 +186,7 @@ class _Queued:
     floor: int | None = field(compare=False, default=None)  # its entries not yet emitted all round to >= floor
 
 
-class _TierScan:
+class _TierScan(Generic[E]):
     """The nearest-first scan of one tier, from a position, until the page is full or the budget is spent."""
 
     def __init__(self, tier: Tier, lat: float, lon: float, radius_m: float, after: tuple[int, str] | None,
@@ -170,9 +196,9 @@ class _TierScan:
         self.after = after
         self.estimate = estimate
         self.queue: list[_Queued] = []
-        self.held: list[tuple[int, str, Pin]] = []
+        self.held: list[tuple[int, str, E]] = []
         self.seen: set[str] = set()
-        self.done: list[tuple[Read, ReadResult, set[str]]] = []  # every read of this page, and the hits it gave
+        self.done: list[tuple[Read, ReadResult[E], set[str]]] = []  # every read of this page, and the hits it gave
         self._seq = 0
         self.partitions = geo.partition_cells(lat, lon, radius_m, tier.partition_chars)
         if unread is None:
@@ -214,12 +240,12 @@ class _TierScan:
     def exhausted(self) -> bool:
         return not self.queue and not self.held
 
-    def emit(self, room: int) -> list[Found]:
+    def emit(self, room: int) -> list[Found[E]]:
         """The held hits that are certain, in rank order, at most `room`."""
-        out: list[Found] = []
+        out: list[Found[E]] = []
         bound = math.inf if not self.queue else round(self.frontier_m)
         while self.held and len(out) < room and self.held[0][0] < bound:
-            distance_m, _listing_id, pin = heapq.heappop(self.held)
+            distance_m, _entry_id, pin = heapq.heappop(self.held)
             out.append(Found(pin, distance_m))
         return out
 
@@ -286,22 +312,22 @@ class _TierScan:
         )
         return end == start and same_partition and cell.start_after is None
 
-    def take(self, read: Read, result: ReadResult) -> None:
+    def take(self, read: Read, result: ReadResult[E]) -> None:
         """Hold the hits of a read; queue what a limit left unread of its range."""
         hits: set[str] = set()
         self.done.append((read, result, hits))
         for pin in result.pins:
-            if pin.listing_id in self.seen:
+            if pin.entry_id in self.seen:
                 continue
             distance = geo.haversine_m(self.lat, self.lon, pin.lat, pin.lon)
             if distance > self.radius_m:
                 continue
             rounded = round(distance)
-            if self.after is not None and (rounded, pin.listing_id) <= self.after:
+            if self.after is not None and (rounded, pin.entry_id) <= self.after:
                 continue
-            self.seen.add(pin.listing_id)
-            hits.add(pin.listing_id)
-            heapq.heappush(self.held, (rounded, pin.listing_id, pin))
+            self.seen.add(pin.entry_id)
+            hits.add(pin.entry_id)
+            heapq.heappush(self.held, (rounded, pin.entry_id, pin))
         if result.resume is None:
             return
         resume_at, high = geo.key_value(result.resume[0]), geo.key_value(read.high)
@@ -320,12 +346,12 @@ class _TierScan:
         read (the rest is queued). A held hit no leaf covers (an entry read before a resume point) makes the
         cell holding it be read again from its start.
         """
-        held = {listing_id: pin for _, listing_id, pin in self.held}
-        held_m = {listing_id: rounded for rounded, listing_id, _ in self.held}
+        held = {entry_id: pin for _, entry_id, pin in self.held}
+        held_m = {entry_id: rounded for rounded, entry_id, _ in self.held}
         self.floors = {(cell.prefix, cell.depth): cell.floor for cell in self.queue if cell.floor is not None}
         leaves: list[Leaf] = [Leaf(cell.prefix, cell.depth, cell.start_after) for cell in self.queue]
         for read, result, hits in self.done:
-            mine = [held[listing_id] for listing_id in hits if listing_id in held]
+            mine = [held[entry_id] for entry_id in hits if entry_id in held]
             if not mine:
                 continue
             low = geo.key_value(read.low)
@@ -336,7 +362,7 @@ class _TierScan:
                 if any(first <= key <= last for key in keys):
                     resumes = read.start_after is not None and first <= geo.key_value(read.start_after[0]) <= last
                     leaves.append(Leaf(prefix, depth, read.start_after if resumes else None))
-                    self.floors[(prefix, depth)] = min(held_m[pin.listing_id] for pin in mine
+                    self.floors[(prefix, depth)] = min(held_m[pin.entry_id] for pin in mine
                                                        if first <= geo.key_value(pin.geohash) <= last)
         for pin in held.values():
             key = geo.key_value(pin.geohash)
@@ -372,21 +398,21 @@ def _holds(leaf: Leaf, key: int) -> bool:
 
 
 def scan_page(lat: float, lon: float, radius_m: float, tiers: Sequence[Tier], after: Position | None, limit: int,
-              budget: Budget, read: Reader, estimate: Estimate, keyword: bool = False) -> ScanPage:
+              budget: Budget, read: Reader[E], estimate: Estimate, keyword: bool = False) -> ScanPage[E]:
     """One page of the circle's entries in rank order, after `after`, reading at most `budget`.
 
     `keyword` says the reads are filtered (few of the entries read are returned): waves then read as much
     of the budget as they may instead of sizing themselves to the page. Raises ValueError for a position
     whose unread cells do not fit this circle.
     """
-    page = ScanPage(found=[], next=None)
+    page: ScanPage[E] = ScanPage(found=[], next=None)
     if after is not None and after.boost:
         budget = budget.times(2 ** after.boost)
     first_tier = after.tier if after is not None else 0
     if first_tier >= len(tiers):
         raise ValueError("position past the last tier")
     for tier_index in range(first_tier, len(tiers)):
-        scan = _tier_scan(lat, lon, radius_m, tiers[tier_index], tier_index, after, estimate)
+        scan: _TierScan[E] = _tier_scan(lat, lon, radius_m, tiers[tier_index], tier_index, after, estimate)
         emitted, out_of_budget = _fill(page, scan, limit, budget, read, keyword)
         page.found.extend(emitted)
         if out_of_budget:
@@ -399,7 +425,7 @@ def scan_page(lat: float, lon: float, radius_m: float, tiers: Sequence[Tier], af
 
 
 def _tier_scan(lat: float, lon: float, radius_m: float, tier: Tier, tier_index: int, after: Position | None,
-               estimate: Estimate) -> _TierScan:
+               estimate: Estimate) -> _TierScan[E]:
     """The scan of one tier: whole, or from where `after` left it (its position, unread cells and floors)."""
     if after is None or after.tier != tier_index:
         return _TierScan(tier, lat, lon, radius_m, None, None, estimate, None)
@@ -413,11 +439,11 @@ def _tier_scan(lat: float, lon: float, radius_m: float, tier: Tier, tier_index: 
     return _TierScan(tier, lat, lon, radius_m, (after.distance_m, after.listing_id), unread, estimate, floors)
 
 
-def _fill(page: ScanPage, scan: _TierScan, limit: int, budget: Budget, read: Reader,
-          keyword: bool) -> tuple[list[Found], bool]:
+def _fill(page: ScanPage[E], scan: _TierScan[E], limit: int, budget: Budget, read: Reader[E],
+          keyword: bool) -> tuple[list[Found[E]], bool]:
     """Read waves of one tier until the page is full or the tier is read, or the budget runs out (then True):
     the certain hits it emitted, and whether the budget stopped it."""
-    emitted: list[Found] = []
+    emitted: list[Found[E]] = []
     while True:
         emitted.extend(scan.emit(limit - len(page.found) - len(emitted)))
         if len(page.found) + len(emitted) >= limit or not scan.queue:
@@ -432,7 +458,7 @@ def _fill(page: ScanPage, scan: _TierScan, limit: int, budget: Budget, read: Rea
             _read_wave(page, scan, reads, read)
 
 
-def _read_wave(page: ScanPage, scan: _TierScan, reads: list[Read], read: Reader) -> None:
+def _read_wave(page: ScanPage[E], scan: _TierScan[E], reads: list[Read], read: Reader[E]) -> None:
     """Run one wave's reads at once, count them against the page, and hand their hits to the scan."""
     results = read(reads)
     page.waves += 1
@@ -443,17 +469,18 @@ def _read_wave(page: ScanPage, scan: _TierScan, reads: list[Read], read: Reader)
         scan.take(one, result)
 
 
-def _after_full_page(page: ScanPage, scan: _TierScan, tier_index: int, tiers: int) -> Position | None:
+def _after_full_page(page: ScanPage[E], scan: _TierScan[E], tier_index: int, tiers: int) -> Position | None:
     """Where the page after a full one starts: after its last hit, at the next tier, or nowhere (all read)."""
     if not scan.exhausted:
         last = page.found[-1]
-        return scan.position(tier_index, (last.distance_m, last.pin.listing_id), 0)
+        return scan.position(tier_index, (last.distance_m, last.pin.entry_id), 0)
     if tier_index + 1 < tiers:
         return Position(tier_index + 1, -1, "")
     return None
 
 
-def _stopped_at(tier_index: int, emitted: list[Found], scan: _TierScan, after: Position | None) -> Position:
+def _stopped_at(tier_index: int, emitted: list[Found[E]], scan: _TierScan[E],
+                after: Position | None) -> Position:
     """Where a page cut short by its budget leaves off: after what it emitted, and after the frontier.
 
     Every hit rounding below the frontier was certain and emitted (the page had room), so the position may
@@ -462,7 +489,7 @@ def _stopped_at(tier_index: int, emitted: list[Found], scan: _TierScan, after: P
     """
     candidates = [(round(scan.frontier_m), "")]
     if emitted:
-        candidates.append((emitted[-1].distance_m, emitted[-1].pin.listing_id))
+        candidates.append((emitted[-1].distance_m, emitted[-1].pin.entry_id))
     if after is not None and after.tier == tier_index:
         candidates.append((after.distance_m, after.listing_id))
     boost = 0 if emitted or after is None else min(MAX_BOOST, after.boost + 1)

@@ -1,22 +1,23 @@
 """The search indexes as the nearest-first scan reads them: tiers, index choice, Queries, pins.
 
 Key layouts (see store/models.py): an active listing is in its tier's indexes, partitioned by a geohash
-prefix (3 characters privileged, 4 ordinary), sorted by its 12-character geohash. Reads go through the raw
-DynamoDB client: a pin is parsed straight from the wire form (PynamoDB's model instances cost ~3 x the CPU
-per entry, and a search reads hundreds of entries). Whole cells may be answered from the instance's hot-cell
-cache (store/hot_cells.py); the scan sizes its reads from the cells' counts (store/search_counts.py).
+prefix (3 characters privileged, 4 ordinary), sorted by its 12-character geohash. The Queries are the geo
+indexes' (store/geo_index.py), each pin parsed straight from the wire form. Whole cells may be answered from
+the instance's hot-cell cache (store/hot_cells.py); the scan sizes its reads from the cells' counts
+(store/search_counts.py).
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from chalicelib.domain.listings import Listing
 from chalicelib.domain.nearest import Pin, Read, ReadResult, Tier
 from chalicelib.domain.text import keyword_text
 from chalicelib.settings import get_settings
-from chalicelib.store import tables
+from chalicelib.store import geo_index
+from chalicelib.store.geo_index import dynamodb_client as dynamodb_client  # re-exported: the counts and benches
 from chalicelib.store.hot_cells import HotCells
 from chalicelib.store.models import ListingModel
 
@@ -31,7 +32,6 @@ _LAYOUT = {
 }
 SEARCH_ATTRIBUTES = ("v3", "v3c", "o4", "o4c", "kw")  # present only while a listing is searchable
 _PIN_FIELDS = "id, gh, la, lo, provider_id, title, category, price_cents, currency"
-_pool = ThreadPoolExecutor(max_workers=10, thread_name_prefix="search-read")  # botocore's pool holds 10
 _hot = HotCells()
 
 
@@ -94,40 +94,19 @@ def _pin(item: dict[str, Any], tier: Tier) -> Pin:
 
 
 def _query(read: Read, choice: IndexChoice, category: str | None, keyword: str | None) -> ReadResult:
-    client = dynamodb_client()
-    partition_value = partition_key_value(choice, read.partition)
-    params: dict[str, Any] = {
-        "TableName": ListingModel.Meta.table_name,
-        "IndexName": choice.index_name,
-        "KeyConditionExpression": "#p = :p AND gh BETWEEN :low AND :high",
-        "ProjectionExpression": _PIN_FIELDS,
-        "ExpressionAttributeNames": {"#p": choice.partition_attribute},
-        "ExpressionAttributeValues": {":p": {"S": partition_value}, ":low": {"S": read.low}, ":high": {"S": read.high}},
-        "Limit": read.limit,
-    }
+    values: dict[str, Any] = {}
+    expression = None
     if keyword is not None:
-        params["FilterExpression"] = "contains(kw, :q)" + (" AND category = :c" if category else "")
-        params["ExpressionAttributeValues"][":q"] = {"S": keyword}
+        expression = "contains(kw, :q)" + (" AND category = :c" if category else "")
+        values[":q"] = {"S": keyword}
         if category:
-            params["ExpressionAttributeValues"][":c"] = {"S": category}
-    if read.start_after is not None:
-        params["ExclusiveStartKey"] = {
-            "id": {"S": read.start_after[1]},
-            "gh": {"S": read.start_after[0]},
-            choice.partition_attribute: {"S": partition_value},
-        }
-    answer = client.query(**params)
-    last = answer.get("LastEvaluatedKey")
-    return ReadResult(
-        pins=[_pin(item, read.tier) for item in answer.get("Items", [])],
-        resume=(last["gh"]["S"], last["id"]["S"]) if last else None,
-        evaluated=int(answer.get("ScannedCount", 0)),
-    )
-
-
-def dynamodb_client() -> Any:
-    tables.bind()
-    return ListingModel._get_connection().connection.client
+            values[":c"] = {"S": category}
+    return geo_index.query(read, geo_index.GeoQuery(
+        table=ListingModel.Meta.table_name, index_name=choice.index_name,
+        partition_attribute=choice.partition_attribute, partition_value=partition_key_value(choice, read.partition),
+        projection=_PIN_FIELDS, parse=lambda item: _pin(item, read.tier), filter_expression=expression,
+        filter_values=values,
+    ))
 
 
 def read_wave(reads: list[Read], category: str | None, keyword: str | None) -> list[ReadResult]:
@@ -141,10 +120,8 @@ def read_wave(reads: list[Read], category: str | None, keyword: str | None) -> l
         cache.answer(place, read) if cache is not None else None for place, read in zip(places, reads, strict=True)
     ]
     missing = [i for i, result in enumerate(results) if result is None]
-    dynamodb_client()  # create the shared client before fanning out
-    futures = {i: _pool.submit(_query, reads[i], choices[i], category, keyword) for i in missing}
-    for i, future in futures.items():
-        result = future.result()
+    answers = geo_index.all_at_once({i: partial(_query, reads[i], choices[i], category, keyword) for i in missing})
+    for i, result in answers.items():
         results[i] = result
         if cache is not None:
             cache.keep(places[i], reads[i], result)
