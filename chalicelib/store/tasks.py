@@ -15,7 +15,8 @@ Every change of a task is one transaction whose conditions make the races come o
 - **cancel / expire**: put the task `cancelled`/`expired` on condition that it is open (and, to cancel, unexpired).
 
 A task is written whole (a put), so the nearby and expiry index attributes of a task that is no longer open are
-gone with the same write.
+gone with the same write; the nearby indexes' cell counts follow each write that moves a task in or out of them
+(store/task_index.py: an estimate that sizes the scan's reads, best effort as for listings).
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.orders import Order
 from chalicelib.domain.tasks import ACCEPTED, DECLINED, MAX_EXPIRES_IN_S, OPEN, PENDING, WITHDRAWN, Offer, Task
-from chalicelib.store import items, refusals, tables
+from chalicelib.store import items, refusals, tables, task_index
 from chalicelib.store import orders as order_store
 from chalicelib.store.contention import retried
 from chalicelib.store.models import OfferModel, OrderModel, ProfileModel, TaskModel
@@ -67,17 +68,9 @@ def expiry_shard(task_id: str) -> str:
     return f"open#{zlib.crc32(task_id.encode()) % EXPIRY_SHARDS}"
 
 
-def _index_attributes(task: Task) -> dict[str, str]:
-    """The nearby index attributes of a task: set while it is open and not hidden."""
-    if not task.is_listed:
-        return {}
-    partition = task.geohash[:4]
-    return {"n4": partition, "n4c": f"{task.category}#{partition}"}
-
-
 def _to_model(task: Task) -> TaskModel:
     model = items.to_item(task, TaskModel, sk=TASK_SK, created_sk=f"{task.created_at}#{task.task_id}")
-    for attribute, value in _index_attributes(task).items():
+    for attribute, value in task_index.index_attributes(task).items():
         setattr(model, attribute, value)
     if task.status == OPEN:
         model.expiry_shard = expiry_shard(task.task_id)
@@ -144,7 +137,12 @@ def insert(task: Task, max_open: int) -> Task:
         if refusals.condition_failed_at(exc, 1):
             raise Refused(TOO_MANY) from exc
         raise
+    _counted(None, task)
     return task
+
+
+def _counted(before: Task | None, after: Task) -> None:
+    task_index.apply_count_changes(task_index.count_changes(before, after))
 
 
 @retried()
@@ -162,6 +160,7 @@ def close(before: Task, after: Task, unexpired_at: str | None) -> Task:
         if refusals.condition_failed_at(exc, 0):
             raise Refused(NOT_OPEN) from exc
         raise
+    _counted(before, after)
     return after
 
 
@@ -245,6 +244,7 @@ def assign(before: Task, after: Task, accepted: Offer, others: Iterable[Offer], 
         if refusals.any_condition_failed(exc):
             raise Conflict("the order could not be stored; try again") from exc
         raise
+    _counted(before, after)
 
 
 def hide(task: Task, hidden: str | None) -> bool:
@@ -259,6 +259,7 @@ def hide(task: Task, hidden: str | None) -> bool:
         if refusals.condition_failed_at(exc, 0):
             return False
         raise
+    _counted(task, after)
     return True
 
 
