@@ -44,9 +44,7 @@ def new_area(user_id: str, lat: float, lon: float, radius_m: int, categories: li
     unknown = [category for category in categories if not is_category(category)]
     if unknown:
         raise InvalidInput(f"categories: unknown category {unknown[0]!r}; see GET /categories")
-    area = AlertArea(user_id, pin(lat), pin(lon), radius_m, tuple(dict.fromkeys(categories)), now)
-    cover(area)  # refuses a circle too near a pole or the antimeridian to index
-    return area
+    return AlertArea(user_id, pin(lat), pin(lon), radius_m, tuple(dict.fromkeys(categories)), now)
 
 
 def cover(area: AlertArea) -> tuple[str, ...]:
