@@ -6,6 +6,7 @@ from chalice.app import Chalice, Response, WebsocketEvent
 from chalicelib.api import websocket
 from chalicelib.api.access_log import log_request
 from chalicelib.api.admin import admin_bp
+from chalicelib.api.alerts import alerts_bp
 from chalicelib.api.authorizer import auth_bp
 from chalicelib.api.conversations import conversations_bp
 from chalicelib.api.events import events_bp
@@ -48,6 +49,7 @@ app.register_blueprint(escrow_tokens_bp)
 app.register_blueprint(escrow_sweep_bp)
 app.register_blueprint(events_bp)
 app.register_blueprint(event_streams_bp)
+app.register_blueprint(alerts_bp)
 
 
 # WebSocket functions: on the app, not a blueprint (chalicelib/api/websocket.py says why).

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Generic, Literal, Self, TypeVar, get_type_hin
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
 
 from chalicelib.domain import pages
+from chalicelib.domain.alerts import MAX_RADIUS_M, MIN_RADIUS_M, AlertArea
 from chalicelib.domain.categories import CATEGORIES
 from chalicelib.domain.conversations import TEXT_MAX, Conversation
 from chalicelib.domain.listings import LOCATION_PRECISIONS, Listing, Pin
@@ -541,3 +542,20 @@ class ReinstatedOut(BaseModel):
     user_id: str
     suspended: Literal[False]
     listings_shown: int = Field(description="The listings the suspension had hidden, shown again.")
+
+
+# ---- alert areas ----
+class AlertIn(Body):
+    lat: Latitude
+    lon: Longitude
+    radius_m: Annotated[int, Field(ge=MIN_RADIUS_M, le=MAX_RADIUS_M)]
+    categories: Annotated[
+        list[CategoryId], Field(min_length=1, max_length=len(CATEGORIES),
+                                description="The categories of the tasks to hear of; each at most once counts.")
+    ]
+
+
+class AlertOut(view_of(  # type: ignore[misc]
+    AlertArea, "lat lon radius_m categories updated_at", categories=list[str],
+)):
+    """A provider's alert area: new tasks within radius_m of the centre, in one of the categories."""

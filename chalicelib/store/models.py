@@ -514,10 +514,11 @@ class OfferModel(_TaskItem):
 # ---- providers' alert areas: one table, two kinds of item (store/alerts.py) ----
 # | item   | pk               | sk          | what                                                         |
 # |--------|------------------|-------------|--------------------------------------------------------------|
-# | area   | area#<user_id>   | area        | the provider's alert circle, categories and the cells it wrote |
+# | area   | area#<user_id>   | area        | the provider's circle, categories, the cells it wrote, version |
 # | cell   | cell#<geohash>   | <user_id>   | one cell covering that circle: the circle and categories again |
 # A new task reads the cell entries of its point's prefixes (one Query per cover precision), then keeps the
-# circles that hold the point and match its category: a key lookup, never a scan of providers.
+# circles that hold the point and match its category: a key lookup, never a scan of providers. A PUT or DELETE
+# is one transaction conditioned on the area's version, so its entries never disagree with its area item.
 class _AlertItem(_PkSkItem):
     class Meta:
         table_name = "alerts"
@@ -531,6 +532,7 @@ class AlertAreaModel(_AlertItem):
     categories = ListAttribute(of=UnicodeAttribute)
     cells = ListAttribute(of=UnicodeAttribute)
     updated_at = UnicodeAttribute()
+    version = NumberAttribute()
 
 
 class AlertCellModel(_AlertItem):
@@ -538,3 +540,4 @@ class AlertCellModel(_AlertItem):
     lon = NumberAttribute()
     radius_m = NumberAttribute()
     categories = ListAttribute(of=UnicodeAttribute)
+    updated_at = UnicodeAttribute()

@@ -96,6 +96,7 @@ def state(world: World) -> list[Any]:
         client.get(f"/listings/{world.listing['listing_id']}", world.owner).body,
         client.get("/me", world.creator).body,
         client.get(f"/users/{world.creator.user_id}/listings", world.creator).body,
+        client.get("/me/alerts", world.creator).status,
     ]
 
 
@@ -105,6 +106,7 @@ def snapshot(world: World) -> Iterator[None]:
     before = state(world)
     # Nothing a refused create sent was ever stored: the creator has published nothing.
     assert before[2] == {"items": [], "next_cursor": None}
+    assert before[3] == 404  # nor set an alert area
     yield
     assert state(world) == before
 
@@ -149,6 +151,7 @@ _BODY_ROUTES = [
     ("create", "POST", "/listings", "creator"),
     ("patch-listing", "PATCH", "/listings/{listing}", "owner"),
     ("patch-me", "PATCH", "/me", "creator"),
+    ("put-alerts", "PUT", "/me/alerts", "creator"),
 ]
 
 RAW_CASES = [
@@ -157,7 +160,9 @@ RAW_CASES = [
     for name, (raw, names) in _RAW_BODIES.items()
 ]
 
-_VALID_BODIES = {"create": listing_body(), "patch-listing": {"title": "Bike repair"}, "patch-me": {"bio": "Hi"}}
+ALERT_AREA = {"lat": LAT, "lon": LON, "radius_m": 2000, "categories": ["repair"]}
+_VALID_BODIES = {"create": listing_body(), "patch-listing": {"title": "Bike repair"}, "patch-me": {"bio": "Hi"},
+                 "put-alerts": ALERT_AREA}
 # A JSON body that does not say it is JSON: curl -d sends form-encoded unless told otherwise.
 CONTENT_TYPE_CASES = [
     Case(f"{route}:{name}", method, path, "Content-Type", body=_VALID_BODIES[route], caller=caller,
@@ -472,6 +477,34 @@ EVENTS_CASES = [
     Case("events:unknown-param", "GET", "/events?kind=order.updated", "kind"),
 ]
 
+def _alerts(name: str, names: str, **changes: Any) -> Case:
+    return Case(f"put-alerts:{name}", "PUT", "/me/alerts", names, body={**ALERT_AREA, **changes}, caller="creator")
+
+
+ALERT_CASES = [
+    _alerts("categories-empty", "categories", categories=[]),
+    _alerts("categories-unknown", "categories", categories=["repair", "plumbing"]),
+    _alerts("categories-wrong-case", "categories", categories=["Repair"]),
+    _alerts("categories-string", "categories", categories="repair"),
+    _alerts("categories-null", "categories", categories=None),
+    _alerts("categories-number", "categories", categories=[1]),
+    _alerts("categories-too-many", "categories", categories=["repair"] * 11),
+    _alerts("radius_m-0", "radius_m", radius_m=0),
+    _alerts("radius_m-20001", "radius_m", radius_m=20_001),
+    _alerts("radius_m-fraction", "radius_m", radius_m=1.5),
+    _alerts("radius_m-string", "radius_m", radius_m="2000"),
+    _alerts("lat-91", "lat", lat=91),
+    _alerts("lon-string", "lon", lon="121.47"),
+    _alerts("user_id", "user_id", user_id="someone-else"),
+    _alerts("updated_at", "updated_at", updated_at="2020-01-01T00:00:00Z"),
+    Case("put-alerts:missing-radius_m", "PUT", "/me/alerts", "radius_m",
+         body={key: value for key, value in ALERT_AREA.items() if key != "radius_m"}, caller="creator"),
+    Case("put-alerts:unknown-param", "PUT", "/me/alerts?force=1", "force", body=ALERT_AREA, caller="creator"),
+    Case("get-alerts:body", "GET", "/me/alerts", "radius_m", body={"radius_m": 5}, caller="creator"),
+    Case("get-alerts:unknown-param", "GET", "/me/alerts?user_id=x", "user_id", caller="creator"),
+    Case("delete-alerts:body", "DELETE", "/me/alerts", "categories", body={"categories": []}, caller="creator"),
+]
+
 ADMIN = "/admin/orders"
 RESOLVE = "/admin/orders/01J0000000000000000000000A/resolve"  # the body is read before the order
 ADMIN_CASES = [
@@ -509,7 +542,7 @@ ADMIN_CASES = [
 
 CASES = (
     RAW_CASES + CONTENT_TYPE_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
-    + SAFETY_CASES + ADMIN_CASES + EVENTS_CASES
+    + SAFETY_CASES + ADMIN_CASES + EVENTS_CASES + ALERT_CASES
 )
 
 
@@ -581,6 +614,13 @@ OUTSIDE = {
 def test_a_listing_outside_every_open_region_is_not_created(world, snapshot, point):
     lat, lon = point
     assert_region_not_open(checked(world.client.post("/listings", world.creator, listing_body(lat=lat, lon=lon))))
+
+
+@pytest.mark.parametrize("point", list(OUTSIDE.values()), ids=list(OUTSIDE))
+def test_an_alert_area_outside_every_open_region_is_not_set(world, snapshot, point):
+    lat, lon = point
+    area = {**ALERT_AREA, "lat": lat, "lon": lon}
+    assert_region_not_open(checked(world.client.call("PUT", "/me/alerts", world.creator, area)))
 
 
 @pytest.mark.parametrize(
