@@ -165,6 +165,7 @@ def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, 
     running.streams = (
         LocalStreamRelay(chalice_app, "order_events", stack.outputs["OrdersStreamArn"], REGION),
         LocalStreamRelay(chalice_app, "chat_events", stack.outputs["ChatStreamArn"], REGION),
+        LocalStreamRelay(chalice_app, "task_events", stack.outputs["TasksStreamArn"], REGION),
     )
     for stream in running.streams:
         stream.start()

@@ -21,7 +21,7 @@ from typing import Any
 
 from chalicelib.domain.conversations import Message
 from chalicelib.domain.orders import Order
-from chalicelib.domain.tasks import Task
+from chalicelib.domain.tasks import PENDING, WITHDRAWN, Offer, Task
 
 MESSAGE_CREATED = "message.created"
 ORDER_UPDATED = "order.updated"
@@ -96,3 +96,35 @@ def task_nearby(task: Task, provider_id: str, distance_m: int, source: str) -> N
         "expires_at": task.expires_at, "distance_m": distance_m,
     }
     return Notice(provider_id, TASK_NEARBY, task.created_at, data, source)
+
+
+def task_offer(before: Offer | None, after: Offer, requester_id: str, source: str) -> list[Notice]:
+    """The requester's notice of an offer made (a first one, or a new one after a withdrawal) or withdrawn; an
+    offer accepted or declined is told by `task.updated` instead."""
+    made = after.status == PENDING and (before is None or before.offer_id != after.offer_id)
+    withdrawn = after.status == WITHDRAWN and before is not None and before.status == PENDING
+    if not (made or withdrawn):
+        return []
+    data = {
+        "task_id": after.task_id, "offer_id": after.offer_id, "provider_id": after.provider_id,
+        "price_cents": after.price_cents, "currency": after.currency, "message": after.message,
+        "status": after.status,
+    }
+    return [Notice(requester_id, TASK_OFFER, after.updated_at, data, source)]
+
+
+def task_updated(before: Task | None, after: Task, offerers: list[str], source: str) -> list[Notice]:
+    """Notices of a task leaving `open` (assigned, cancelled, expired): to its requester and to every provider who
+    offered on it. The order's id goes to the requester and the assigned provider only."""
+    if before is None or before.status == after.status:
+        return []
+    data: dict[str, Any] = {
+        "task_id": after.task_id, "title": after.title, "status": after.status, "previous_status": before.status,
+        "provider_id": after.provider_id,
+    }
+    notices = []
+    for user_id in dict.fromkeys((after.requester_id, *offerers)):
+        party = user_id in (after.requester_id, after.provider_id)
+        seen = {**data, "order_id": after.order_id} if party else data
+        notices.append(Notice(user_id, TASK_UPDATED, after.updated_at, seen, source))
+    return notices

@@ -1,9 +1,9 @@
 """The functions that turn table changes into events: one per stream (Chalice subscribes a function to one).
 
 Each stream's ARN is fixed when the app is packaged or deployed (an event source mapping is deployment-time):
-ORDERS_STREAM_ARN and CHAT_STREAM_ARN in that environment (scripts/chalice_project.py sets them from the infra
-stack; the packaged template binds them to its own tables). Locally the stack runner reads the streams from moto
-and calls these same handlers with Lambda-shaped events (scripts/local_triggers.py).
+ORDERS_STREAM_ARN, CHAT_STREAM_ARN and TASKS_STREAM_ARN in that environment (scripts/chalice_project.py sets them
+from the infra stack; the packaged template binds them to its own tables). Locally the stack runner reads the
+streams from moto and calls these same handlers with Lambda-shaped events (scripts/local_triggers.py).
 
 A batch that fails (DynamoDB refused a write) raises, and Lambda hands the same records over again: the events
 already stored are found by their marks and not stored twice.
@@ -22,6 +22,7 @@ event_streams_bp = Blueprint(__name__)
 PLACEHOLDER = "arn:aws:dynamodb:us-east-1:123456789012:table/everywhere-local-{table}/stream/local"
 ORDERS_STREAM = os.environ.get("ORDERS_STREAM_ARN") or PLACEHOLDER.format(table="orders")
 CHAT_STREAM = os.environ.get("CHAT_STREAM_ARN") or PLACEHOLDER.format(table="chat")
+TASKS_STREAM = os.environ.get("TASKS_STREAM_ARN") or PLACEHOLDER.format(table="tasks")
 BATCH = 100
 
 
@@ -44,4 +45,18 @@ def chat_events(event: Any) -> dict[str, int]:
     notices = [notice for record in event for notice in events.from_chat_change(record.event_id, record.new_image)]
     stored = events.record(notices)
     logger.info("chat changes read", notices=len(notices), events=stored)
+    return {"events": stored}
+
+
+@event_streams_bp.on_dynamodb_record(stream_arn=TASKS_STREAM, batch_size=BATCH, name="task_events")
+def task_events(event: Any) -> dict[str, int]:
+    """`task.nearby` to the providers a new task alerts, `task.offer` to a requester of each offer made or
+    withdrawn, `task.updated` to everyone concerned when a task is assigned, cancelled or expires."""
+    notices = [
+        notice
+        for record in event
+        for notice in events.from_task_change(record.event_id, record.old_image, record.new_image)
+    ]
+    stored = events.record(notices)
+    logger.info("task changes read", notices=len(notices), events=stored)
     return {"events": stored}

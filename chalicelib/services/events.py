@@ -12,27 +12,44 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
 from chalicelib.domain.clock import now
 from chalicelib.domain.connections import Connection, gone_for_good
-from chalicelib.domain.events import Event, Notice, message_created, order_updated
+from chalicelib.domain.events import Event, Notice, message_created, order_updated, task_offer, task_updated
 from chalicelib.domain.identity import Caller
 from chalicelib.observability import logger
+from chalicelib.services import alerts
 from chalicelib.settings import get_settings
 from chalicelib.store import changes, connections
 from chalicelib.store import events as event_store
+from chalicelib.store import tasks as task_store
+
+RECORD_WORKERS = 8  # recipients stored and pushed at once (botocore's pool holds 10 connections)
 
 
 def record(notices: Iterable[Notice]) -> int:
     """Store each notice in its recipient's log and push it; returns how many events were new.
 
-    A notice whose change is in the log already (Lambda handed the batch over again) is pushed again: the first
-    attempt may have failed before its push, and a client drops an event id it has seen."""
-    settings = get_settings()
+    Each recipient's notices are stored in order, different recipients' side by side (RECORD_WORKERS at once: a
+    new task may tell hundreds of providers). A notice whose change is in the log already (Lambda handed the batch
+    over again) is pushed again: the first attempt may have failed before its push, and a client drops an event
+    id it has seen."""
+    by_recipient: dict[str, list[Notice]] = {}
+    for notice in notices:
+        by_recipient.setdefault(notice.recipient_id, []).append(notice)
+    if len(by_recipient) <= 1:
+        return sum(_record_in_order(mine) for mine in by_recipient.values())
+    with ThreadPoolExecutor(max_workers=RECORD_WORKERS, thread_name_prefix="events") as pool:
+        return sum(pool.map(_record_in_order, by_recipient.values()))
+
+
+def _record_in_order(notices: list[Notice]) -> int:
+    retention_s = get_settings().event_retention_s
     new = 0
     for notice in notices:
-        stored = event_store.append(notice, settings.event_retention_s)
+        stored = event_store.append(notice, retention_s)
         if stored is None:
             continue
         event, is_new = stored
@@ -91,6 +108,30 @@ def from_chat_change(source: str, new_image: dict[str, object] | None) -> list[N
         _skipped(source, exc)
         return []
     return [message_created(sent.message, sent.recipient_id, source)] if sent is not None else []
+
+
+def from_task_change(
+    source: str, old_image: dict[str, object] | None, new_image: dict[str, object] | None
+) -> list[Notice]:
+    """The notices of one change of the tasks table: a new task tells the providers it alerts (`task.nearby`), a
+    task leaving `open` its requester and everyone who offered (`task.updated`: one Query of its offers, at most
+    MAX_OFFERS_PER_TASK), an offer made or withdrawn the requester (`task.offer`)."""
+    try:
+        change = changes.task_table_change(old_image, new_image)
+    except changes.Unreadable as exc:
+        _skipped(source, exc)
+        return []
+    if isinstance(change, changes.OfferChange):
+        return task_offer(change.before, change.after, change.requester_id, source)
+    if change is None:
+        return []
+    before, after = change.before, change.after
+    if before is None:
+        return alerts.nearby_notices(after, source) if after.is_listed else []
+    if before.status == after.status:
+        return []
+    offerers = [offer.provider_id for offer in task_store.offers(after.task_id, get_settings().max_offers_per_task)]
+    return task_updated(before, after, offerers, source)
 
 
 def _skipped(source: str, exc: Exception) -> None:

@@ -1,7 +1,7 @@
 """What a table's stream says changed, read as the domain's values: the store knows the items' layouts.
 
-A stream record carries the item before and after the change as DynamoDB JSON (NEW_AND_OLD_IMAGES for orders,
-NEW_IMAGE for chat); PynamoDB reads them with the same models as the tables.
+A stream record carries the item before and after the change as DynamoDB JSON (NEW_AND_OLD_IMAGES for orders and
+tasks, NEW_IMAGE for chat); PynamoDB reads them with the same models as the tables.
 """
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from typing import Any
 
 from chalicelib.domain.conversations import Message
 from chalicelib.domain.orders import Order
+from chalicelib.domain.tasks import Offer, Task
 from chalicelib.store import chat
-from chalicelib.store.models import MessageModel, OrderModel
+from chalicelib.store.models import MessageModel, OfferModel, OrderModel, TaskModel
 from chalicelib.store.orders import from_model
+from chalicelib.store.tasks import OFFER_PREFIX, TASK_SK, offer_from_model, task_from_model
 
 MESSAGE_PREFIX = "m#"
 
@@ -40,6 +42,37 @@ def order_images(old_image: Image, new_image: Image) -> tuple[Order | None, Orde
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise Unreadable(type(exc).__name__) from exc
     return before, after
+
+
+@dataclass(frozen=True)
+class TaskChange:
+    before: Task | None
+    after: Task
+
+
+@dataclass(frozen=True)
+class OfferChange:
+    before: Offer | None
+    after: Offer
+    requester_id: str  # the task's requester
+
+
+def task_table_change(old_image: Image, new_image: Image) -> TaskChange | OfferChange | None:
+    """A task or an offer before and after a change of the tasks table; None when nothing is left (a delete)."""
+    if not new_image:
+        return None
+    sort_key = new_image.get("sk", {}).get("S", "")
+    try:
+        if sort_key == TASK_SK:
+            before = task_from_model(TaskModel.from_raw_data(old_image)) if old_image else None
+            return TaskChange(before, task_from_model(TaskModel.from_raw_data(new_image)))
+        if sort_key.startswith(OFFER_PREFIX):
+            model = OfferModel.from_raw_data(new_image)
+            old = offer_from_model(OfferModel.from_raw_data(old_image)) if old_image else None
+            return OfferChange(old, offer_from_model(model), model.requester_id)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise Unreadable(type(exc).__name__) from exc
+    raise Unreadable(f"an item of the tasks table with sort key {sort_key!r}")
 
 
 def sent_message(new_image: Image) -> SentMessage | None:
