@@ -1,8 +1,11 @@
 """Events over a real WebSocket against the running local stack (`make run`'s runner): pushed in order, once each,
-to the right user only, and caught up with GET /events after a reconnect."""
+to the right user only, and caught up with GET /events after a reconnect; a posted need from alert to settlement."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +16,7 @@ import requests
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from tests.conftest import ROOT
 from tests.e2e.conftest import sign_in
 
 FRAME_TIMEOUT_S = 60
@@ -149,3 +153,68 @@ def test_a_ping_is_answered_and_anything_else_gets_an_error_frame(running_stack,
         assert json.loads(socket.recv(timeout=FRAME_TIMEOUT_S))["kind"] == "pong"
         socket.send("hello")
         assert json.loads(socket.recv(timeout=FRAME_TIMEOUT_S))["Code"] == "BadRequestError"
+
+
+def frames_of_kind(socket: ClientConnection, kind: str, count: int) -> list[dict[str, Any]]:
+    """The next `count` frames of one kind (frames of other kinds in between are passed over)."""
+    found: list[dict[str, Any]] = []
+    while len(found) < count:
+        [frame] = frames(socket, 1)
+        if frame["kind"] == kind:
+            found.append(frame)
+    return found
+
+
+def put(stack: dict[str, Any], path: str, headers: dict[str, str], body: Any) -> Any:
+    answer = requests.put(f"{stack['api_url']}{path}", headers=headers, json=body, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_posted_need_alerts_two_providers_live_both_offer_and_the_accepted_order_settles_through_escrow(
+    running_stack, people
+):
+    """Issue 16's walkthrough: alice posts, bob and a demo provider (alert areas set) hear of it at once over their
+    sockets, both offer, alice hears of both offers and accepts bob's; the order then pays, delivers and settles."""
+    stack, alice, bob = running_stack, people["alice"], people["bob"]
+    carol = sign_in(stack, "provider-1@everywhere.local", stack["demo_password"])
+    square = {"lat": 31.2304, "lon": 121.4737}
+    for provider in (bob, carol):
+        put(stack, "/me/alerts", provider, {**square, "radius_m": 3000, "categories": ["errands"]})
+    with socket_of(stack, alice) as alice_socket, socket_of(stack, bob) as bob_socket, \
+            socket_of(stack, carol) as carol_socket:
+        task = post(stack, "/tasks", alice, {"title": "Queue for concert tickets", "category": "errands",
+                                             "budget_cents": 5000, "lat": 31.2310, "lon": 121.4740})
+        for socket in (bob_socket, carol_socket):
+            [told] = frames_of_kind(socket, "task.nearby", 1)
+            assert told["data"]["task_id"] == task["task_id"]
+        bobs = post(stack, f"/tasks/{task['task_id']}/offers", bob, {"price_cents": 4500, "message": "On my way"})
+        post(stack, f"/tasks/{task['task_id']}/offers", carol, {"price_cents": 4800})
+        offered = frames_of_kind(alice_socket, "task.offer", 2)
+        assert {frame["data"]["price_cents"] for frame in offered} == {4500, 4800}
+        order = post(stack, f"/tasks/{task['task_id']}/offers/{bobs['offer_id']}/accept", alice)
+        assert (order["status"], order["price_cents"], order["task_id"]) == ("accepted", 4500, task["task_id"])
+        [declined] = frames_of_kind(carol_socket, "task.updated", 1)
+        assert declined["data"]["status"] == "assigned" and "order_id" not in declined["data"]
+
+        before = {who: requests.get(f"{stack['api_url']}/wallet", headers=people[who], timeout=60).json()
+                  for who in ("alice", "bob")}
+        post(stack, "/wallet/deposits", alice, {"amount_cents": 4500}, **{"Idempotency-Key": str(uuid.uuid4())})
+        path = f"/orders/{order['order_id']}"
+        post(stack, f"{path}/pay", alice, **{"Idempotency-Key": str(uuid.uuid4())})
+        statuses = [frame["data"]["status"] for frame in frames_of_kind(bob_socket, "order.updated", 3)]
+        assert statuses == ["accepted", "paying", "funded"]
+        post(stack, f"{path}/deliver", bob)
+        frames_of_kind(alice_socket, "order.updated", 4)  # accepted, paying, funded, delivered
+        post(stack, f"{path}/confirm", alice)
+        [released] = frames_of_kind(bob_socket, "order.updated", 2)[1:]
+        assert released["data"]["status"] == "released"
+    after = {who: requests.get(f"{stack['api_url']}/wallet", headers=people[who], timeout=60).json()
+             for who in ("alice", "bob")}
+    assert after["alice"]["available_cents"] == before["alice"]["available_cents"]
+    assert after["bob"]["available_cents"] == before["bob"]["available_cents"] + 4500
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    books = subprocess.run([sys.executable, "-m", "scripts.reconcile"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=60, check=False, env={**env, "STATE_DIR": str(stack["state_dir"])})
+    assert books.returncode == 0, books.stdout + books.stderr
+    assert "the books are clean" in books.stdout
