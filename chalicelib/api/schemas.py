@@ -19,6 +19,7 @@ from chalicelib.domain.moderation import ACTIONS, REASON_MAX, SUBJECTS, Report
 from chalicelib.domain.moderation import NOTE_MAX as DECISION_NOTE_MAX
 from chalicelib.domain.orders import NOTE_MAX, ROLES, STATUSES, Order
 from chalicelib.domain.profiles import DISPLAY_NAME_MAX
+from chalicelib.domain.tasks import TaskPin
 from chalicelib.domain.text import has_control_characters, has_visible_character
 
 
@@ -194,6 +195,13 @@ class SearchQuery(PageQuery):
     q: Annotated[VisibleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
 
 
+class NearbyQuery(PageQuery):
+    lat: Latitude
+    lon: Longitude
+    radius_m: Annotated[int, Field(ge=1, le=20_000)] = 2000
+    category: CategoryId | None = None
+
+
 class EventsQuery(Query):
     after: Annotated[int, Field(ge=0, le=2**53, description="Only events after this event_id (0: all kept).")] = 0
     limit: Limit = 20
@@ -362,6 +370,18 @@ class SearchItemOut(view_of(  # type: ignore[misc]
 
 
 class SearchPage(Page[SearchItemOut]):
+    pass
+
+
+class NearbyTaskOut(view_of(  # type: ignore[misc]
+    TaskPin, "task_id requester_id title category budget_cents currency lat lon expires_at"
+)):
+    """An open task near the caller: what the nearby index holds; GET /tasks/{id} gives the rest."""
+
+    distance_m: int
+
+
+class NearbyPage(Page[NearbyTaskOut]):
     pass
 
 
