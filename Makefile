@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run status test check bench bench-events token events reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
+.PHONY: run status test check bench bench-events bench-tasks token events reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(BENCH_STAMP)
 ## from commit to frame for 1,000 messages on a local stack of its own; writes docs/EVENTS_BENCHMARK.md (~4 minutes).
 bench-events: $(STAMP)
 	$(BIN)/python -m bench.events
+
+## GET /tasks/nearby's reads: RCU, Queries and entries per page at 0.5-20 km over 20,000 open tasks in Shanghai
+## (in-process moto), beside the map search's; writes docs/TASKS_BENCHMARK.md, section "Nearby tasks" (a few minutes).
+bench-tasks: $(STAMP)
+	$(BIN)/python -m bench.tasks_nearby
 
 ## (AS is also make's built-in name of the assembler, "as": only an AS you set counts.)
 ## A token for a demo user (AS=alice|bob|olga|provider-N, default alice) or a new user (NEW="Their Name"), from the running stack.
