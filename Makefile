@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run status test check bench bench-events bench-alerts token events reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
+.PHONY: run status test check bench bench-events bench-alerts bench-tasks token events reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ bench-events: $(STAMP)
 ## areas, and what PUT /me/alerts writes; writes the "Alert fan-out" section of docs/TASKS_BENCHMARK.md (~1 minute).
 bench-alerts: $(STAMP)
 	$(BIN)/python -m bench.task_alerts
+
+## GET /tasks/nearby's reads: RCU, Queries and entries per page at 0.5-20 km over 20,000 open tasks in Shanghai
+## (in-process moto), beside the map search's; writes docs/TASKS_BENCHMARK.md, section "Nearby tasks" (a few minutes).
+bench-tasks: $(STAMP)
+	$(BIN)/python -m bench.tasks_nearby
 
 ## (AS is also make's built-in name of the assembler, "as": only an AS you set counts.)
 ## A token for a demo user (AS=alice|bob|olga|provider-N, default alice) or a new user (NEW="Their Name"), from the running stack.

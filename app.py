@@ -17,6 +17,7 @@ from chalicelib.api.profiles import profiles_bp
 from chalicelib.api.public import public_bp
 from chalicelib.api.search import search_bp
 from chalicelib.api.tasks import tasks_bp
+from chalicelib.api.tasks_nearby import tasks_nearby_bp
 from chalicelib.api.wallet import wallet_bp
 from chalicelib.jobs.escrow_sweep import escrow_sweep_bp
 from chalicelib.jobs.escrow_tokens import escrow_tokens_bp
@@ -38,6 +39,7 @@ app.register_blueprint(public_bp)
 app.register_blueprint(profiles_bp)
 app.register_blueprint(listings_bp)
 app.register_blueprint(search_bp)
+app.register_blueprint(tasks_nearby_bp)
 app.register_blueprint(conversations_bp)
 app.register_blueprint(orders_bp)
 app.register_blueprint(tasks_bp)

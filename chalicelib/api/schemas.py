@@ -27,6 +27,7 @@ from chalicelib.domain.tasks import (
     OFFER_STATUSES,
     Offer,
     Task,
+    TaskPin,
 )
 from chalicelib.domain.tasks import STATUSES as TASK_STATUSES
 from chalicelib.domain.text import has_control_characters, has_visible_character
@@ -202,6 +203,13 @@ class SearchQuery(PageQuery):
     radius_m: Annotated[int, Field(ge=1, le=20_000)] = 2000
     category: CategoryId | None = None
     q: Annotated[VisibleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+
+
+class NearbyQuery(PageQuery):
+    lat: Latitude
+    lon: Longitude
+    radius_m: Annotated[int, Field(ge=1, le=20_000)] = 2000
+    category: CategoryId | None = None
 
 
 class EventsQuery(Query):
@@ -393,6 +401,18 @@ class SearchItemOut(view_of(  # type: ignore[misc]
 
 
 class SearchPage(Page[SearchItemOut]):
+    pass
+
+
+class NearbyTaskOut(view_of(  # type: ignore[misc]
+    TaskPin, "task_id requester_id title category budget_cents currency lat lon expires_at"
+)):
+    """An open task near the caller: what the nearby index holds; GET /tasks/{id} gives the rest."""
+
+    distance_m: int
+
+
+class NearbyPage(Page[NearbyTaskOut]):
     pass
 
 

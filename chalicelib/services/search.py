@@ -39,7 +39,8 @@ class SearchQuery:
     cursor: str | None
 
 
-def _position(position: list[object] | None) -> Position | None:
+def scan_position(position: list[object] | None) -> Position | None:
+    """The scan position a cursor carried (signed by us, yet maybe of an older shape): 400 if it is none."""
     try:
         return Position.from_list(position) if position is not None else None
     except ValueError as exc:
@@ -80,7 +81,7 @@ def search_scan(
     scans: list[nearest.ScanPage] = []
 
     def read(position: list[object] | None) -> tuple[list[nearest.Found], list[object] | None]:
-        after = _position(position)
+        after = scan_position(position)
         scan = run(query, after)
         scans.append(scan)
         return scan.found, scan.next.as_list() if scan.next is not None else None

@@ -14,7 +14,10 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.clock import now
+from chalicelib.domain.tasks import new_task
 from tests.conftest import PEOPLES_SQUARE, ROOT, Answer, Api, User, listing_body
+from tests.integration import task_seeds
 from tests.integration.conftest import SharedApp
 
 LAT, LON = PEOPLES_SQUARE
@@ -22,6 +25,7 @@ NEAR = (31.2330, 121.4760), (31.2280, 121.4700), (31.2350, 121.4800)
 BEIJING = (39.9042, 116.4074)
 HANGZHOU = (30.2741, 120.1551)
 SEARCH = f"/search?lat={LAT}&lon={LON}"
+NEARBY = f"/tasks/nearby?lat={LAT}&lon={LON}"
 
 
 # ---- the shared world ----
@@ -36,6 +40,7 @@ class World:
     search_cursor: str  # owner's, for SEARCH + "&limit=1"
     listings_cursor: str  # owner's, for /users/{owner}/listings?limit=1
     operator: User  # for the operator routes
+    nearby_cursor: str  # owner's, for NEARBY + "&limit=1" (two of other's tasks are near)
 
     def caller(self, name: str) -> User:
         return getattr(self, name)
@@ -51,6 +56,8 @@ class World:
             listings_cursor=self.listings_cursor,
             tampered_search_cursor=tamper(self.search_cursor),
             tampered_listings_cursor=tamper(self.listings_cursor),
+            nearby_cursor=self.nearby_cursor,
+            tampered_nearby_cursor=tamper(self.nearby_cursor),
         )
 
 
@@ -83,9 +90,14 @@ def world(shared_app: SharedApp) -> World:
     own = client.get(f"/users/{owner.user_id}/listings?limit=1", owner)
     assert own.status == 200 and own.body["next_cursor"], own
     assert client.get("/me", creator).status == 200
+    task_seeds.save(new_task(other.user_id, f"Need {n}", "", "repair", 500, "CNY", lat, lon, 86400, now())
+                    for n, (lat, lon) in enumerate(NEAR[:2]))
+    nearby = client.get(NEARBY + "&limit=1", owner)
+    assert nearby.status == 200 and nearby.body["next_cursor"], nearby
     return World(
         client, owner, other, creator, listings[0], other_listing.body,
         page.body["next_cursor"], own.body["next_cursor"], user("olga@example.com", operator=True),
+        nearby.body["next_cursor"],
     )
 
 
@@ -438,6 +450,40 @@ QUERY_CASES = [
     Case("search:cursor-of-a-listings-page", "GET", SEARCH + "&limit=1&cursor={listings_cursor}", "cursor"),
 ]
 
+NEARBY_CASES = [
+    Case("nearby:no-params", "GET", "/tasks/nearby", "lat"),
+    Case("nearby:missing-lat", "GET", f"/tasks/nearby?lon={LON}", "lat"),
+    Case("nearby:missing-lon", "GET", f"/tasks/nearby?lat={LAT}", "lon"),
+    Case("nearby:lat-text", "GET", f"/tasks/nearby?lat=north&lon={LON}", "lat"),
+    Case("nearby:lat-nan", "GET", f"/tasks/nearby?lat=nan&lon={LON}", "lat"),
+    Case("nearby:lat-91", "GET", f"/tasks/nearby?lat=91&lon={LON}", "lat"),
+    Case("nearby:lon-181", "GET", f"/tasks/nearby?lat={LAT}&lon=181", "lon"),
+    Case("nearby:lon-inf", "GET", f"/tasks/nearby?lat={LAT}&lon=inf", "lon"),
+    Case("nearby:radius_m-0", "GET", NEARBY + "&radius_m=0", "radius_m"),
+    Case("nearby:radius_m-20001", "GET", NEARBY + "&radius_m=20001", "radius_m"),
+    Case("nearby:radius_m-fraction", "GET", NEARBY + "&radius_m=1.5", "radius_m"),
+    Case("nearby:limit-0", "GET", NEARBY + "&limit=0", "limit"),
+    Case("nearby:limit-101", "GET", NEARBY + "&limit=101", "limit"),
+    Case("nearby:category-unknown", "GET", NEARBY + "&category=plumbing", "category"),
+    Case("nearby:category-empty", "GET", NEARBY + "&category=", "category"),
+    Case("nearby:keyword", "GET", NEARBY + "&q=sofa", "q"),
+    Case("nearby:unknown-param", "GET", NEARBY + "&status=open", "status"),
+    Case("nearby:repeated-lat", "GET", NEARBY + "&lat=31.24", "lat"),
+    Case("nearby:body", "GET", NEARBY, "radius_m", body={"radius_m": 5}),
+    Case("nearby:cursor-empty", "GET", NEARBY + "&cursor=", "cursor"),
+    Case("nearby:cursor-garbage", "GET", NEARBY + "&cursor=not-a-cursor", "cursor"),
+    Case("nearby:cursor-too-long", "GET", NEARBY + "&cursor=" + "A" * 3000, "cursor"),
+    Case("nearby:cursor-tampered", "GET", NEARBY + "&limit=1&cursor={tampered_nearby_cursor}", "cursor"),
+    Case("nearby:cursor-of-another-caller", "GET", NEARBY + "&limit=1&cursor={nearby_cursor}", "cursor",
+         caller="other"),
+    Case("nearby:cursor-with-another-radius", "GET", NEARBY + "&limit=1&radius_m=3000&cursor={nearby_cursor}",
+         "cursor"),
+    Case("nearby:cursor-with-a-category", "GET", NEARBY + "&limit=1&category=repair&cursor={nearby_cursor}",
+         "cursor"),
+    Case("nearby:cursor-of-a-search", "GET", NEARBY + "&limit=1&cursor={search_cursor}", "cursor"),
+    Case("search:cursor-of-a-nearby-walk", "GET", SEARCH + "&limit=1&cursor={nearby_cursor}", "cursor"),
+]
+
 REPORT = {"subject": "listing", "subject_id": "01JZZZZZZZZZZZZZZZZZZZZZZZ", "reason": "a scam"}
 SAFETY_CASES = [
     Case("report:subject-unknown", "POST", "/reports", "subject", body={**REPORT, "subject": "order"}),
@@ -542,7 +588,7 @@ ADMIN_CASES = [
 
 CASES = (
     RAW_CASES + CONTENT_TYPE_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
-    + SAFETY_CASES + ADMIN_CASES + EVENTS_CASES + ALERT_CASES
+    + SAFETY_CASES + ADMIN_CASES + EVENTS_CASES + ALERT_CASES + NEARBY_CASES
 )
 
 
@@ -568,6 +614,12 @@ def test_bad_input_is_refused_with_400_naming_the_field(world, snapshot, case):
 # ---- the cursors used above are real: the same cursor, replayed as made, is accepted ----
 def test_the_search_cursor_is_accepted_by_its_own_caller_and_query(world):
     page = checked(world.client.get(SEARCH + f"&limit=1&cursor={world.search_cursor}", world.owner))
+    assert page.status == 200, page
+    assert len(page.body["items"]) == 1
+
+
+def test_the_nearby_cursor_is_accepted_by_its_own_caller_and_query(world):
+    page = checked(world.client.get(NEARBY + f"&limit=1&cursor={world.nearby_cursor}", world.owner))
     assert page.status == 200, page
     assert len(page.body["items"]) == 1
 
@@ -637,6 +689,12 @@ def test_a_listing_is_not_moved_outside_every_open_region(world, snapshot, move)
 def test_a_search_centred_outside_every_open_region_is_refused(world, point):
     lat, lon = point
     assert_region_not_open(checked(world.client.get(f"/search?lat={lat}&lon={lon}", world.owner)))
+
+
+@pytest.mark.parametrize("point", list(OUTSIDE.values()), ids=list(OUTSIDE))
+def test_nearby_tasks_centred_outside_every_open_region_are_refused(world, point):
+    lat, lon = point
+    assert_region_not_open(checked(world.client.get(f"/tasks/nearby?lat={lat}&lon={lon}", world.owner)))
 
 
 # ---- ids that cannot exist: 404, never 5xx ----
