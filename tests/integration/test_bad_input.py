@@ -109,6 +109,7 @@ def state(world: World) -> list[Any]:
         client.get("/me", world.creator).body,
         client.get(f"/users/{world.creator.user_id}/listings", world.creator).body,
         client.get("/me/alerts", world.creator).status,
+        client.get("/tasks?role=requester", world.creator).body,
     ]
 
 
@@ -119,6 +120,7 @@ def snapshot(world: World) -> Iterator[None]:
     # Nothing a refused create sent was ever stored: the creator has published nothing.
     assert before[2] == {"items": [], "next_cursor": None}
     assert before[3] == 404  # nor set an alert area
+    assert before[4] == {"items": [], "next_cursor": None}  # nor posted a task
     yield
     assert state(world) == before
 
@@ -551,6 +553,58 @@ ALERT_CASES = [
     Case("delete-alerts:body", "DELETE", "/me/alerts", "categories", body={"categories": []}, caller="creator"),
 ]
 
+TASK = {"title": "Carry a sofa", "category": "errands", "budget_cents": 8000, "lat": 31.2304, "lon": 121.4737}
+SOME_TASK = "/tasks/01J0000000000000000000000T"  # bodies and queries are read before the task
+
+
+def _task(name: str, names: str, **changes: Any) -> Case:
+    return Case(f"post-task:{name}", "POST", "/tasks", names, body={**TASK, **changes}, caller="creator")
+
+
+def _offer(name: str, names: str, body: Any) -> Case:
+    return Case(f"offer:{name}", "POST", SOME_TASK + "/offers", names, body=body, caller="creator")
+
+
+TASK_CASES = [
+    _task("title-empty", "title", title=""),
+    _task("title-blank", "title", title="   "),
+    _task("title-121", "title", title="a" * 121),
+    _task("description-2001", "description", description="a" * 2001),
+    _task("category-unknown", "category", category="plumbing"),
+    _task("budget-0", "budget_cents", budget_cents=0),
+    _task("budget-100000000", "budget_cents", budget_cents=100_000_000),
+    _task("budget-fraction", "budget_cents", budget_cents=10.5),
+    _task("budget-string", "budget_cents", budget_cents="8000"),
+    _task("lat-91", "lat", lat=91),
+    _task("lon-nan", "lon", lon="NaN"),
+    _task("expires-59", "expires_in_s", expires_in_s=59),
+    _task("expires-8-days", "expires_in_s", expires_in_s=8 * 86400),
+    _task("status", "status", status="assigned"),
+    _task("requester_id", "requester_id", requester_id="someone-else"),
+    _task("order_id", "order_id", order_id="01J0000000000000000000000A"),
+    Case("post-task:missing-budget", "POST", "/tasks", "budget_cents",
+         body={key: value for key, value in TASK.items() if key != "budget_cents"}, caller="creator"),
+    Case("post-task:array", "POST", "/tasks", "request body", raw=b"[]", caller="creator"),
+    Case("post-task:malformed", "POST", "/tasks", "request body", raw=b'{"title": ', caller="creator"),
+    Case("my-tasks:role-buyer", "GET", "/tasks?role=buyer", "role", caller="creator"),
+    Case("my-tasks:limit-0", "GET", "/tasks?limit=0", "limit", caller="creator"),
+    Case("my-tasks:unknown-param", "GET", "/tasks?status=open", "status", caller="creator"),
+    Case("get-task:body", "GET", SOME_TASK, "title", body={"title": "x"}, caller="creator"),
+    _offer("price-0", "price_cents", {"price_cents": 0}),
+    _offer("price-missing", "price_cents", {"message": "hi"}),
+    _offer("price-string", "price_cents", {"price_cents": "7000"}),
+    _offer("message-1001", "message", {"price_cents": 7000, "message": "a" * 1001}),
+    _offer("message-blank", "message", {"price_cents": 7000, "message": "\u3164\u3164"}),
+    _offer("status", "status", {"price_cents": 7000, "status": "accepted"}),
+    _offer("provider_id", "provider_id", {"price_cents": 7000, "provider_id": "someone-else"}),
+    Case("offers:body", "GET", SOME_TASK + "/offers", "x", body={"x": 1}, caller="creator"),
+    Case("cancel-task:body", "POST", SOME_TASK + "/cancel", "reason", body={"reason": "x"}, caller="creator"),
+    Case("accept-offer:body", "POST", SOME_TASK + "/offers/01J0000000000000000000000F/accept", "price_cents",
+         body={"price_cents": 1}, caller="creator"),
+    Case("withdraw-offer:body", "POST", SOME_TASK + "/offers/01J0000000000000000000000F/withdraw", "x",
+         body={"x": 1}, caller="creator"),
+]
+
 ADMIN = "/admin/orders"
 RESOLVE = "/admin/orders/01J0000000000000000000000A/resolve"  # the body is read before the order
 ADMIN_CASES = [
@@ -588,7 +642,7 @@ ADMIN_CASES = [
 
 CASES = (
     RAW_CASES + CONTENT_TYPE_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
-    + SAFETY_CASES + ADMIN_CASES + EVENTS_CASES + ALERT_CASES + NEARBY_CASES
+    + SAFETY_CASES + ADMIN_CASES + EVENTS_CASES + ALERT_CASES + NEARBY_CASES + TASK_CASES
 )
 
 
