@@ -118,7 +118,8 @@ def stack_settings() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def world(running_stack) -> Iterator[dict[str, dict[str, str]]]:
     """Bob (who fuzzes) and Alice each sell a listing and buy the other's, with orders in every state that has
-    actions left: requested, accepted, funded and disputed; a report; Olga (an operator) for the admin routes."""
+    actions left: requested, accepted, funded and disputed; a report; each posts a task the other offered on, and Bob
+    has an alert area; Olga (an operator) for the admin routes."""
     api, password = running_stack["api_url"], running_stack["demo_password"]
     bob, alice, olga = (sign_in(running_stack, f"{who}@everywhere.local", password) for who in ("bob", "alice", "olga"))
 
@@ -152,7 +153,15 @@ def world(running_stack) -> Iterator[dict[str, dict[str, str]]]:
     report = call("POST", "/reports", bob, subject="listing", subject_id=alices["listing_id"], reason="fuzzed")
     for buyer in (bob, alice):
         call("POST", "/wallet/deposits", buyer, amount_cents=1_000_000)
+    # Posted needs: Alice's, which Bob offered on, and Bob's own, which Alice offered on (Bob may accept or cancel).
+    need = {"title": "Fuzzed errand", "category": "errands", "budget_cents": 3000, **SHANGHAI}
+    alices_task, bobs_task = call("POST", "/tasks", alice, **need), call("POST", "/tasks", bob, **need)
+    offers = [call("POST", f"/tasks/{alices_task['task_id']}/offers", bob, price_cents=2500),
+              call("POST", f"/tasks/{bobs_task['task_id']}/offers", alice, price_cents=2500)]
+    call("PUT", "/me/alerts", bob, radius_m=5000, categories=["errands"], **SHANGHAI)
     EXISTING.update(
+        task_id=[alices_task["task_id"], bobs_task["task_id"]],
+        offer_id=[offer["offer_id"] for offer in offers],
         listing_id=[bobs["listing_id"], alices["listing_id"]],
         conversation_id=[conversation["conversation_id"]],
         order_id=[order(bob, alice, alices, until) for until in ("requested", "accepted", "funded")]
