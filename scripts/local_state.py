@@ -60,6 +60,6 @@ Everywhere is running locally ({stack["started_in_s"]:.1f} s to start).
   a token         make token AS=alice   make token AS=provider-3   a new user: make token NEW="Your Name"
   schedules       {", ".join(stack["schedules"])} every {stack["schedule_period_s"]:g} s (deployed: on their rate)
   queues          escrow tokens -> escrow_tokens (as Lambda's event source mapping would)
-  streams         orders -> order_events, chat -> chat_events (as Lambda's event source mappings would)
+  streams         orders -> order_events, chat -> chat_events, tasks -> task_events (as Lambda's would)
   coordinates     {stack_file()}   (again: make status)
 Ctrl-C stops everything."""

@@ -75,6 +75,7 @@ def order_updated(before: Order | None, after: Order, source: str) -> list[Notic
     data = {
         "order_id": after.order_id,
         "listing_id": after.listing_id,
+        "task_id": after.task_id,
         "status": after.status,
         "previous_status": before.status if before is not None else None,
         "buyer_id": after.buyer_id,

@@ -92,6 +92,7 @@ def offer(caller: Caller, task_id: str, price_cents: int, message: str) -> Offer
     if previous is not None and previous.status != tasks.WITHDRAWN:
         raise Conflict(f"you already have an offer on this task ({previous.offer_id}, {previous.status}); "
                        "withdraw it to make another")
+    ensure_profile(caller)  # the requester chooses by the offering provider's profile
     made = tasks.new_offer(task, caller.user_id, price_cents, message, moment)
     settings = get_settings()
     try:

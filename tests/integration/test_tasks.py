@@ -77,7 +77,6 @@ def test_accepting_the_accepted_offer_again_returns_the_same_order(client, peopl
 def test_the_requester_sees_every_offer_with_its_providers_profile_and_a_provider_only_their_own(client, people):
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     task = post_task(client, alice)
-    client.get("/me", bob)
     offer(client, bob, task["task_id"], 7000)
     offer(client, carol, task["task_id"], 6500)
     everything = client.get(f"/tasks/{task['task_id']}/offers", alice).body["items"]
