@@ -52,7 +52,7 @@ bench-alerts: $(STAMP)
 	$(BIN)/python -m bench.task_alerts
 
 ## GET /tasks/nearby's reads: RCU, Queries and entries per page at 0.5-20 km over 20,000 open tasks in Shanghai
-## (in-process moto), beside the map search's; writes docs/TASKS_BENCHMARK.md, section "Nearby tasks" (a few minutes).
+## (in-process moto), beside the map search's; writes docs/TASKS_BENCHMARK.md, section "Nearby tasks" (~10 minutes).
 bench-tasks: $(STAMP)
 	$(BIN)/python -m bench.tasks_nearby
 

@@ -1,6 +1,6 @@
 """What a page of GET /tasks/nearby reads: RCU, Queries, index entries, waves, results, at 0.5-20 km.
 
-    .venv/bin/python -m bench.tasks_nearby [--tasks N] [--pages N]      (make bench-tasks)
+    .venv/bin/python -m bench.tasks_nearby [--tasks N] [--pages N]      (make bench-tasks: ~10 minutes)
 
 Seeds N open tasks (default 20,000) at the demo data's district mix of Shanghai (scripts/synthetic_listings.py)
 into in-process moto, through the same index attributes and cell counts as the tasks store
@@ -181,8 +181,8 @@ def table(rows: list[Row], tasks: int, entry_bytes: float, seconds: float) -> st
         "How to reproduce:",
         "",
         "```sh",
-        "make bench-tasks                                      # 20,000 tasks, pages 1-2 (a few minutes)",
-        ".venv/bin/python -m bench.tasks_nearby --tasks 5000 --pages 3",
+        "make bench-tasks                  # 20,000 tasks, pages 1-2 (~10 minutes: moto's Query reads its whole table)",
+        ".venv/bin/python -m bench.tasks_nearby --tasks 2000   # ~40 s, for a look",
         "```",
         "",
     ]
