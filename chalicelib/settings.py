@@ -101,6 +101,7 @@ class Settings(BaseModel):
     rate_limits: dict[str, RateLimit] = Field(default_factory=lambda: dict(RATE_LIMITS), alias="RATE_LIMITS")
     search_cache_s: Seconds = Field(0, alias="SEARCH_CACHE_S")  # how long an instance keeps hot cells (0: off)
     cell_counts_cache_s: Seconds = Field(60, alias="CELL_COUNTS_CACHE_S")  # how long it keeps the cell counts
+    alert_cells_cache_s: Seconds = Field(0, alias="ALERT_CELLS_CACHE_S")  # ... and alert cells (0: off; store/alerts)
     request_expiry_s: Count = Field(48 * 3600, alias="REQUEST_EXPIRY_S")  # 0: a request lapses at once
     fee_bps: int = Field(0, ge=0, le=10_000, alias="FEE_BPS")  # the platform's fee, basis points of the price
     payment_rail: Literal["simulated", "none"] = Field(NO_RAIL, alias="PAYMENT_RAIL")

@@ -9,6 +9,7 @@ writes of one user's area at once: the second's condition fails, it reads again 
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from pynamodb.exceptions import TransactWriteError
@@ -19,6 +20,7 @@ from chalicelib.domain import alerts
 from chalicelib.domain.alerts import AlertArea
 from chalicelib.domain.errors import Conflict
 from chalicelib.observability import logger
+from chalicelib.settings import get_settings
 from chalicelib.store import items, refusals, tables
 from chalicelib.store.contention import retried
 from chalicelib.store.models import AlertAreaModel, AlertCellModel
@@ -142,14 +144,35 @@ def insert_many(areas: Iterable[AlertArea]) -> None:
 
 def areas_over(lat: float, lon: float, max_entries: int = MAX_ENTRIES_PER_CELL) -> list[AlertArea]:
     """The areas whose cover holds the point: one Query per precision (domain/alerts.lookup_cells), at most
-    `max_entries` entries each, eventually consistent. Their circles still need the exact test (matches)."""
+    `max_entries` entries each, eventually consistent. Their circles still need the exact test (matches).
+
+    With ALERT_CELLS_CACHE_S > 0 an instance keeps each cell's entries that long: the centre's few cells are read
+    by every new task there, and a key serves ~3,000 RCU a second, so a busy city reads each once per period
+    instead (an area set or moved meanwhile is heard of that much later)."""
     tables.bind()
+    ttl_s = get_settings().alert_cells_cache_s
     found: dict[str, AlertArea] = {}
     for cell in alerts.lookup_cells(lat, lon):
-        read = 0
-        for entry in AlertCellModel.query(_cell_pk(cell), limit=max_entries):
-            found[entry.sk] = _area_of(entry, entry.sk)
-            read += 1
-        if read >= max_entries:
-            logger.warning("an alert cell holds more entries than a lookup reads", cell=cell, read=read)
+        key = (AlertCellModel.Meta.table_name, cell, max_entries)
+        kept = _cells.get(key)
+        if kept is None or time.monotonic() - kept[0] >= ttl_s:
+            kept = (time.monotonic(), _read_cell(cell, max_entries))
+            if ttl_s > 0:
+                _cells[key] = kept
+        found.update((area.user_id, area) for area in kept[1])
     return list(found.values())
+
+
+def _read_cell(cell: str, max_entries: int) -> list[AlertArea]:
+    areas = [_area_of(entry, entry.sk) for entry in AlertCellModel.query(_cell_pk(cell), limit=max_entries)]
+    if len(areas) >= max_entries:
+        logger.warning("an alert cell holds more entries than a lookup reads", cell=cell, read=len(areas))
+    return areas
+
+
+_cells: dict[tuple[str, str, int], tuple[float, list[AlertArea]]] = {}  # per instance: ALERT_CELLS_CACHE_S
+
+
+def forget_cached() -> None:
+    """Drop this instance's alert cells (store/caches.py)."""
+    _cells.clear()
