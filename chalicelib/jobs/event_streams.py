@@ -11,10 +11,12 @@ already stored are found by their marks and not stored twice.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Blueprint
 
+from chalicelib.domain.events import Notice
 from chalicelib.observability import logger
 from chalicelib.services import events
 
@@ -29,34 +31,27 @@ BATCH = 100
 @event_streams_bp.on_dynamodb_record(stream_arn=ORDERS_STREAM, batch_size=BATCH, name="order_events")
 def order_events(event: Any) -> dict[str, int]:
     """`order.updated` to both parties of each order created or moved to another status."""
-    notices = [
-        notice
-        for record in event
-        for notice in events.from_order_change(record.event_id, record.old_image, record.new_image)
-    ]
-    stored = events.record(notices)
-    logger.info("order changes read", notices=len(notices), events=stored)
-    return {"events": stored}
+    return _record("order", event, lambda record: events.from_order_change(
+        record.event_id, record.old_image, record.new_image))
 
 
 @event_streams_bp.on_dynamodb_record(stream_arn=CHAT_STREAM, batch_size=BATCH, name="chat_events")
 def chat_events(event: Any) -> dict[str, int]:
     """`message.created` to the recipient of each new message."""
-    notices = [notice for record in event for notice in events.from_chat_change(record.event_id, record.new_image)]
-    stored = events.record(notices)
-    logger.info("chat changes read", notices=len(notices), events=stored)
-    return {"events": stored}
+    return _record("chat", event, lambda record: events.from_chat_change(record.event_id, record.new_image))
 
 
 @event_streams_bp.on_dynamodb_record(stream_arn=TASKS_STREAM, batch_size=BATCH, name="task_events")
 def task_events(event: Any) -> dict[str, int]:
     """`task.nearby` to the providers a new task alerts, `task.offer` to a requester of each offer made or
     withdrawn, `task.updated` to everyone concerned when a task is assigned, cancelled or expires."""
-    notices = [
-        notice
-        for record in event
-        for notice in events.from_task_change(record.event_id, record.old_image, record.new_image)
-    ]
+    return _record("task", event, lambda record: events.from_task_change(
+        record.event_id, record.old_image, record.new_image))
+
+
+def _record(table: str, event: Any, notices_of: Callable[[Any], list[Notice]]) -> dict[str, int]:
+    """Store (and push) the notices of a batch of one table's stream records."""
+    notices = [notice for record in event for notice in notices_of(record)]
     stored = events.record(notices)
-    logger.info("task changes read", notices=len(notices), events=stored)
+    logger.info(f"{table} changes read", notices=len(notices), events=stored)
     return {"events": stored}

@@ -1,7 +1,6 @@
 """Use cases for orders up to "accepted": request, answer (accept/decline), cancel, read, list, expire."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +11,11 @@ from chalicelib.domain.identity import Caller
 from chalicelib.domain.orders import Order
 from chalicelib.domain.pages import Page
 from chalicelib.observability import logger
+from chalicelib.services import sweeps
 from chalicelib.services.paging import page_of
 from chalicelib.settings import get_settings
 from chalicelib.store import listings as listing_store
 from chalicelib.store import orders as order_store
-
-SWEEP_BATCH = 500
 
 
 def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | None, note: str) -> Order:
@@ -127,21 +125,13 @@ def _lapse(order: Order) -> bool:
         return False
 
 
-def _sweep_shard(shard: int, moment: datetime) -> int:
-    expired = 0
-    while True:
-        due = order_store.due_for_expiry(shard, iso(moment), SWEEP_BATCH)
-        before = expired
-        for order_id in due:
-            order = order_store.get(order_id)
-            if order is not None and orders.is_overdue(order, moment) and _lapse(order):
-                expired += 1
-        if len(due) < SWEEP_BATCH or expired == before:
-            return expired
-
-
 def expire_overdue_requests(moment: datetime | None = None) -> int:
     """Expire every request whose expiry time has passed (run on a schedule); returns how many."""
-    moment = moment or now()
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="expiry") as pool:
-        return sum(pool.map(lambda shard: _sweep_shard(shard, moment), range(order_store.EXPIRY_SHARDS)))
+    at = moment or now()
+
+    def lapse(order_id: str) -> bool:
+        order = order_store.get(order_id)
+        return order is not None and orders.is_overdue(order, at) and _lapse(order)
+
+    return sweeps.sweep(order_store.EXPIRY_SHARDS,
+                        lambda shard, limit: order_store.due_for_expiry(shard, iso(at), limit), lapse)

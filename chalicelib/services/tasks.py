@@ -8,7 +8,6 @@ most ACCEPT_ATTEMPTS times; listing offers reads them and their providers' profi
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -24,6 +23,7 @@ from chalicelib.domain.pages import Page
 from chalicelib.domain.profiles import Profile
 from chalicelib.domain.tasks import Offer, Task
 from chalicelib.observability import logger
+from chalicelib.services import sweeps
 from chalicelib.services.paging import page_of
 from chalicelib.services.profiles import ensure_profile
 from chalicelib.settings import get_settings
@@ -33,7 +33,6 @@ from chalicelib.store import tasks as task_store
 from chalicelib.store.tasks import Refused
 
 ACCEPT_ATTEMPTS = 3  # an accept whose offers changed meanwhile reads them again, this many times in all
-SWEEP_BATCH = 500
 
 
 def post(caller: Caller, title: str, description: str, category: str, budget_cents: int, lat: float, lon: float,
@@ -180,6 +179,13 @@ def accept(caller: Caller, task_id: str, offer_id: str) -> Order:
     raise Conflict("offers on this task keep changing; try again")
 
 
+def expire_overdue_tasks(moment: datetime | None = None) -> int:
+    """Write `expired` on every open task past its expiry (run on a schedule); returns how many."""
+    at = moment or now()
+    return sweeps.sweep(task_store.EXPIRY_SHARDS, lambda shard, limit: task_store.due_for_expiry(shard, iso(at), limit),
+                        lambda task_id: _lapse(task_id, at))
+
+
 def _lapse(task_id: str, moment: datetime) -> bool:
     task = task_store.get(task_id)
     if task is None or task.status != tasks.OPEN or task.status_at(moment) != tasks.EXPIRED:
@@ -189,20 +195,3 @@ def _lapse(task_id: str, moment: datetime) -> bool:
         return True
     except Refused:
         return False  # assigned or cancelled first, or an offer moved it: the next sweep looks again
-
-
-def _sweep_shard(shard: int, moment: datetime) -> int:
-    expired = 0
-    while True:
-        due = task_store.due_for_expiry(shard, iso(moment), SWEEP_BATCH)
-        before = expired
-        expired += sum(_lapse(task_id, moment) for task_id in due)
-        if len(due) < SWEEP_BATCH or expired == before:
-            return expired
-
-
-def expire_overdue_tasks(moment: datetime | None = None) -> int:
-    """Write `expired` on every open task past its expiry (run on a schedule); returns how many."""
-    moment = moment or now()
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="task-expiry") as pool:
-        return sum(pool.map(lambda shard: _sweep_shard(shard, moment), range(task_store.EXPIRY_SHARDS)))

@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -232,3 +232,16 @@ def shop(client: Any, make_user: Any) -> dict[str, Any]:
     assert listing.status == 201, listing.body
     deposit(client, alice, 10_000)
     return {"bob": bob, "alice": alice, "olga": olga, "listing": listing.body}
+
+
+STREAMS = {"order_events": "OrdersStreamArn", "chat_events": "ChatStreamArn", "task_events": "TasksStreamArn"}
+
+
+def stream_relays(stack: Any, *functions: str) -> Callable[[], int]:
+    """`drain()`: hand everything the named functions' streams hold to them, as Lambda would (the relay the local
+    stack runs, scripts/local_triggers.py); call it after each action under test. Returns how many records."""
+    from app import app
+    from scripts.local_triggers import LocalStreamRelay
+
+    relays = [LocalStreamRelay(app, function, stack.outputs[STREAMS[function]], REGION) for function in functions]
+    return lambda: sum(relay.drain() for relay in relays)

@@ -24,27 +24,12 @@ from chalicelib.store import alerts as alert_store
 from chalicelib.store.models import AlertCellModel
 from tests.conftest import PEOPLES_SQUARE, Api, User
 from tests.integration.conftest import SharedApp
+from tests.integration.test_search import great_circle_m, point_at
 
-EARTH_RADIUS_M = 6_371_008.8
 BEIJING = (39.9042, 116.4074)
 AREA = {"lat": PEOPLES_SQUARE[0], "lon": PEOPLES_SQUARE[1], "radius_m": 3000, "categories": ["repair", "tech"]}
 NOW = "2026-03-01T08:00:00.000Z"
 OUTSIDE_THE_CITY = (30.75, 121.0)  # more than 20 km beyond every area of `city`
-
-
-def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """An independent haversine, so the brute force does not trust the app's own distance function."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
-def point_at(lat: float, lon: float, distance_m: float, bearing_deg: float) -> tuple[float, float]:
-    d, b, p1, l1 = distance_m / EARTH_RADIUS_M, math.radians(bearing_deg), math.radians(lat), math.radians(lon)
-    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
-    l2 = l1 + math.atan2(math.sin(b) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2))
-    return math.degrees(p2), math.degrees(l2)
 
 
 def task_at(lat: float, lon: float, category: str = "repair", requester_id: str = "requester") -> Task:

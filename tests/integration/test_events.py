@@ -13,20 +13,15 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from scripts.local_triggers import LocalStreamRelay, dynamodb_event
+from scripts.local_triggers import dynamodb_event
 from tests.conftest import REGION, listing_body
+from tests.integration.conftest import stream_relays
 
 
 @pytest.fixture
 def streams(stack: Any) -> Any:
     """Hand everything both streams hold to their functions: `streams()` after each action under test."""
-    from app import app
-
-    relays = [
-        LocalStreamRelay(app, "order_events", stack.outputs["OrdersStreamArn"], REGION),
-        LocalStreamRelay(app, "chat_events", stack.outputs["ChatStreamArn"], REGION),
-    ]
-    return lambda: sum(relay.drain() for relay in relays)
+    return stream_relays(stack, "order_events", "chat_events")
 
 
 @pytest.fixture

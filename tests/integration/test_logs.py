@@ -187,7 +187,7 @@ def test_a_write_refused_for_contention_is_logged_as_a_warning_per_retry(client,
 def test_the_scheduled_sweep_logs_how_many_requests_expired_under_its_request_id(chalice_client, logs):
     result = sweep(chalice_client)
     lines = logs.new()
-    assert [line["message"] for line in lines] == ["overdue order requests expired", "invocation finished"]
+    assert [line["message"] for line in lines] == ["overdue requests expired", "invocation finished"]
     assert lines[0]["expired"] == result["expired"]
     assert len({line["request_id"] for line in lines}) == 1
     assert all(line["function_request_id"] == line["request_id"] for line in lines)

@@ -12,21 +12,15 @@ import pytest
 
 from chalicelib.domain.clock import now
 from chalicelib.services import tasks as task_service
-from scripts.local_triggers import LocalStreamRelay
-from tests.conftest import PEOPLES_SQUARE, REGION
+from tests.conftest import PEOPLES_SQUARE
+from tests.integration.conftest import stream_relays
 from tests.integration.test_tasks import offer, post_task
 
 
 @pytest.fixture
 def streams(stack: Any) -> Any:
     """Hand everything the tasks and orders streams hold to their functions: `streams()` after each action."""
-    from app import app
-
-    relays = [
-        LocalStreamRelay(app, "task_events", stack.outputs["TasksStreamArn"], REGION),
-        LocalStreamRelay(app, "order_events", stack.outputs["OrdersStreamArn"], REGION),
-    ]
-    return lambda: sum(relay.drain() for relay in relays)
+    return stream_relays(stack, "task_events", "order_events")
 
 
 @pytest.fixture
