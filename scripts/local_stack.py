@@ -7,8 +7,8 @@
    (scripts/demo_data.py);
 4. the API (`chalice local --stage local`, scripts/local_api.py) on 127.0.0.1:$API_PORT (default 8000), on moto;
 5. the app's scheduled functions (e.g. expiring unanswered order requests), run every LOCAL_SCHEDULE_S,
-   the escrow token queue relayed to the `escrow_tokens` function, and the orders and chat tables' streams to
-   `order_events` and `chat_events`, as Lambda would (scripts/local_triggers.py);
+   the escrow token queue relayed to the `escrow_tokens` function, and the orders, chat and tasks tables'
+   streams to `order_events`, `chat_events` and `task_events`, as Lambda would (scripts/local_triggers.py);
    the WebSocket API on 127.0.0.1:$WS_PORT (default 8001), calling the app's three WebSocket functions and
    delivering the frames the app posts (scripts/local_websocket.py);
 6. the coordinates written to .local/stack.json (removed again on stop), and the banner printed last

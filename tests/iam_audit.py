@@ -9,7 +9,7 @@ modules (wrappers around them, such as chalicelib/observability.py, do not count
 - chalicelib/api/authorizer.py: `cognito_jwt` (Chalice deploys a built-in authorizer as its own function);
 - a module holding several functions' entries, by the entry's name: chalicelib/api/websocket.py's `connect`,
   `message` and `disconnect` are `websocket_connect`, `websocket_message` and `websocket_disconnect`;
-  chalicelib/jobs/event_streams.py's `order_events` and `chat_events` are those functions;
+  chalicelib/jobs/event_streams.py's `order_events`, `chat_events` and `task_events` are those functions;
 - the rest of chalicelib/api/: `api_handler`;
 - chalicelib/jobs/escrow_tokens.py: `escrow_tokens`; chalicelib/jobs/schedules.py: `expire_requests`;
   chalicelib/jobs/escrow_sweep.py: `sweep_escrow`;
@@ -65,6 +65,7 @@ _ENTRY_FUNCTIONS = (
     ("api/websocket.py", "disconnect", "websocket_disconnect"),
     ("jobs/event_streams.py", "order_events", "order_events"),
     ("jobs/event_streams.py", "chat_events", "chat_events"),
+    ("jobs/event_streams.py", "task_events", "task_events"),
 )
 _SHARED_MODULES = {module for module, _, _ in _ENTRY_FUNCTIONS}
 _ENTRY_MODULES = (  # first match wins
@@ -76,7 +77,7 @@ _ENTRY_MODULES = (  # first match wins
 )
 FUNCTIONS = (
     "api_handler", "cognito_jwt", "expire_requests", "escrow_tokens", "sweep_escrow",
-    "websocket_connect", "websocket_message", "websocket_disconnect", "order_events", "chat_events",
+    "websocket_connect", "websocket_message", "websocket_disconnect", "order_events", "chat_events", "task_events",
 )
 WEBSOCKET_API_PLACEHOLDER = "WEBSOCKET_API_ID"  # the API id in the committed policies (scripts/stage_config.py)
 

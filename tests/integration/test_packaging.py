@@ -78,8 +78,8 @@ def test_every_function_is_configured_with_the_templates_own_resources(packaged,
     template = _template(packaged[stage])
     resources = template["Resources"]
     functions = _functions(template)
-    assert {"APIHandler", "EscrowTokens", "OrderEvents", "ChatEvents", "WebsocketConnect", "WebsocketMessage",
-            "WebsocketDisconnect"} <= set(functions)
+    assert {"APIHandler", "EscrowTokens", "OrderEvents", "ChatEvents", "TaskEvents", "WebsocketConnect",
+            "WebsocketMessage", "WebsocketDisconnect"} <= set(functions)
     for name, function in functions.items():
         variables = function["Environment"]["Variables"]
         assert variables["STAGE"] == stage, name
@@ -100,7 +100,7 @@ def test_the_token_function_consumes_the_templates_token_queue(packaged, stage):
 def test_the_event_functions_read_the_streams_of_the_templates_own_tables(packaged, stage):
     template = _template(packaged[stage])
     functions = _functions(template)
-    for function, table in (("OrderEvents", "OrdersTable"), ("ChatEvents", "ChatTable")):
+    for function, table in (("OrderEvents", "OrdersTable"), ("ChatEvents", "ChatTable"), ("TaskEvents", "TasksTable")):
         (event,) = functions[function]["Events"].values()
         assert event["Type"] == "DynamoDB"
         assert event["Properties"]["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
@@ -143,7 +143,7 @@ def test_the_policies_name_the_templates_websocket_api_and_no_placeholder_is_lef
         for statement in policy["PolicyDocument"]["Statement"] if "execute-api:ManageConnections" in statement["Action"]
         for resource in statement["Resource"]
     ]
-    assert len(grants) == 4  # websocket_connect (DELETE), websocket_message, order_events, chat_events (POST)
+    assert len(grants) == 5  # websocket_connect (DELETE), websocket_message, order_events, chat_events, task_events
     api_stage = stage_config.api_gateway_stage(stage)
     connections = {f"arn:aws:execute-api:*:*:${{WebsocketAPI}}/{api_stage}/{method}/@connections/*"
                    for method in ("POST", "DELETE")}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 
-from chalicelib.domain.clock import parse_iso
+from chalicelib.domain.clock import now, parse_iso
 from chalicelib.services import orders as order_service
-from tests.conftest import listing_body
+from chalicelib.services import tasks as task_service
+from tests.conftest import PEOPLES_SQUARE, listing_body
 
 EXPIRY_S = 1
 
@@ -113,3 +115,15 @@ def test_an_overdue_request_is_not_listed_as_requested_before_the_sweep(client, 
     _, alice, _ = overdue
     assert client.get("/orders?status=requested", alice).body["items"] == []
     assert [o["status"] for o in client.get("/orders", alice).body["items"]] == ["expired"]
+
+
+def test_the_scheduled_sweep_expires_an_open_task_past_its_expiry(chalice_client, client, make_user, monkeypatch):
+    """Through the scheduled function, so the IAM audit sees what expiring a task needs of its role."""
+    alice = make_user()
+    body = {"title": "Carry a sofa upstairs", "description": "Third floor, no lift.", "category": "errands",
+            "budget_cents": 8000, "lat": PEOPLES_SQUARE[0], "lon": PEOPLES_SQUARE[1], "expires_in_s": 60}
+    task = client.post("/tasks", alice, body).body
+    later = now() + timedelta(seconds=61)
+    monkeypatch.setattr(task_service, "now", lambda: later)
+    assert sweep(chalice_client) == {"expired": 0, "tasks_expired": 1}
+    assert client.get(f"/tasks/{task['task_id']}", alice).body["status"] == "expired"

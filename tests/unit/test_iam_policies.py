@@ -118,7 +118,8 @@ def test_dev_and_prod_grant_what_local_grants_on_their_own_resources(stage, func
 
 
 WEBSOCKET_API = stage_config.WEBSOCKET_API_PLACEHOLDER
-PUSHERS = {"websocket_message": "POST", "order_events": "POST", "chat_events": "POST", "websocket_connect": "DELETE"}
+PUSHERS = {"websocket_message": "POST", "order_events": "POST", "chat_events": "POST", "task_events": "POST",
+           "websocket_connect": "DELETE"}
 
 
 def test_the_audit_and_the_deploy_tools_agree_on_the_websocket_apis_placeholder():
@@ -140,7 +141,8 @@ def test_only_the_functions_that_talk_to_sockets_manage_connections_and_only_on_
 
 
 @pytest.mark.parametrize("stage", STAGES)
-@pytest.mark.parametrize("function, table", [("order_events", "orders"), ("chat_events", "chat")])
+@pytest.mark.parametrize("function, table", [("order_events", "orders"), ("chat_events", "chat"),
+                                             ("task_events", "tasks")])
 def test_each_stream_function_reads_only_its_own_tables_stream(stage, function, table):
     reads = [s for s in _statements(stage, function) if "dynamodb:GetRecords" in _actions(s)]
     assert len(reads) == 1
@@ -252,6 +254,7 @@ def test_any_websocket_api_reads_as_the_placeholder_the_policies_name():
     ("api/websocket.py", "_refused", None),  # a helper, called directly: no function's
     ("jobs/event_streams.py", "order_events", "order_events"),
     ("jobs/event_streams.py", "chat_events", "chat_events"),
+    ("jobs/event_streams.py", "task_events", "task_events"),
     ("api/events.py", "list_events", "api_handler"),
     ("api/authorizer.py", "cognito_jwt", "cognito_jwt"),
 ])
