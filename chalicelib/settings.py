@@ -93,6 +93,8 @@ class Settings(BaseModel):
     max_offers_per_task: int = Field(50, ge=1, le=90, alias="MAX_OFFERS_PER_TASK")
     task_alerts_per_hour: Positive = Field(20, alias="TASK_ALERTS_PER_HOUR")  # task.nearby events per provider
     task_alert_fanout: Positive = Field(500, alias="TASK_ALERT_FANOUT")  # providers one new task is told to, at most
+    # Recipients a stream function stores and pushes at once (a new task may tell hundreds); botocore's pool holds 10.
+    stream_workers: int = Field(8, ge=1, le=10, alias="STREAM_WORKERS")
     open_regions: frozenset[str] | None = Field(None, alias="OPEN_REGIONS")  # None: every region in regions.json
     user_pool_id: Required = Field(alias="COGNITO_USER_POOL_ID")
     user_pool_client_id: Required = Field(alias="COGNITO_APP_CLIENT_ID")

@@ -165,7 +165,8 @@ class User:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The infra template deployed into in-process moto, with the app's environment pointing at it."""
+    """The infra template deployed into in-process moto, with the app's environment pointing at it. In-process moto
+    is not thread-safe: the stream functions store one recipient at a time here (STREAM_WORKERS=1)."""
     from moto import mock_aws
 
     from scripts import provision
@@ -174,6 +175,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         deployed = provision.deploy(boto3.Session(region_name=REGION), "test")
         for key, value in deployed.environment().items():
             monkeypatch.setenv(key, value)
+        monkeypatch.setenv("STREAM_WORKERS", "1")
         yield deployed
 
 

@@ -116,16 +116,16 @@ def task_offer(before: Offer | None, after: Offer, requester_id: str, source: st
 
 def task_updated(before: Task | None, after: Task, offerers: list[str], source: str) -> list[Notice]:
     """Notices of a task leaving `open` (assigned, cancelled, expired): to its requester and to every provider who
-    offered on it. The order's id goes to the requester and the assigned provider only."""
+    offered on it. Who won and the order's id go to the requester and the assigned provider only (a provider sees
+    only their own offer)."""
     if before is None or before.status == after.status:
         return []
     data: dict[str, Any] = {
         "task_id": after.task_id, "title": after.title, "status": after.status, "previous_status": before.status,
-        "provider_id": after.provider_id,
     }
     notices = []
     for user_id in dict.fromkeys((after.requester_id, *offerers)):
         party = user_id in (after.requester_id, after.provider_id)
-        seen = {**data, "order_id": after.order_id} if party else data
+        seen = {**data, "provider_id": after.provider_id, "order_id": after.order_id} if party else data
         notices.append(Notice(user_id, TASK_UPDATED, after.updated_at, seen, source))
     return notices

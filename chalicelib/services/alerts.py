@@ -7,6 +7,7 @@ TASK_ALERTS_PER_HOUR task.nearby events this hour (one counter update each).
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from chalicelib.domain import alerts, clock, events, regions
@@ -64,10 +65,11 @@ def take_alert_slot(provider_id: str, now: datetime) -> bool:
 
 def nearby_notices(task: Task, source: str) -> list[events.Notice]:
     """The task.nearby notices of a new task: one per recipient with an alert slot left this hour.
-    Cost: 4 Queries (store/alerts.areas_over) and one counter update per recipient (<= TASK_ALERT_FANOUT)."""
+    Cost: 4 Queries (store/alerts.areas_over) and one counter update per recipient (<= TASK_ALERT_FANOUT),
+    STREAM_WORKERS at a time (a task at a city centre may have hundreds of recipients)."""
     now = clock.now()
-    return [
-        events.task_nearby(task, provider_id, distance_m, source)
-        for provider_id, distance_m in recipients(task)
-        if take_alert_slot(provider_id, now)
-    ]
+    found = recipients(task)
+    with ThreadPoolExecutor(max_workers=get_settings().stream_workers, thread_name_prefix="alert-slots") as pool:
+        slots = list(pool.map(lambda match: take_alert_slot(match[0], now), found))
+    return [events.task_nearby(task, provider_id, distance_m, source)
+            for (provider_id, distance_m), slot in zip(found, slots, strict=True) if slot]

@@ -26,22 +26,21 @@ from chalicelib.store import changes, connections
 from chalicelib.store import events as event_store
 from chalicelib.store import tasks as task_store
 
-RECORD_WORKERS = 8  # recipients stored and pushed at once (botocore's pool holds 10 connections)
-
 
 def record(notices: Iterable[Notice]) -> int:
     """Store each notice in its recipient's log and push it; returns how many events were new.
 
-    Each recipient's notices are stored in order, different recipients' side by side (RECORD_WORKERS at once: a
+    Each recipient's notices are stored in order, different recipients' side by side (STREAM_WORKERS at once: a
     new task may tell hundreds of providers). A notice whose change is in the log already (Lambda handed the batch
     over again) is pushed again: the first attempt may have failed before its push, and a client drops an event
     id it has seen."""
     by_recipient: dict[str, list[Notice]] = {}
     for notice in notices:
         by_recipient.setdefault(notice.recipient_id, []).append(notice)
-    if len(by_recipient) <= 1:
+    workers = get_settings().stream_workers
+    if len(by_recipient) <= 1 or workers == 1:
         return sum(_record_in_order(mine) for mine in by_recipient.values())
-    with ThreadPoolExecutor(max_workers=RECORD_WORKERS, thread_name_prefix="events") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="events") as pool:
         return sum(pool.map(_record_in_order, by_recipient.values()))
 
 

@@ -29,6 +29,7 @@ from chalicelib.services.profiles import ensure_profile
 from chalicelib.settings import get_settings
 from chalicelib.store import orders as order_store
 from chalicelib.store import profiles as profile_store
+from chalicelib.store import suspensions
 from chalicelib.store import tasks as task_store
 from chalicelib.store.tasks import Refused
 
@@ -63,7 +64,8 @@ def mine(caller: Caller, role: str, limit: int, cursor: str | None) -> Page[Task
 
     def read(start: Any) -> tuple[list[Task], Any]:
         found, position = task_store.page_for(caller.user_id, role, limit, start)
-        return [tasks.as_seen(task, moment) for task in found], position
+        shown = [task for task in found if task.is_visible_to(caller.user_id, moment)]  # (a takedown hides it)
+        return [tasks.as_seen(task, moment) for task in shown], position
 
     return page_of(("tasks", caller.user_id, role), cursor, read)
 
@@ -146,37 +148,51 @@ def accept(caller: Caller, task_id: str, offer_id: str) -> Order:
     for _ in range(ACCEPT_ATTEMPTS):
         task = get(caller, task_id)
         tasks.check_requester(task, caller.user_id, "accept offers on")
-        if task.status == tasks.ASSIGNED and task.offer_id == offer_id and task.order_id is not None:
-            already = order_store.get(task.order_id)
-            if already is not None:
-                return already
+        already = _order_of_accepted(task, offer_id)
+        if already is not None:
+            return already
         moment = now()
-        tasks.check_open(task, moment, "assigned")
         offers_now = task_store.offers(task_id, settings.max_offers_per_task)
-        chosen = next((one for one in offers_now if one.offer_id == offer_id), None)
-        if chosen is None:
-            raise NotFound("offer not found")
-        if chosen.status != tasks.PENDING:
-            raise Conflict(f"this offer is {chosen.status}: only a pending offer can be accepted")
+        chosen = _acceptable(task, offers_now, offer_id, moment)
         order = orders.order_from_offer(
             order_id=new_id(), task_id=task.task_id, buyer_id=task.requester_id, provider_id=chosen.provider_id,
             price_cents=chosen.price_cents, currency=chosen.currency, note=task.title, fee_bps=settings.fee_bps,
             now=moment,
         )
-        assigned = tasks.assigned(task, chosen, order.order_id, moment)
         others = [one for one in offers_now if one.offer_id != offer_id]
         try:
-            task_store.assign(task, assigned, chosen, others, order)
+            task_store.assign(task, tasks.assigned(task, chosen, order.order_id, moment), chosen, others, order)
         except Refused as exc:
-            if exc.reason == task_store.OFFERS_CHANGED:
-                continue
             if exc.reason == task_store.OFFER_GONE:
                 raise Conflict("this offer was withdrawn meanwhile") from exc
-            continue  # no longer open: the next read says why (assigned to this offer by a retry, or 409)
+            continue  # offers moved, or no longer open: the next read says why (a retry's own accept, or 409)
         logger.info("offer accepted", task_id=task_id, offer_id=offer_id, order_id=order.order_id,
                     declined=sum(one.status == tasks.PENDING for one in others))
         return order
     raise Conflict("offers on this task keep changing; try again")
+
+
+def _order_of_accepted(task: Task, offer_id: str) -> Order | None:
+    """The order of the offer if this very offer was accepted already (a retried accept)."""
+    if task.status == tasks.ASSIGNED and task.offer_id == offer_id and task.order_id is not None:
+        return order_store.get(task.order_id)
+    return None
+
+
+def _acceptable(task: Task, offers_now: list[Offer], offer_id: str, moment: datetime) -> Offer:
+    """The offer to accept, if it may be: the task open and not taken down, the offer pending, its provider not
+    suspended (404 for an offer the task does not have, 409 otherwise)."""
+    tasks.check_open(task, moment, "assigned")
+    if task.hidden is not None:
+        raise Conflict("an operator took this task down: it can no longer be assigned")
+    chosen = next((one for one in offers_now if one.offer_id == offer_id), None)
+    if chosen is None:
+        raise NotFound("offer not found")
+    if chosen.status != tasks.PENDING:
+        raise Conflict(f"this offer is {chosen.status}: only a pending offer can be accepted")
+    if suspensions.get(chosen.provider_id) is not None:
+        raise Conflict("this offer's provider is suspended: choose another offer")
+    return chosen
 
 
 def expire_overdue_tasks(moment: datetime | None = None) -> int:

@@ -113,6 +113,14 @@ def offer_of(task_id: str, provider_id: str) -> Offer | None:
     return offer_from_model(model) if model is not None else None
 
 
+def _hidden_as(task: Task) -> Condition:
+    """The stored task is hidden (or not) as `task` was read: a whole-task put never undoes an operator's decision
+    that landed after the read."""
+    hidden: Condition = (TaskModel.hidden.does_not_exist() if task.hidden is None
+                         else TaskModel.hidden == task.hidden)
+    return hidden
+
+
 def _open_before(moment: str) -> Condition:
     """The task item is open and not expired at `moment`."""
     condition: Condition = (TaskModel.status == OPEN) & (TaskModel.expires_at > moment)
@@ -152,9 +160,10 @@ def close(before: Task, after: Task, unexpired_at: str | None) -> Task:
     condition: Condition = TaskModel.status == OPEN
     if unexpired_at is not None:
         condition = _open_before(unexpired_at)
+    condition &= (TaskModel.offers_version == before.offers_version) & _hidden_as(before)
     try:
         with TransactWrite(connection=tables.bind()) as tx:
-            tx.save(_to_model(after), condition=condition & (TaskModel.offers_version == before.offers_version))
+            tx.save(_to_model(after), condition=condition)
             _count(tx, after.requester_id, -1)
     except TransactWriteError as exc:  # [task put, profile update]
         if refusals.condition_failed_at(exc, 0):
@@ -168,7 +177,7 @@ def close(before: Task, after: Task, unexpired_at: str | None) -> Task:
 def save_offer(task: Task, offer: Offer, replaces: Offer | None, max_offers: int) -> Offer:
     """Store a provider's offer on an open task: their first, or a new one in place of their withdrawn one."""
     moment = offer.created_at
-    task_condition = _open_before(moment)
+    task_condition = _open_before(moment) & TaskModel.hidden.does_not_exist()
     actions: list[Action] = [TaskModel.offers_version.add(1), TaskModel.updated_at.set(offer.created_at)]
     if replaces is None:
         task_condition &= TaskModel.offer_count.does_not_exist() | (TaskModel.offer_count < max_offers)
@@ -214,6 +223,7 @@ def withdraw(task: Task, offer: Offer, withdrawn: Offer) -> Offer:
     return withdrawn
 
 
+@retried()
 def assign(before: Task, after: Task, accepted: Offer, others: Iterable[Offer], order: Order) -> None:
     """Accept one offer: the task assigned, that offer accepted, the other pending ones declined and the order
     stored, in one transaction (module docstring). Refused(NOT_OPEN / OFFERS_CHANGED / OFFER_GONE) says why not."""
@@ -221,8 +231,8 @@ def assign(before: Task, after: Task, accepted: Offer, others: Iterable[Offer], 
     declined = [offer for offer in others if offer.status == PENDING]
     try:
         with TransactWrite(connection=tables.bind()) as tx:
-            tx.save(_to_model(after),
-                    condition=_open_before(moment) & (TaskModel.offers_version == before.offers_version))
+            tx.save(_to_model(after), condition=_open_before(moment) & TaskModel.hidden.does_not_exist()
+                    & (TaskModel.offers_version == before.offers_version))
             tx.save(order_store.to_model(order), condition=OrderModel.order_id.does_not_exist())
             tx.update(
                 OfferModel(before.task_id, offer_sk(accepted.provider_id)),
@@ -247,6 +257,7 @@ def assign(before: Task, after: Task, accepted: Offer, others: Iterable[Offer], 
     _counted(before, after)
 
 
+@retried()
 def hide(task: Task, hidden: str | None) -> bool:
     """Hide a task from everyone but its requester (or show it again, `hidden` None): out of (or back into) the
     nearby indexes too. False if it changed meanwhile (read it again)."""

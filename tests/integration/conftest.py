@@ -181,6 +181,7 @@ def shared_stack() -> Iterator[Any]:
         deployed = provision.deploy(boto3.Session(region_name=REGION), "test")
         for key, value in deployed.environment().items():
             env.setenv(key, value)
+        env.setenv("STREAM_WORKERS", "1")  # in-process moto is not thread-safe
         yield deployed
 
 

@@ -61,3 +61,18 @@ def test_a_profile_edit_that_meets_a_transaction_conflict_is_retried(client, mak
         answer = client.patch("/me", alice, {"bio": "Retried"})
     assert answer.status == 200, answer.body
     assert client.get("/me", alice).body["bio"] == "Retried"
+
+
+def test_an_accept_that_meets_a_transaction_conflict_is_retried_and_makes_its_order(client, make_user):
+    """Real DynamoDB cancels one of two overlapping transactions (an accept racing an offer, a withdrawal, another
+    accept) with TransactionConflict: the accept backs off and tries again rather than failing."""
+    from tests.integration.test_tasks import offer, post_task
+
+    alice, bob = make_user(), make_user()
+    task = post_task(client, alice)
+    made = offer(client, bob, task["task_id"]).body
+    with refusing(tables.bind().client, "TransactWriteItems", CONFLICT, times=2) as seen:
+        accepted = client.post(f"/tasks/{task['task_id']}/offers/{made['offer_id']}/accept", alice)
+    assert accepted.status == 200, accepted.body
+    assert seen[0] == 3
+    assert client.get(f"/tasks/{task['task_id']}", alice).body["order_id"] == accepted.body["order_id"]

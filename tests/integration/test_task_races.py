@@ -148,3 +148,4 @@ def test_offers_racing_an_accept_are_all_declined_or_refused(served_stack):
     assert task is not None and task.status == "assigned"
     assert [offer.status for offer in task_store.offers(task_id, 10) if offer.offer_id != made.offer_id] == [
         "declined"] * (len(task_store.offers(task_id, 10)) - 1)
+
