@@ -157,6 +157,7 @@ def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, 
     """The WebSocket API, the stream relays, the API, the schedules and the token queue relay; returns their
     coordinates. The streams are read before the API serves, so no change is missed."""
     import app as app_module
+    from chalicelib.jobs.event_streams import TASK_BATCH
 
     chalice_app = app_module.app
     running.websocket = LocalWebSocketGateway(app_module, ws_port, STAGE)
@@ -165,7 +166,7 @@ def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, 
     running.streams = (
         LocalStreamRelay(chalice_app, "order_events", stack.outputs["OrdersStreamArn"], REGION),
         LocalStreamRelay(chalice_app, "chat_events", stack.outputs["ChatStreamArn"], REGION),
-        LocalStreamRelay(chalice_app, "task_events", stack.outputs["TasksStreamArn"], REGION),
+        LocalStreamRelay(chalice_app, "task_events", stack.outputs["TasksStreamArn"], REGION, batch=TASK_BATCH),
     )
     for stream in running.streams:
         stream.start()

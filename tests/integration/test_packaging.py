@@ -100,11 +100,12 @@ def test_the_token_function_consumes_the_templates_token_queue(packaged, stage):
 def test_the_event_functions_read_the_streams_of_the_templates_own_tables(packaged, stage):
     template = _template(packaged[stage])
     functions = _functions(template)
-    for function, table in (("OrderEvents", "OrdersTable"), ("ChatEvents", "ChatTable"), ("TaskEvents", "TasksTable")):
+    for function, table, batch in (("OrderEvents", "OrdersTable", 100), ("ChatEvents", "ChatTable", 100),
+                                   ("TaskEvents", "TasksTable", 10)):
         (event,) = functions[function]["Events"].values()
         assert event["Type"] == "DynamoDB"
         assert event["Properties"]["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
-        assert (event["Properties"]["StartingPosition"], event["Properties"]["BatchSize"]) == ("LATEST", 100)
+        assert (event["Properties"]["StartingPosition"], event["Properties"]["BatchSize"]) == ("LATEST", batch)
         assert "StreamSpecification" in template["Resources"][table]["Properties"]
 
 
