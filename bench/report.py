@@ -573,3 +573,4 @@ def render(results: Results) -> str:
 
 
 __all__ = ["PARTITION_LIMIT_RCU", "Dist", "Results", "Setup", "plot", "render", "targets"]
+

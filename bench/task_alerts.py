@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import documents
 from bench.dynamo_model import query_read_units
 from chalicelib.domain import alerts
 from chalicelib.domain.alerts import AlertArea
@@ -254,14 +255,7 @@ def report(stored: list[AlertArea], index: Index, lookups: list[Lookup], puts: d
 
 def write_section(section: str) -> None:
     """Replace (or add) this section of docs/TASKS_BENCHMARK.md, leaving the others."""
-    text = DOC.read_text() if DOC.exists() else "# Posted needs: benchmarks\n\n"
-    start = text.find(SECTION + "\n")
-    if start >= 0:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text)
+    documents.replace_section(DOC, SECTION, section, "# Posted needs: what they cost")
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import time
 import uuid
@@ -33,6 +32,7 @@ os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_name]
 
+from bench import documents  # noqa: E402
 from bench.dynamo_model import item_size, query_read_units  # noqa: E402
 
 RADII_M = (500, 2000, 5000, 20000)
@@ -196,11 +196,8 @@ def _budget() -> str:
 
 
 def write(section: str) -> None:
-    """Replace the document's "Nearby tasks" section (up to the next `## `), or add it."""
-    text = DOC.read_text() if DOC.exists() else "# Posted needs: what they cost\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text)
+    """Replace the document's "Nearby tasks" section, or add it."""
+    documents.replace_section(DOC, SECTION, section, "# Posted needs: what they cost")
 
 
 def main() -> None:
