@@ -573,4 +573,3 @@ def render(results: Results) -> str:
 
 
 __all__ = ["PARTITION_LIMIT_RCU", "Dist", "Results", "Setup", "plot", "render", "targets"]
-
