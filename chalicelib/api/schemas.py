@@ -257,6 +257,7 @@ class TaskCreate(Body):
     lon: Longitude
     expires_in_s: Annotated[int, Field(ge=MIN_EXPIRES_IN_S, le=MAX_EXPIRES_IN_S, description=(
         "How long the task stays open for offers (60 s .. 7 days)."))] = DEFAULT_EXPIRES_IN_S
+    location_precision: LocationPrecision = "exact"
 
 
 class TasksQuery(PageQuery):
@@ -508,15 +509,21 @@ class ReceiptOut(LedgerEntryOut):
 
 class TaskOut(view_of(  # type: ignore[misc]
     Task, "task_id requester_id title description category budget_cents currency lat lon status expires_at"
-    " order_id created_at hidden",
+    " order_id created_at hidden location_precision",
+    location_precision=LocationPrecision,
     status=Literal[TASK_STATUSES],
     order_id=Annotated[str | None, Field(description="The order the accepted offer made (once assigned).")],
     hidden=Annotated[str | None, Field(description="Why an operator hid it (takedown, suspended): only its "
                                                    "requester still sees it.")],
 )):
-    """A task as its requester, anyone while it is open, and its assigned provider see it."""
+    """A task as its requester, anyone while it is open, and its assigned provider see it: `lat`/`lon` are where it
+    is shown (an approximate task's cell centre)."""
 
     provider_id: str | None = Field(default=None, description="Whose offer was accepted (once assigned).")
+    service_location: PointOut | None = Field(
+        default=None, description="Where the job really is: shown to the task's requester only (its provider finds "
+                                  "it on the order once funded).",
+    )
 
 
 class TaskPage(Page[TaskOut]):

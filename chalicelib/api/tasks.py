@@ -14,6 +14,7 @@ from chalicelib.api.schemas import (
     OfferPage,
     OfferProviderOut,
     OrderOut,
+    PointOut,
     TaskCreate,
     TaskOut,
     TaskPage,
@@ -21,6 +22,7 @@ from chalicelib.api.schemas import (
     shown_as,
 )
 from chalicelib.domain.identity import Caller
+from chalicelib.domain.privacy import sees_task_point
 from chalicelib.domain.profiles import Profile
 from chalicelib.domain.tasks import Offer, Task
 from chalicelib.services import tasks as task_service
@@ -28,9 +30,13 @@ from chalicelib.services import tasks as task_service
 tasks_bp = Blueprint(__name__)
 
 
-def task_out(task: Task) -> TaskOut:
+def task_out(task: Task, caller: Caller) -> TaskOut:
+    """The task as the caller sees it: its precise point (`service_location`) only if it is theirs."""
     shown = shown_as(TaskOut, task)
     shown.provider_id = task.provider_id
+    if sees_task_point(task, caller.user_id):
+        lat, lon = task.precise_point
+        shown.service_location = PointOut(lat=lat, lon=lon)
     return shown
 
 
@@ -46,7 +52,7 @@ def offer_out(offer: Offer, provider: Profile | None = None) -> OfferOut:
     body=TaskCreate, response=TaskOut, status=201, errors=(400, 409, 422), limit="task",
 )
 def post_task(caller: Caller, body: TaskCreate) -> TaskOut:
-    return task_out(task_service.post(caller, **body.model_dump()))
+    return task_out(task_service.post(caller, **body.model_dump()), caller)
 
 
 @operation(
@@ -55,7 +61,7 @@ def post_task(caller: Caller, body: TaskCreate) -> TaskOut:
 )
 def my_tasks(caller: Caller, query: TasksQuery) -> TaskPage:
     page = task_service.mine(caller, query.role, query.limit, query.cursor)
-    return TaskPage(items=[task_out(task) for task in page.items], next_cursor=page.next_cursor)
+    return TaskPage(items=[task_out(task, caller) for task in page.items], next_cursor=page.next_cursor)
 
 
 @operation(
@@ -63,7 +69,7 @@ def my_tasks(caller: Caller, query: TasksQuery) -> TaskPage:
     tag="tasks", response=TaskOut, errors=(404,),
 )
 def get_task(caller: Caller, task_id: str) -> TaskOut:
-    return task_out(task_service.get(caller, task_id))
+    return task_out(task_service.get(caller, task_id), caller)
 
 
 @operation(
@@ -71,7 +77,7 @@ def get_task(caller: Caller, task_id: str) -> TaskOut:
     response=TaskOut, errors=(403, 404, 409), limit="task",
 )
 def cancel_task(caller: Caller, task_id: str) -> TaskOut:
-    return task_out(task_service.cancel(caller, task_id))
+    return task_out(task_service.cancel(caller, task_id), caller)
 
 
 @operation(

@@ -21,7 +21,7 @@ from chalicelib.domain import geo
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.listings import pin
+from chalicelib.domain.listings import APPROXIMATE, EXACT, pin, shown_point
 
 OPEN, ASSIGNED, CANCELLED, EXPIRED = "open", "assigned", "cancelled", "expired"
 STATUSES = (OPEN, ASSIGNED, CANCELLED, EXPIRED)
@@ -66,6 +66,16 @@ class Task(TaskPin):
     offer_count: int = 0  # providers who offered (each has one offer item)
     offers_version: int = 0
     hidden: str | None = None  # why an operator hid it from everyone but its requester (domain/moderation.py)
+    location_precision: str = EXACT  # approximate: shown and searched at its geohash-7 cell's centre (as listings)
+    precise_lat: float | None = None  # approximate tasks only: where the job really is (privacy.py says who sees it)
+    precise_lon: float | None = None
+
+    @property
+    def precise_point(self) -> tuple[float, float]:
+        """Where the job is: the shown point of an exact task, the kept one of an approximate task."""
+        if self.precise_lat is None or self.precise_lon is None:
+            return self.lat, self.lon
+        return self.precise_lat, self.precise_lon
 
     def status_at(self, now: datetime) -> str:
         """Its status as clients see it: an open task past its expiry is expired at once (the sweep writes it)."""
@@ -108,16 +118,20 @@ class Offer:
 
 
 def new_task(requester_id: str, title: str, description: str, category: str, budget_cents: int, currency: str,
-             lat: float, lon: float, expires_in_s: int, now: datetime) -> Task:
+             lat: float, lon: float, expires_in_s: int, now: datetime, location_precision: str = EXACT) -> Task:
+    """A task open from `now`: shown where it is (exact), or, approximate (someone's home), at the centre of its
+    ~150 m cell, as listings are (domain/listings.py), its precise point kept apart."""
     if not MIN_EXPIRES_IN_S <= expires_in_s <= MAX_EXPIRES_IN_S:
         raise InvalidInput(f"expires_in_s: between {MIN_EXPIRES_IN_S} and {MAX_EXPIRES_IN_S} seconds")
     at = iso(now)
-    lat, lon = pin(lat), pin(lon)
+    shown_lat, shown_lon = shown_point(lat, lon, location_precision)
+    precise = (pin(lat), pin(lon)) if location_precision == APPROXIMATE else (None, None)
     return Task(
         task_id=new_id(), requester_id=requester_id, title=title, category=category, budget_cents=budget_cents,
-        currency=currency, lat=lat, lon=lon, geohash=geo.encode(lat, lon),
+        currency=currency, lat=shown_lat, lon=shown_lon, geohash=geo.encode(shown_lat, shown_lon),
         expires_at=iso(now + timedelta(seconds=expires_in_s)), description=description, status=OPEN,
-        created_at=at, updated_at=at,
+        created_at=at, updated_at=at, location_precision=location_precision, precise_lat=precise[0],
+        precise_lon=precise[1],
     )
 
 

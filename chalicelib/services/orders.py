@@ -16,6 +16,7 @@ from chalicelib.services.paging import page_of
 from chalicelib.settings import get_settings
 from chalicelib.store import listings as listing_store
 from chalicelib.store import orders as order_store
+from chalicelib.store import tasks as task_store
 
 
 def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | None, note: str) -> Order:
@@ -56,16 +57,17 @@ def place(caller: Caller, order_id: str, listing_id: str, price_cents: int | Non
 
 
 def service_locations(caller: Caller, seen: list[Order]) -> dict[str, tuple[float, float]]:
-    """Where each order's service is, for the orders whose precise location the caller may see (their own as
-    buyer, once funded: domain/privacy.py), by order id. One read of the listings, for those orders only."""
-    shown = [order for order in seen
-             if order.listing_id is not None and privacy.sees_service_location(order, caller.user_id)]
+    """Where each order's service is, for the orders whose precise location the caller may see (domain/privacy.py:
+    who travels there, once funded), by order id. One read of the listings and one of the tasks, for those only."""
+    shown = [order for order in seen if privacy.sees_service_location(order, caller.user_id)]
     if not shown:
         return {}
     listings = listing_store.get_many(order.listing_id for order in shown if order.listing_id is not None)
-    return {
-        order.order_id: listings[order.listing_id].precise_point for order in shown if order.listing_id in listings
-    }
+    tasks = task_store.get_many(order.task_id for order in shown if order.task_id is not None)
+    points = {**{key: listing.precise_point for key, listing in listings.items()},
+              **{key: task.precise_point for key, task in tasks.items()}}
+    return {order.order_id: points[place] for order in shown
+            if (place := order.task_id or order.listing_id) is not None and place in points}
 
 
 def get(caller: Caller, order_id: str) -> Order:

@@ -18,6 +18,7 @@ from chalicelib.domain.clock import iso, now
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.listings import EXACT
 from chalicelib.domain.orders import Order
 from chalicelib.domain.pages import Page
 from chalicelib.domain.profiles import Profile
@@ -37,14 +38,14 @@ ACCEPT_ATTEMPTS = 3  # an accept whose offers changed meanwhile reads them again
 
 
 def post(caller: Caller, title: str, description: str, category: str, budget_cents: int, lat: float, lon: float,
-         expires_in_s: int) -> Task:
+         expires_in_s: int, location_precision: str = EXACT) -> Task:
     """Post a need at a point of an open region, in its currency; refused (409) beyond MAX_OPEN_TASKS open tasks."""
     check_category(category)
     settings = get_settings()
     region = regions.open_region_for(lat, lon, settings.open_regions)
     ensure_profile(caller)  # the count of open tasks is kept on the profile
     task = tasks.new_task(caller.user_id, title, description, category, budget_cents, region.currency, lat, lon,
-                          expires_in_s, now())
+                          expires_in_s, now(), location_precision)
     try:
         task_store.insert(task, settings.max_open_tasks)
     except Refused as exc:

@@ -480,6 +480,9 @@ class TaskModel(_TaskItem):
     offer_count = NumberAttribute(default=0)  # providers who offered (one item each; at most MAX_OFFERS_PER_TASK)
     offers_version = NumberAttribute(default=0)  # moves with every offer made or withdrawn: an accept checks it
     hidden = UnicodeAttribute(null=True)  # "takedown" or "suspended": out of every view but its requester's
+    location_precision = UnicodeAttribute(null=True)  # absent: exact
+    precise_lat = NumberAttribute(null=True)  # an approximate task's precise point: projected by no nearby index
+    precise_lon = NumberAttribute(null=True)
     n4 = UnicodeAttribute(null=True)
     n4c = UnicodeAttribute(null=True)
     created_sk = UnicodeAttribute()  # created_at#task_id: a user's tasks newest first

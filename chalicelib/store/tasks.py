@@ -32,6 +32,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.listings import EXACT
 from chalicelib.domain.orders import Order
 from chalicelib.domain.tasks import ACCEPTED, DECLINED, MAX_EXPIRES_IN_S, OPEN, PENDING, WITHDRAWN, Offer, Task
 from chalicelib.store import items, refusals, tables, task_index
@@ -83,7 +84,9 @@ def task_from_model(model: TaskModel) -> Task:
     return items.to_domain(
         model, Task, budget_cents=int(model.budget_cents), lat=float(model.lat), lon=float(model.lon),
         offer_count=int(model.offer_count or 0), offers_version=int(model.offers_version or 0),
-        description=model.description or "",
+        description=model.description or "", location_precision=model.location_precision or EXACT,
+        precise_lat=float(model.precise_lat) if model.precise_lat is not None else None,
+        precise_lon=float(model.precise_lon) if model.precise_lon is not None else None,
     )
 
 
@@ -106,6 +109,15 @@ def offers(task_id: str, limit: int) -> list[Offer]:
     found = OfferModel.query(task_id, OfferModel.sk.startswith(OFFER_PREFIX), consistent_read=True, limit=limit,
                              page_size=limit)
     return sorted((offer_from_model(model) for model in found), key=lambda offer: offer.offer_id)
+
+
+def get_many(task_ids: Iterable[str]) -> dict[str, Task]:
+    """The tasks with these ids that exist, by id (BatchGetItem, eventually consistent)."""
+    wanted = set(task_ids)
+    if not wanted:
+        return {}
+    tables.bind()
+    return {model.task_id: task_from_model(model) for model in TaskModel.batch_get([(i, TASK_SK) for i in wanted])}
 
 
 def offer_of(task_id: str, provider_id: str) -> Offer | None:

@@ -39,7 +39,8 @@ def test_a_posted_task_is_open_in_the_regions_currency_with_its_expiry(client, p
     assert task["status"] == "open"
     assert (task["requester_id"], task["currency"], task["budget_cents"]) == (people["alice"].user_id, "CNY", 8000)
     assert task["order_id"] is None
-    assert client.get(f"/tasks/{task['task_id']}", people["bob"]).body == task
+    assert task["service_location"] == {"lat": task["lat"], "lon": task["lon"]}  # exact: where it is shown
+    assert client.get(f"/tasks/{task['task_id']}", people["bob"]).body == {**task, "service_location": None}
 
 
 def test_a_task_outside_every_open_region_is_refused(client, people):
