@@ -86,24 +86,18 @@ def seed(count: int) -> None:
     from chalicelib.domain.categories import CATEGORIES
     from chalicelib.domain.clock import now
     from chalicelib.domain.tasks import new_task
-    from chalicelib.store import items, search_counts, tables, task_index
-    from chalicelib.store.models import TaskModel
+    from chalicelib.store import search_counts
+    from chalicelib.store import tasks as task_store
     from scripts.synthetic_listings import synthetic_points
 
-    tables.bind()
     at = now()
-    changes: dict[str, dict[str, int]] = {}
     requesters = [str(uuid.uuid4()) for _ in range(count // 5)]
-    with TaskModel.batch_write() as batch:
-        for n, point in enumerate(synthetic_points(count, seed=16)):
-            category = point.category if point.category in CATEGORIES else CATEGORY
-            task = new_task(requesters[n % len(requesters)], f"Need {n}", "", category, 5000, "CNY", point.lat,
-                            point.lon, 86400, at - timedelta(seconds=n % 3600))
-            batch.save(items.to_item(task, TaskModel, sk=task_index.TASK_SK,
-                                     created_sk=f"{task.created_at}#{task.task_id}",
-                                     **task_index.index_attributes(task)))
-            search_counts.add_count_changes(changes, task_index.count_changes(None, task))
-    search_counts.replace_counts(changes)
+    tasks = []
+    for n, point in enumerate(synthetic_points(count, seed=16)):
+        category = point.category if point.category in CATEGORIES else CATEGORY
+        tasks.append(new_task(requesters[n % len(requesters)], f"Need {n}", "", category, 5000, "CNY", point.lat,
+                              point.lon, 86400, at - timedelta(seconds=n % 3600)))
+    search_counts.replace_counts(task_store.insert_many(tasks))
 
 
 @dataclass

@@ -19,6 +19,7 @@ from chalicelib.domain.clock import now
 from chalicelib.domain.connections import Connection, gone_for_good
 from chalicelib.domain.events import Event, Notice, message_created, order_updated, task_offer, task_updated
 from chalicelib.domain.identity import Caller
+from chalicelib.domain.tasks import Task
 from chalicelib.observability import logger
 from chalicelib.services import alerts
 from chalicelib.settings import get_settings
@@ -126,11 +127,20 @@ def from_task_change(
         return []
     before, after = change.before, change.after
     if before is None:
-        return alerts.nearby_notices(after, source) if after.is_listed else []
+        return _alerts_of_new(after, source)
     if before.status == after.status:
         return []
     offerers = [offer.provider_id for offer in task_store.offers(after.task_id, get_settings().max_offers_per_task)]
     return task_updated(before, after, offerers, source)
+
+
+def _alerts_of_new(task: Task, source: str) -> list[Notice]:
+    """`task.nearby` for a new task, as it stands now (one consistent read): a task cancelled, assigned, taken down
+    or expired before its record was read (a stream backlog, a retried batch) alerts nobody."""
+    fresh = task_store.get(task.task_id)
+    if fresh is None or not (fresh.is_listed and fresh.is_open_at(now())):
+        return []
+    return alerts.nearby_notices(fresh, source)
 
 
 def _skipped(source: str, exc: Exception) -> None:

@@ -158,7 +158,7 @@ def areas_over(lat: float, lon: float, max_entries: int = MAX_ENTRIES_PER_CELL) 
         if kept is None or time.monotonic() - kept[0] >= ttl_s:
             kept = (time.monotonic(), _read_cell(cell, max_entries))
             if ttl_s > 0:
-                _cells[key] = kept
+                _keep(key, kept, ttl_s)
         found.update((area.user_id, area) for area in kept[1])
     return list(found.values())
 
@@ -171,6 +171,19 @@ def _read_cell(cell: str, max_entries: int) -> list[AlertArea]:
 
 
 _cells: dict[tuple[str, str, int], tuple[float, list[AlertArea]]] = {}  # per instance: ALERT_CELLS_CACHE_S
+MAX_CACHED_ENTRIES = 100_000  # alert entries an instance keeps at once (~20 MB)
+
+
+def _keep(key: tuple[str, str, int], kept: tuple[float, list[AlertArea]], ttl_s: float) -> None:
+    """Keep a cell's entries; past MAX_CACHED_ENTRIES in all, the stale cells go first, then all of them (an
+    instance touches many cells over its life: memory stays bounded, ~200 B an entry)."""
+    if sum(len(areas) for _, areas in _cells.values()) + len(kept[1]) > MAX_CACHED_ENTRIES:
+        moment = time.monotonic()
+        for stale in [k for k, (at, _) in _cells.items() if moment - at >= ttl_s]:
+            del _cells[stale]
+        if sum(len(areas) for _, areas in _cells.values()) + len(kept[1]) > MAX_CACHED_ENTRIES:
+            _cells.clear()
+    _cells[key] = kept
 
 
 def forget_cached() -> None:

@@ -35,7 +35,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import EXACT
 from chalicelib.domain.orders import Order
 from chalicelib.domain.tasks import ACCEPTED, DECLINED, MAX_EXPIRES_IN_S, OPEN, PENDING, WITHDRAWN, Offer, Task
-from chalicelib.store import items, refusals, tables, task_index
+from chalicelib.store import items, refusals, search_counts, tables, task_index
 from chalicelib.store import orders as order_store
 from chalicelib.store.contention import retried
 from chalicelib.store.models import OfferModel, OrderModel, ProfileModel, TaskModel
@@ -159,6 +159,18 @@ def insert(task: Task, max_open: int) -> Task:
         raise
     _counted(None, task)
     return task
+
+
+def insert_many(tasks: Iterable[Task]) -> dict[str, dict[str, int]]:
+    """Bulk-load new tasks (tests, benchmarks): BatchWriteItem, no conditions, no counters on profiles. Returns the
+    cell-count changes they make, for the caller to apply (or to replace the counts with)."""
+    tables.bind()
+    changes: dict[str, dict[str, int]] = {}
+    with TaskModel.batch_write() as batch:
+        for task in tasks:
+            batch.save(_to_model(task))
+            search_counts.add_count_changes(changes, task_index.count_changes(None, task))
+    return changes
 
 
 def _counted(before: Task | None, after: Task) -> None:

@@ -165,7 +165,9 @@ def test_beyond_the_fan_out_the_nearest_providers_are_told(monkeypatch):
     spot = point_at(*OUTSIDE_THE_CITY, 5000, 0)
     nearest = [stored_area(*point_at(*spot, distance, 90), 1000).user_id for distance in (10, 20, 30, 40)]
     monkeypatch.setenv("TASK_ALERT_FANOUT", "2")
-    assert [provider_id for provider_id, _ in alert_service.recipients(task_at(*spot))] == nearest[:2]
+    told = alert_service.recipients(task_at(*spot))
+    assert [provider_id for provider_id, _ in told] == nearest[:2]
+    assert [distance for _, distance in told] == [10, 20]
 
 
 def test_a_provider_hears_of_at_most_task_alerts_per_hour_new_tasks(monkeypatch):

@@ -58,6 +58,14 @@ def test_a_new_task_alerts_the_providers_whose_area_and_categories_match_it(clie
         assert events_of(client, user, "task.nearby") == []
 
 
+def test_a_task_cancelled_before_its_record_is_read_alerts_nobody(client, people, streams):
+    alert(client, people["bob"])
+    task = post_task(client, people["alice"])
+    assert client.post(f"/tasks/{task['task_id']}/cancel", people["alice"]).status == 200
+    streams()
+    assert events_of(client, people["bob"], "task.nearby") == []
+
+
 def test_a_provider_hears_of_at_most_task_alerts_per_hour_new_tasks(client, people, streams, monkeypatch):
     monkeypatch.setenv("TASK_ALERTS_PER_HOUR", "2")
     alert(client, people["bob"])

@@ -182,3 +182,28 @@ def test_my_tasks_lists_those_i_posted_and_those_assigned_to_me(client, people):
     assigned = client.get("/tasks?role=provider", people["bob"]).body["items"]
     assert [t["task_id"] for t in assigned] == [first["task_id"]]
     assert client.get("/tasks?role=provider", people["alice"]).body["items"] == []
+
+
+def test_posted_tasks_enter_the_nearby_index_and_leave_it_when_cancelled_assigned_expired_or_taken_down(
+        client, make_user):
+    """Through the task routes and the sweep, not seeded: the store's own writes keep the index right."""
+    from tests.integration.test_moderation import report
+
+    alice, bob, carol = make_user("Alice"), make_user("Bob"), make_user("Carol")
+    olga = make_user("Olga", operator=True)
+    near = f"/tasks/nearby?lat={PEOPLES_SQUARE[0]}&lon={PEOPLES_SQUARE[1]}&radius_m=1000&limit=100"
+
+    def listed() -> set[str]:
+        return {item["task_id"] for item in client.get(near, carol).body["items"]}
+
+    cancelled, accepted, expiring, taken_down = (post_task(client, alice, expires_in_s=seconds)
+                                                  for seconds in (3600, 3600, 60, 3600))
+    posted = {task["task_id"] for task in (cancelled, accepted, expiring, taken_down)}
+    assert posted <= listed()
+    assert client.post(f"/tasks/{cancelled['task_id']}/cancel", alice).status == 200
+    made = offer(client, bob, accepted["task_id"]).body
+    assert client.post(f"/tasks/{accepted['task_id']}/offers/{made['offer_id']}/accept", alice).status == 200
+    assert task_service.expire_overdue_tasks(now() + timedelta(seconds=120)) >= 1
+    filed = report(client, bob, "task", taken_down["task_id"]).body
+    assert client.post(f"/admin/reports/{filed['report_id']}/close", olga, {"action": "takedown"}).status == 200
+    assert listed() & posted == set()

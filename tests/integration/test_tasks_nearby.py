@@ -180,3 +180,4 @@ def test_a_provider_asking_too_often_gets_429_with_retry_after(client, city, sha
     assert refused.body["Code"] == "TooManyRequestsError"
     assert 1 <= int(refused.headers["Retry-After"]) <= WINDOW_S
     assert client.get(nearby_path(), carol).status == 200
+
