@@ -557,7 +557,7 @@ def render(results: Results) -> str:
         "Items per 1 MB page of those partitions: moto "
         + "; ".join(str(p) for p in model.pages_moto) + ", the model " + "; ".join(str(p) for p in model.pages_model)
         + ". moto cuts a page at 1,000,000 bytes of the table's whole items, DynamoDB at 1 MB of the index",
-        (f"entries read (a keyword entry here is {num(entry.get('ours, after: text4', math.nan), 0)} bytes on "
+        (f"entries read (a keyword entry here is {num(entry.get('ours, after: text4r', math.nan), 0)} bytes on "
          f"average): the items agree, the boundaries are moto's approximation. ({model.items_compared:,} items "
          "compared in all.)"),
         "",

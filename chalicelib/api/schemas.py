@@ -352,6 +352,8 @@ class PublicProfileOut(BaseModel):
     privileged: bool
     provider_since: str | None
     rating_avg: float | None
+    rating_score: float | None = Field(description="A Bayesian average of the published ratings (prior 4.0, weight 5):"
+                                       " a handful of reviews cannot push it to the top; null with no reviews.")
     rating_count: int
 
 
@@ -394,9 +396,10 @@ class ListingPage(Page[ListingOut]):
 
 
 class SearchItemOut(view_of(  # type: ignore[misc]
-    Pin, "listing_id provider_id title category price_cents currency lat lon privileged"
+    Pin, "listing_id provider_id title category price_cents currency lat lon privileged rating_score rating_count"
 )):
-    """A pin on the map: what the search index holds; GET /listings/{id} gives the rest."""
+    """A pin on the map: what the search index holds; GET /listings/{id} gives the rest. `rating_score` and
+    `rating_count` are the provider's (null and 0 before any review), as of their latest published review."""
 
     distance_m: int
 
@@ -538,6 +541,8 @@ class OfferProviderOut(BaseModel):
     privileged: bool
     provider_since: str | None
     rating_avg: float | None
+    rating_score: float | None = Field(description="A Bayesian average of the published ratings (prior 4.0, weight 5):"
+                                       " a handful of reviews cannot push it to the top; null with no reviews.")
     rating_count: int
 
 

@@ -26,5 +26,5 @@ def pin_out(found: Found) -> SearchItemOut:
     return SearchItemOut(
         listing_id=pin.listing_id, provider_id=pin.provider_id, title=pin.title, category=pin.category,
         price_cents=pin.price_cents, currency=pin.currency, lat=pin.lat, lon=pin.lon, privileged=pin.privileged,
-        distance_m=found.distance_m,
+        rating_score=pin.rating_score, rating_count=pin.rating_count, distance_m=found.distance_m,
     )

@@ -7,7 +7,7 @@ its provider and, once an order is funded, that order's buyer (domain/privacy.py
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from typing import Any
 
 from chalicelib.domain import geo
@@ -43,6 +43,11 @@ class Pin:
     lon: float
     geohash: str
     privileged: bool
+    _: KW_ONLY
+    # The provider's reputation as of the last refresh (services/reputation.py): in every index entry, so a search
+    # shows it without reading profiles. None/0: no reviews yet.
+    rating_score: float | None = None
+    rating_count: int = 0
 
     @property
     def entry_id(self) -> str:

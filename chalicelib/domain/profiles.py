@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.domain.reputation import rating_score as bayesian_score
 from chalicelib.domain.text import has_control_characters, has_visible_character
 
 DISPLAY_NAME_MAX = 60
@@ -25,6 +26,11 @@ class Profile:
         if not self.rating_count:
             return None
         return round(self.rating_sum / self.rating_count, 2)
+
+    @property
+    def rating_score(self) -> float | None:
+        """The score shown and ranked by (domain/reputation.py): a few reviews cannot push it to the top."""
+        return bayesian_score(self.rating_sum, self.rating_count)
 
     @property
     def is_provider(self) -> bool:

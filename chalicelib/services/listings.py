@@ -1,7 +1,7 @@
 """Use cases for listings: publish, read, edit (owner), pause, delete (owner), a provider's listings."""
 from __future__ import annotations
 
-from functools import partial
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.domain import listings, regions
@@ -11,6 +11,7 @@ from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.listings import Listing
 from chalicelib.domain.pages import Page
+from chalicelib.domain.profiles import Profile
 from chalicelib.services.paging import page_of
 from chalicelib.services.profiles import ensure_profile
 from chalicelib.settings import get_settings
@@ -41,19 +42,14 @@ def publish(
         raise InvalidInput(f"currency: listings in {region.name} are priced in {region.currency}")
     profile = ensure_profile(caller)
     now = now_iso()
-    make = partial(
-        listings.new_listing,
-        caller.user_id,
-        title,
-        description,
-        category,
-        price_cents,
-        region.currency,
-        lat,
-        lon,
-        now=now,
-        location_precision=location_precision,
-    )
+
+    def make(privileged: bool) -> Listing:
+        new = listings.new_listing(
+            caller.user_id, title, description, category, price_cents, region.currency, lat, lon,
+            privileged=privileged, now=now, location_precision=location_precision,
+        )
+        return _rated(new, profile)
+
     for _ in range(3):
         if profile.is_provider:
             return listing_store.insert(make(privileged=profile.privileged), get_settings().max_active_listings)
@@ -65,6 +61,13 @@ def publish(
         except listing_store.AlreadyProvider:
             profile = profile_store.get(caller.user_id) or profile
     raise Conflict("your provider status is being settled by another request; try again")
+
+
+def _rated(listing: Listing, provider: Profile | None) -> Listing:
+    """The listing with its provider's current reputation, for its index entries (services/reputation.py)."""
+    if provider is None:
+        return listing
+    return replace(listing, rating_score=provider.rating_score, rating_count=provider.rating_count)
 
 
 def get_visible(caller: Caller, listing_id: str) -> Listing:
@@ -95,7 +98,7 @@ def edit(caller: Caller, listing_id: str, changes: dict[str, Any]) -> Listing:
         raise InvalidInput("status: must be 'active' or 'paused'")
     if not changes:
         return listing
-    updated = listings.with_changes(listing, changes, now_iso())
+    updated = _rated(listings.with_changes(listing, changes, now_iso()), profile_store.get(caller.user_id))
     return listing_store.save(updated, listing, max_active=get_settings().max_active_listings)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
@@ -33,7 +33,7 @@ class AlreadyProvider(Exception):
 
 
 def _to_model(listing: Listing) -> ListingModel:
-    model = items.to_item(listing, ListingModel, leave_out=("version",))
+    model = items.to_item(listing, ListingModel, leave_out=("version",), rating_count=listing.rating_count or None)
     if listing.version:
         model.version = listing.version
     for attribute, value in search_index.index_attributes(listing).items():
@@ -55,6 +55,7 @@ def from_model(model: ListingModel) -> Listing:
         privileged=bool(model.privileged), version=int(model.version or 0),
         location_precision=model.location_precision or EXACT,
         precise_lat=_float_or_none(model.precise_lat), precise_lon=_float_or_none(model.precise_lon),
+        rating_score=_float_or_none(model.rating_score), rating_count=int(model.rating_count or 0),
     )
 
 
@@ -241,3 +242,27 @@ def page_by_provider(
         },
     )
     return [from_model(model) for model in page], next_key
+
+
+def set_reputation(listing_id: str, score: float | None, count: int) -> bool:
+    """Write the provider's reputation into a listing (and so its index entries): an UpdateItem of `rs` and `rc`
+    alone, conditional on the listing existing; False if it does not.
+
+    The version is neither checked nor bumped (a model update would do both): nothing decides on these two
+    attributes, so a concurrent edit is never refused for them, and this never overwrites what an edit wrote.
+    """
+    tables.bind()
+    actions = (
+        [ListingModel.rating_score.set(score), ListingModel.rating_count.set(count)]
+        if score is not None and count
+        else [ListingModel.rating_score.remove(), ListingModel.rating_count.remove()]
+    )
+    try:
+        ListingModel._get_connection().update_item(
+            listing_id, actions=actions, condition=ListingModel.listing_id.exists()
+        )
+    except UpdateError as exc:
+        if refusals.condition_failed(exc):
+            return False
+        raise
+    return True

@@ -6,12 +6,12 @@ so they can never be found): privileged providers' listings in the `v…` indexe
 
 | index      | partition key                   | sort key                  | projects     | used by                    |
 |------------|---------------------------------|---------------------------|--------------|----------------------------|
-| vip3       | `v3`  = geohash[:3]             | `gh` = geohash (12 chars) | pin          | search, privileged tier    |
-| vip3_cat   | `v3c` = category#geohash[:3]    | `gh`                      | pin          | ... with a category        |
-| vtext3     | `v3`                            | `gh`                      | pin + `kw`   | ... with a keyword         |
-| pins4      | `o4`  = geohash[:4]             | `gh`                      | pin          | search, ordinary tier      |
-| pins4_cat  | `o4c` = category#geohash[:4]    | `gh`                      | pin          | ... with a category        |
-| text4      | `o4`                            | `gh`                      | pin + `kw`   | ... with a keyword         |
+| vip3r      | `v3`  = geohash[:3]             | `gh` = geohash (12 chars) | pin          | search, privileged tier    |
+| vip3r_cat  | `v3c` = category#geohash[:3]    | `gh`                      | pin          | ... with a category        |
+| vtext3r    | `v3`                            | `gh`                      | pin + `kw`   | ... with a keyword         |
+| pins4r     | `o4`  = geohash[:4]             | `gh`                      | pin          | search, ordinary tier      |
+| pins4r_cat | `o4c` = category#geohash[:4]    | `gh`                      | pin          | ... with a category        |
+| text4r     | `o4`                            | `gh`                      | pin + `kw`   | ... with a keyword         |
 | by_provider| `provider_active`=provider_id   | `provider_sk`=created#id  | all          | a user's active listings   |
 
 Why: a Query reads one partition key, and what it reads it pays for, filtered or not. The ranking puts
@@ -23,9 +23,10 @@ range, so the scan reads the nearest cells first and stops when the page is cert
 in the key means a category search reads only that category.
 
 The entries project what a map pin needs (`PIN_PROJECTION`), so a page is read from the index alone, with
-no BatchGetItem of full listings; a pin entry is ~200 bytes. The keyword indexes add `kw`, the casefolded
-title and description, which a Query's filter matches (`contains`): a keyword search pays for what it
-reads within its budget, and parses only the matches. bench/ measures what that buys.
+no BatchGetItem of full listings; a pin entry is ~200 bytes, the provider's rating score and count (`rs`,
+`rc`) among them (hence the `r` in the index names: a projection cannot change in place). The keyword
+indexes add `kw`, the casefolded title and description, which a Query's filter matches (`contains`): a
+keyword search pays for what it reads within its budget, and parses only the matches. bench/ measures what that buys.
 
 How many entries each geohash-6 cell holds, per index partition, is kept in the system table
 (store/search_index.py): the scan sizes its reads with it.
@@ -54,7 +55,7 @@ from pynamodb.indexes import (
 )
 from pynamodb.models import Model
 
-PIN_PROJECTION = ["la", "lo", "provider_id", "title", "category", "price_cents", "currency"]  # stored names
+PIN_PROJECTION = ["la", "lo", "provider_id", "title", "category", "price_cents", "currency", "rs", "rc"]  # stored names
 KEYWORD_PROJECTION = [*PIN_PROJECTION, "kw"]
 TASK_PIN_PROJECTION = ["la", "lo", "requester_id", "title", "category", "budget_cents", "currency", "expires_at"]
 
@@ -108,6 +109,10 @@ class ListingModel(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
+    # The provider's rating_score and rating_count (domain/reputation.py), absent with no reviews: refreshed by
+    # services/reputation.py with an UpdateItem of these two alone (no version bump: nothing decides on them).
+    rating_score = NumberAttribute(null=True, attr_name="rs")
+    rating_count = NumberAttribute(null=True, attr_name="rc")
 
     v3 = UnicodeAttribute(null=True)
     v3c = UnicodeAttribute(null=True)
@@ -118,12 +123,12 @@ class ListingModel(Model):
     provider_sk = UnicodeAttribute(null=True)
     hidden = UnicodeAttribute(null=True)  # "takedown" or "suspended": out of every view but its owner's
 
-    vip3 = _geo_index("vip3", "v3", PIN_PROJECTION)
-    vip3_cat = _geo_index("vip3_cat", "v3c", PIN_PROJECTION)
-    vtext3 = _geo_index("vtext3", "v3", KEYWORD_PROJECTION)
-    pins4 = _geo_index("pins4", "o4", PIN_PROJECTION)
-    pins4_cat = _geo_index("pins4_cat", "o4c", PIN_PROJECTION)
-    text4 = _geo_index("text4", "o4", KEYWORD_PROJECTION)
+    vip3r = _geo_index("vip3r", "v3", PIN_PROJECTION)
+    vip3r_cat = _geo_index("vip3r_cat", "v3c", PIN_PROJECTION)
+    vtext3r = _geo_index("vtext3r", "v3", KEYWORD_PROJECTION)
+    pins4r = _geo_index("pins4r", "o4", PIN_PROJECTION)
+    pins4r_cat = _geo_index("pins4r_cat", "o4c", PIN_PROJECTION)
+    text4r = _geo_index("text4r", "o4", KEYWORD_PROJECTION)
     by_provider: GlobalSecondaryIndex[ListingModel] = _index(
         GlobalSecondaryIndex, "by_provider", AllProjection(), "provider_active", "provider_sk"
     )

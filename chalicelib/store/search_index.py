@@ -27,11 +27,11 @@ TIERS = (PRIVILEGED, ORDINARY)
 
 # tier name -> (partition attribute, with-category attribute, pin index, pin index by category, keyword index)
 _LAYOUT = {
-    PRIVILEGED.name: ("v3", "v3c", "vip3", "vip3_cat", "vtext3"),
-    ORDINARY.name: ("o4", "o4c", "pins4", "pins4_cat", "text4"),
+    PRIVILEGED.name: ("v3", "v3c", "vip3r", "vip3r_cat", "vtext3r"),
+    ORDINARY.name: ("o4", "o4c", "pins4r", "pins4r_cat", "text4r"),
 }
 SEARCH_ATTRIBUTES = ("v3", "v3c", "o4", "o4c", "kw")  # present only while a listing is searchable
-_PIN_FIELDS = "id, gh, la, lo, provider_id, title, category, price_cents, currency"
+_PIN_FIELDS = "id, gh, la, lo, provider_id, title, category, price_cents, currency, rs, rc"
 _hot = HotCells()
 
 
@@ -90,6 +90,8 @@ def _pin(item: dict[str, Any], tier: Tier) -> Pin:
         lon=float(item["lo"]["N"]),
         geohash=item["gh"]["S"],
         privileged=tier is PRIVILEGED,
+        rating_score=float(item["rs"]["N"]) if "rs" in item else None,
+        rating_count=int(item["rc"]["N"]) if "rc" in item else 0,
     )
 
 

@@ -346,6 +346,7 @@ PATCH_ME_CASES = [
     _me("provider_since", "provider_since", {"provider_since": "2020-01-01T00:00:00Z"}),
     _me("rating_count", "rating_count", {"rating_count": 100}),
     _me("rating_avg", "rating_avg", {"rating_avg": 5}),
+    _me("rating_score", "rating_score", {"rating_score": 5}),
     _me("created_at", "created_at", {"created_at": "2020-01-01T00:00:00Z"}),
     _me("display_name-null", "display_name", {"display_name": None}),
     _me("bio-null", "bio", {"bio": None}),

@@ -136,7 +136,8 @@ def test_a_public_profile_shows_no_private_fields(client, make_user):
     public = client.get(f"/users/{bob.user_id}", alice)
     assert public.status == 200
     assert set(public.body) == {
-        "user_id", "display_name", "bio", "privileged", "provider_since", "rating_avg", "rating_count"
+        "user_id", "display_name", "bio", "privileged", "provider_since", "rating_avg", "rating_score",
+        "rating_count"
     }
     assert client.get("/users/00000000-0000-4000-8000-000000000000", alice).status == 404
 

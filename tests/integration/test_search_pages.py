@@ -14,7 +14,7 @@ from chalicelib.store import search_counts, search_index
 from tests.conftest import PEOPLES_SQUARE, listing_body
 
 PIN_FIELDS = {"listing_id", "provider_id", "title", "category", "price_cents", "currency", "lat", "lon", "privileged",
-              "distance_m"}
+              "rating_score", "rating_count", "distance_m"}
 WINDOW_S = 60
 
 

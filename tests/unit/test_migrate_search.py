@@ -4,6 +4,8 @@ from __future__ import annotations
 import itertools
 import json
 
+import pytest
+
 from scripts import migrate_search, provision
 
 TARGET = provision.load(provision.packaged_template())
@@ -48,3 +50,32 @@ def test_a_step_defines_exactly_the_key_attributes_its_indexes_use():
 
 def test_when_the_stage_already_has_the_template_indexes_there_is_nothing_to_do():
     assert migrate_search.steps(NEW, NEW, "add") == [] and migrate_search.steps(NEW, NEW, "drop") == []
+
+
+BEFORE_REPUTATION = {"vip3r": "vip3", "vip3r_cat": "vip3_cat", "vtext3r": "vtext3", "pins4r": "pins4",
+                     "pins4r_cat": "pins4_cat", "text4r": "text4"}
+
+
+def _before_reputation(index):
+    """A search index as it was before pins carried the provider's reputation: its old name, no rs/rc."""
+    if index["IndexName"] not in BEFORE_REPUTATION:
+        return index
+    kept = [name for name in index["Projection"]["NonKeyAttributes"] if name not in ("rs", "rc")]
+    return {**index, "IndexName": BEFORE_REPUTATION[index["IndexName"]],
+            "Projection": {**index["Projection"], "NonKeyAttributes": kept}}
+
+
+def test_the_move_to_pins_with_reputation_adds_six_indexes_then_drops_the_six_old():
+    before = [_before_reputation(index) for index in NEW]
+    added = migrate_search.steps(before, NEW, "add")
+    assert len(added) == 6 and names(added[-1]) == names(before) | names(NEW)
+    dropped = migrate_search.steps(added[-1], NEW, "drop")
+    assert len(dropped) == 6 and names(dropped[-1]) == names(NEW)
+
+
+def test_a_search_index_keeping_its_name_with_the_new_projection_is_refused():
+    renamed_back = [{**index, "IndexName": BEFORE_REPUTATION.get(index["IndexName"], index["IndexName"])}
+                    for index in NEW]
+    before = [_before_reputation(index) for index in NEW]
+    with pytest.raises(SystemExit, match="give the new one a new name"):
+        migrate_search.steps(before, renamed_back, "add")
