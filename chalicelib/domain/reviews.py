@@ -80,7 +80,3 @@ def publishable(reviews: list[Review], moment: datetime) -> list[Review]:
     closed = parse_iso(sealed[0].closes_at) <= moment
     return sealed if both or closed else []
 
-
-def visible_to(review: Review, user_id: str) -> bool:
-    """A sealed review is seen by its author only; a published one by anyone."""
-    return review.is_published or review.author_id == user_id
