@@ -180,3 +180,18 @@ def _told(client: Any, user: Any) -> list[dict[str, Any]]:
     answer = client.get("/events?limit=100", user)
     assert answer.status == 200, answer.body
     return [event for event in answer.body["items"] if event["kind"] == "review.published"]
+
+
+def test_a_lone_review_published_by_the_sweep_is_told_too(client, chalice_client, stack, people, monkeypatch):
+    monkeypatch.setenv("REVIEW_WINDOW_S", str(WINDOW_S))
+    alice, bob = people["alice"], people["bob"]
+    streams = stream_relays(stack, "order_events")
+    order_id = settled_order(alice.user_id, bob.user_id)
+    review(client, bob, order_id, 3)
+    time.sleep(WINDOW_S + 0.1)
+    assert sweep(chalice_client)["reviews_published"] == 1
+    streams()
+    for user in (alice, bob):
+        [told] = _told(client, user)
+        assert (told["data"]["author_id"], told["data"]["subject_id"], told["data"]["rating"]) == (
+            bob.user_id, alice.user_id, 3)
