@@ -108,9 +108,10 @@ def from_order_change(
         return []
     before, after = images
     notices = order_updated(before, after, source)
-    published_before = changes.reviews_published(old_image)
-    if changes.reviews_published(new_image) > published_before:
-        newly = review_store.published_of_order(after.order_id)[published_before:]
+    published_before, published_after = changes.reviews_published(old_image), changes.reviews_published(new_image)
+    if published_after > published_before:
+        # Those this change published: a later publish may have landed by the time the record is read.
+        newly = review_store.published_of_order(after.order_id)[published_before:published_after]
         notices += [notice for review in newly for notice in review_published(review, source)]
     return notices
 
