@@ -38,10 +38,6 @@ class Review:
         return self.published_at is not None
 
 
-def other_role(role: str) -> str:
-    return PROVIDER if role == BUYER else BUYER
-
-
 def settled_at(order: Order) -> str | None:
     """When the order was released or resolved (its timeline's entry), or None while it is not settled."""
     if order.status not in SETTLED:
