@@ -15,6 +15,7 @@ from chalicelib.api.moderation import moderation_bp
 from chalicelib.api.orders import orders_bp
 from chalicelib.api.profiles import profiles_bp
 from chalicelib.api.public import public_bp
+from chalicelib.api.reviews import reviews_bp
 from chalicelib.api.search import search_bp
 from chalicelib.api.tasks import tasks_bp
 from chalicelib.api.tasks_nearby import tasks_nearby_bp
@@ -43,6 +44,7 @@ app.register_blueprint(tasks_nearby_bp)
 app.register_blueprint(conversations_bp)
 app.register_blueprint(orders_bp)
 app.register_blueprint(tasks_bp)
+app.register_blueprint(reviews_bp)
 app.register_blueprint(wallet_bp)
 app.register_blueprint(admin_bp)
 app.register_blueprint(moderation_bp)

@@ -59,6 +59,7 @@ RATE_LIMITS: dict[str, RateLimit] = {
         "offer": (60, 3600),  # POST /tasks/{id}/offers, withdrawing one: each offer reaches a requester
         "nearby": (120, 60),  # GET /tasks/nearby: a provider's map of needs, page after page, like search
         "alert": (30, 3600),  # PUT, DELETE /me/alerts: each rewrites the alert area's cell entries
+        "review": (30, 3600),  # POST /orders/{id}/review: one per side of each settled order
     }.items()
 }
 
@@ -86,6 +87,7 @@ class Settings(BaseModel):
     connections_table: Required = Field(alias="CONNECTIONS_TABLE")
     tasks_table: Required = Field(alias="TASKS_TABLE")
     alerts_table: Required = Field(alias="ALERTS_TABLE")
+    reviews_table: Required = Field(alias="REVIEWS_TABLE")
     privileged_quota: Count = Field(10_000, alias="PRIVILEGED_QUOTA")
     max_active_listings: Positive = Field(50, alias="MAX_ACTIVE_LISTINGS")  # active listings one provider may have
     max_open_tasks: Positive = Field(20, alias="MAX_OPEN_TASKS")  # open tasks one requester may have
@@ -104,6 +106,8 @@ class Settings(BaseModel):
     search_cache_s: Seconds = Field(0, alias="SEARCH_CACHE_S")  # how long an instance keeps hot cells (0: off)
     cell_counts_cache_s: Seconds = Field(60, alias="CELL_COUNTS_CACHE_S")  # how long it keeps the cell counts
     alert_cells_cache_s: Seconds = Field(0, alias="ALERT_CELLS_CACHE_S")  # ... and alert cells (0: off; store/alerts)
+    # How long after an order is released or resolved its parties may review it; a lone review publishes then.
+    review_window_s: Positive = Field(14 * 86400, alias="REVIEW_WINDOW_S")
     request_expiry_s: Count = Field(48 * 3600, alias="REQUEST_EXPIRY_S")  # 0: a request lapses at once
     fee_bps: int = Field(0, ge=0, le=10_000, alias="FEE_BPS")  # the platform's fee, basis points of the price
     payment_rail: Literal["simulated", "none"] = Field(NO_RAIL, alias="PAYMENT_RAIL")
@@ -186,7 +190,7 @@ def _with_defaults(given: Mapping[str, str]) -> dict[str, str]:
     prefix = env.get("TABLE_PREFIX", f"everywhere-{env['STAGE']}")
     for table in (
         "LISTINGS", "PROFILES", "SYSTEM", "CHAT", "ORDERS", "IDEMPOTENCY", "LEDGER", "REPORTS", "EVENTS", "CONNECTIONS",
-        "TASKS", "ALERTS",
+        "TASKS", "ALERTS", "REVIEWS",
     ):
         env.setdefault(f"{table}_TABLE", f"{prefix}-{table.lower()}")
     pool_id = env.get("COGNITO_USER_POOL_ID", "")

@@ -83,6 +83,7 @@ class Stack:
             "CONNECTIONS_TABLE": self.outputs["ConnectionsTable"],
             "TASKS_TABLE": self.outputs["TasksTable"],
             "ALERTS_TABLE": self.outputs["AlertsTable"],
+            "REVIEWS_TABLE": self.outputs["ReviewsTable"],
             "ESCROW_STATE_MACHINE_ARN": self.outputs["EscrowStateMachineArn"],
             "ESCROW_TOKEN_QUEUE_URL": self.outputs["EscrowTokenQueueUrl"],
             "COGNITO_USER_POOL_ID": self.user_pool_id,

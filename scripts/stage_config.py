@@ -33,6 +33,7 @@ ENVIRONMENT_OUTPUTS = {
     "CONNECTIONS_TABLE": "ConnectionsTable",
     "TASKS_TABLE": "TasksTable",
     "ALERTS_TABLE": "AlertsTable",
+    "REVIEWS_TABLE": "ReviewsTable",
     "ESCROW_STATE_MACHINE_ARN": "EscrowStateMachineArn",
     "ESCROW_TOKEN_QUEUE_URL": "EscrowTokenQueueUrl",
     "COGNITO_USER_POOL_ID": "UserPoolId",

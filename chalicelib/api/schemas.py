@@ -20,6 +20,8 @@ from chalicelib.domain.moderation import ACTIONS, REASON_MAX, SUBJECTS, Report
 from chalicelib.domain.moderation import NOTE_MAX as DECISION_NOTE_MAX
 from chalicelib.domain.orders import NOTE_MAX, ROLES, STATUSES, Order
 from chalicelib.domain.profiles import DISPLAY_NAME_MAX
+from chalicelib.domain.reviews import MAX_RATING, MIN_RATING, Review
+from chalicelib.domain.reviews import TEXT_MAX as REVIEW_TEXT_MAX
 from chalicelib.domain.tasks import (
     DEFAULT_EXPIRES_IN_S,
     MAX_EXPIRES_IN_S,
@@ -270,6 +272,11 @@ class OfferCreate(Body):
     message: Annotated[VisibleOrEmptyText, StringConstraints(max_length=1000)] = ""
 
 
+class ReviewCreate(Body):
+    rating: Annotated[int, Field(ge=MIN_RATING, le=MAX_RATING, description="1 (worst) .. 5 (best).")]
+    text: Annotated[VisibleOrEmptyText, StringConstraints(max_length=REVIEW_TEXT_MAX)] = ""
+
+
 class OrdersQuery(PageQuery):
     role: Role | None = Field(default=None, description="buyer or provider; both when absent.")
     status: OrderStatus | None = None
@@ -485,6 +492,18 @@ class OrderOut(view_of(  # type: ignore[misc]
 
 
 class OrderPage(Page[OrderOut]):
+    pass
+
+
+class ReviewOut(view_of(  # type: ignore[misc]
+    Review, "review_id order_id author_id role rating text published_at",
+    role=Annotated[Role, Field(description="The author's role in the order.")],
+    published_at=Annotated[str | None, Field(description="null while sealed: only its author sees it then.")],
+)):
+    """A review of an order's party by the other party."""
+
+
+class ReviewPage(Page[ReviewOut]):
     pass
 
 

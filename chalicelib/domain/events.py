@@ -10,6 +10,7 @@ that has seen up to id n asks for what is after n and misses nothing. Which chan
 | a task posted                            | `task.nearby`     | providers whose alert area covers it, and match |
 | an offer made or withdrawn on a task     | `task.offer`      | the task's requester                            |
 | a task assigned, cancelled or expired    | `task.updated`    | its requester and every provider who offered    |
+| a review published                       | `review.published`| the reviewed user and its author                |
 
 An event says what changed with ids and statuses; a message event carries that message (its recipient reads
 it in the conversation anyway), and nothing else of anyone's.
@@ -21,6 +22,7 @@ from typing import Any
 
 from chalicelib.domain.conversations import Message
 from chalicelib.domain.orders import Order
+from chalicelib.domain.reviews import Review
 from chalicelib.domain.tasks import PENDING, WITHDRAWN, Offer, Task
 
 MESSAGE_CREATED = "message.created"
@@ -28,7 +30,8 @@ ORDER_UPDATED = "order.updated"
 TASK_NEARBY = "task.nearby"
 TASK_OFFER = "task.offer"
 TASK_UPDATED = "task.updated"
-KINDS = (MESSAGE_CREATED, ORDER_UPDATED, TASK_NEARBY, TASK_OFFER, TASK_UPDATED)
+REVIEW_PUBLISHED = "review.published"
+KINDS = (MESSAGE_CREATED, ORDER_UPDATED, TASK_NEARBY, TASK_OFFER, TASK_UPDATED, REVIEW_PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -129,3 +132,17 @@ def task_updated(before: Task | None, after: Task, offerers: list[str], source: 
         seen = {**data, "provider_id": after.provider_id, "order_id": after.order_id} if party else data
         notices.append(Notice(user_id, TASK_UPDATED, after.updated_at, seen, source))
     return notices
+
+
+def review_published(review: Review, source: str) -> list[Notice]:
+    """Notices of a published review, to the reviewed user and its author: the review as GET
+    /users/{id}/reviews lists it. `source` is per review: one publish may publish both of an order's reviews."""
+    data = {
+        "review_id": review.review_id, "order_id": review.order_id, "author_id": review.author_id,
+        "subject_id": review.subject_id, "role": review.role, "rating": review.rating, "text": review.text,
+        "published_at": review.published_at,
+    }
+    return [
+        Notice(user_id, REVIEW_PUBLISHED, review.published_at or review.created_at, data, f"{source}#{review.role}")
+        for user_id in dict.fromkeys((review.subject_id, review.author_id))
+    ]

@@ -15,6 +15,7 @@ from chalice.app import Blueprint, Rate
 
 from chalicelib.observability import logger
 from chalicelib.services import orders as order_service
+from chalicelib.services import reviews as review_service
 from chalicelib.services import tasks as task_service
 
 jobs_bp = Blueprint(__name__)
@@ -24,8 +25,11 @@ SWEEP_EVERY_MINUTES = 1
 @jobs_bp.schedule(Rate(SWEEP_EVERY_MINUTES, unit=Rate.MINUTES), name="expire_requests")
 def expire_requests(event: Any) -> dict[str, int]:
     """Expire every order request nobody answered within REQUEST_EXPIRY_S, and every posted need (task) still open
-    at its `expires_at`: both are requests that lapse unanswered, swept the same way."""
+    at its `expires_at`: both are requests that lapse unanswered, swept the same way. Publish the sealed reviews
+    whose window (REVIEW_WINDOW_S) has closed: the same kind of timer, one period late at most."""
     expired = order_service.expire_overdue_requests()
     tasks_expired = task_service.expire_overdue_tasks()
-    logger.info("overdue requests expired", expired=expired, tasks_expired=tasks_expired)
-    return {"expired": expired, "tasks_expired": tasks_expired}
+    reviews_published = review_service.publish_closed_windows()
+    logger.info("overdue requests expired", expired=expired, tasks_expired=tasks_expired,
+                reviews_published=reviews_published)
+    return {"expired": expired, "tasks_expired": tasks_expired, "reviews_published": reviews_published}

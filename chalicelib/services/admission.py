@@ -20,7 +20,7 @@ NOUNS = {
     "wallet": "wallet movements", "profile": "profile changes", "report": "reports",
     "operator": "operator decisions", "events": "event reads", "connect": "connections",
     "socket_message": "socket messages", "task": "task changes", "offer": "offers", "nearby": "nearby task searches",
-    "alert": "alert changes",
+    "alert": "alert changes", "review": "reviews",
 }
 
 

@@ -17,7 +17,15 @@ from dataclasses import asdict
 
 from chalicelib.domain.clock import now
 from chalicelib.domain.connections import Connection, gone_for_good
-from chalicelib.domain.events import Event, Notice, message_created, order_updated, task_offer, task_updated
+from chalicelib.domain.events import (
+    Event,
+    Notice,
+    message_created,
+    order_updated,
+    review_published,
+    task_offer,
+    task_updated,
+)
 from chalicelib.domain.identity import Caller
 from chalicelib.domain.tasks import Task
 from chalicelib.observability import logger
@@ -25,6 +33,7 @@ from chalicelib.services import alerts
 from chalicelib.settings import get_settings
 from chalicelib.store import changes, connections
 from chalicelib.store import events as event_store
+from chalicelib.store import reviews as review_store
 from chalicelib.store import tasks as task_store
 
 
@@ -88,7 +97,9 @@ def frame_of(event: Event) -> str:
 def from_order_change(
     source: str, old_image: dict[str, object] | None, new_image: dict[str, object] | None
 ) -> list[Notice]:
-    """The notices of one change of the orders table (`source`: the stream record's id)."""
+    """The notices of one change of the orders table (`source`: the stream record's id): a status change tells both
+    parties (`order.updated`); a publish of its reviews (`reviews_published` grew) tells each review's subject and
+    author (`review.published`: one Query of the order's reviews, at most 2)."""
     try:
         images = changes.order_images(old_image, new_image)
     except changes.Unreadable as exc:
@@ -97,7 +108,13 @@ def from_order_change(
     if images is None:
         return []
     before, after = images
-    return order_updated(before, after, source)
+    notices = order_updated(before, after, source)
+    published_before, published_after = changes.reviews_published(old_image), changes.reviews_published(new_image)
+    if published_after > published_before:
+        # Those this change published: a later publish may have landed by the time the record is read.
+        newly = review_store.published_of_order(after.order_id)[published_before:published_after]
+        notices += [notice for review in newly for notice in review_published(review, source)]
+    return notices
 
 
 def from_chat_change(source: str, new_image: dict[str, object] | None) -> list[Notice]:

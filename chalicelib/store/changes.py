@@ -44,6 +44,12 @@ def order_images(old_image: Image, new_image: Image) -> tuple[Order | None, Orde
     return before, after
 
 
+def reviews_published(image: Image) -> int:
+    """How many of an order's reviews were published, as the order's image says (0 for none, or no image)."""
+    value = (image or {}).get("reviews_published", {}).get("N")
+    return int(value) if value is not None else 0
+
+
 @dataclass(frozen=True)
 class TaskChange:
     before: Task | None

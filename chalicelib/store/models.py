@@ -326,6 +326,7 @@ class OrderModel(Model):
     resolution_note = UnicodeAttribute(null=True)
     watch = UnicodeAttribute(null=True)  # key_layouts.watch_key(status) while the status is one domain WATCHED
     watch_since = UnicodeAttribute(null=True)  # when the order entered that status
+    reviews_published = NumberAttribute(null=True)  # its reviews published so far: moved in each publish's transaction
 
     by_buyer = _order_index("by_buyer", "buyer_id")
     by_provider = _order_index("by_provider", "provider_id")
@@ -549,3 +550,36 @@ class AlertCellModel(_AlertItem):
     radius_m = NumberAttribute()
     categories = ListAttribute(of=UnicodeAttribute)
     updated_at = UnicodeAttribute()
+
+
+# ---- reviews: one item per (order, author's role) (store/reviews.py) ----
+# | id         | sk                  | what                                                            |
+# |------------|---------------------|-----------------------------------------------------------------|
+# | <order_id> | buyer / provider    | the review its author wrote of the other party                  |
+# Sparse indexes: `published_about` holds published reviews by subject (`subject` = the reviewed user, sorted by
+# `published_sk` = published_at#review_id: newest first read backwards); `sealed_closing` holds sealed reviews by
+# when their window closes (`sealed_shard`, SEALED_SHARDS partitions), for the sweep that publishes lone ones.
+class ReviewModel(Model):
+    class Meta:
+        table_name = "reviews"
+
+    order_id = UnicodeAttribute(hash_key=True, attr_name="id")
+    role = UnicodeAttribute(range_key=True, attr_name="sk")  # the author's role in the order
+    review_id = UnicodeAttribute()
+    author_id = UnicodeAttribute()
+    subject_id = UnicodeAttribute()  # the reviewed user (the order's other party)
+    rating = NumberAttribute()
+    text = UnicodeAttribute(default="")
+    created_at = UnicodeAttribute()
+    closes_at = UnicodeAttribute()  # the end of the order's review window
+    published_at = UnicodeAttribute(null=True)  # None while sealed
+    subject = UnicodeAttribute(null=True)  # = subject_id once published
+    published_sk = UnicodeAttribute(null=True)
+    sealed_shard = UnicodeAttribute(null=True)  # while sealed
+
+    published_about: GlobalSecondaryIndex[ReviewModel] = _index(
+        GlobalSecondaryIndex, "published_about", AllProjection(), "subject", "published_sk"
+    )
+    sealed_closing: GlobalSecondaryIndex[ReviewModel] = _index(
+        GlobalSecondaryIndex, "sealed_closing", KeysOnlyProjection(), "sealed_shard", "closes_at"
+    )

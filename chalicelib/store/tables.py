@@ -31,6 +31,7 @@ from chalicelib.store.models import (
     ProfileModel,
     RateCounterModel,
     ReportModel,
+    ReviewModel,
     SuspensionModel,
     TaskModel,
 )
@@ -63,6 +64,7 @@ def _models_by_table(settings: Settings) -> list[tuple[str, tuple[type[Model], .
         (settings.connections_table, (ConnectionModel,)),
         (settings.tasks_table, (TaskModel, OfferModel)),
         (settings.alerts_table, (AlertAreaModel, AlertCellModel)),
+        (settings.reviews_table, (ReviewModel,)),
     ]
 
 

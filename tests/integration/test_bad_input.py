@@ -608,6 +608,35 @@ TASK_CASES = [
          body={"x": 1}, caller="creator"),
 ]
 
+SOME_ORDER = "/orders/01J0000000000000000000000A/review"  # the body is read before the order
+
+
+def _review(name: str, names: str, body: Any) -> Case:
+    return Case(f"review:{name}", "POST", SOME_ORDER, names, body=body, caller="creator")
+
+
+REVIEW_CASES = [
+    _review("rating-missing", "rating", {"text": "Great"}),
+    _review("rating-0", "rating", {"rating": 0}),
+    _review("rating-6", "rating", {"rating": 6}),
+    _review("rating-fraction", "rating", {"rating": 4.5}),
+    _review("rating-string", "rating", {"rating": "5"}),
+    _review("rating-bool", "rating", {"rating": True}),
+    _review("text-1001", "text", {"rating": 5, "text": "a" * 1001}),
+    _review("text-blank", "text", {"rating": 5, "text": "   "}),
+    _review("text-invisible", "text", {"rating": 5, "text": "\u3164\u200b"}),
+    _review("text-null", "text", {"rating": 5, "text": None}),
+    _review("published_at", "published_at", {"rating": 5, "published_at": "2026-01-01T00:00:00Z"}),
+    _review("author_id", "author_id", {"rating": 5, "author_id": "someone-else"}),
+    Case("review:array", "POST", SOME_ORDER, "request body", raw=b"[]", caller="creator"),
+    Case("review:malformed", "POST", SOME_ORDER, "request body", raw=b'{"rating": ', caller="creator"),
+    Case("reviews:limit-0", "GET", "/users/{owner}/reviews?limit=0", "limit", caller="creator"),
+    Case("reviews:limit-101", "GET", "/users/{owner}/reviews?limit=101", "limit", caller="creator"),
+    Case("reviews:unknown-param", "GET", "/users/{owner}/reviews?role=buyer", "role", caller="creator"),
+    Case("reviews:cursor-garbage", "GET", "/users/{owner}/reviews?cursor=not-a-cursor", "cursor", caller="creator"),
+    Case("reviews:cursor-of-search", "GET", "/users/{owner}/reviews?cursor={search_cursor}", "cursor"),
+]
+
 ADMIN = "/admin/orders"
 RESOLVE = "/admin/orders/01J0000000000000000000000A/resolve"  # the body is read before the order
 ADMIN_CASES = [
@@ -645,7 +674,7 @@ ADMIN_CASES = [
 
 CASES = (
     RAW_CASES + CONTENT_TYPE_CASES + CREATE_CASES + PATCH_LISTING_CASES + PATCH_ME_CASES + NO_BODY_CASES + QUERY_CASES
-    + SAFETY_CASES + ADMIN_CASES + EVENTS_CASES + ALERT_CASES + NEARBY_CASES + TASK_CASES
+    + SAFETY_CASES + ADMIN_CASES + EVENTS_CASES + ALERT_CASES + NEARBY_CASES + TASK_CASES + REVIEW_CASES
 )
 
 

@@ -189,6 +189,7 @@ def test_the_scheduled_sweep_logs_how_many_requests_expired_under_its_request_id
     lines = logs.new()
     assert [line["message"] for line in lines] == ["overdue requests expired", "invocation finished"]
     assert lines[0]["expired"] == result["expired"]
+    assert lines[0]["reviews_published"] == result["reviews_published"] == 0
     assert len({line["request_id"] for line in lines}) == 1
     assert all(line["function_request_id"] == line["request_id"] for line in lines)
     assert {line["function_name"] for line in lines} == {"expire_requests"}

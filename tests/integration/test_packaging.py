@@ -34,6 +34,7 @@ RESOURCE_TYPES = {
     "EVENTS_TABLE": "AWS::DynamoDB::Table",
     "TASKS_TABLE": "AWS::DynamoDB::Table",
     "ALERTS_TABLE": "AWS::DynamoDB::Table",
+    "REVIEWS_TABLE": "AWS::DynamoDB::Table",
     "CONNECTIONS_TABLE": "AWS::DynamoDB::Table",
     "ESCROW_STATE_MACHINE_ARN": "AWS::StepFunctions::StateMachine",
     "ESCROW_TOKEN_QUEUE_URL": "AWS::SQS::Queue",

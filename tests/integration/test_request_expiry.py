@@ -53,14 +53,14 @@ def test_a_request_says_when_it_expires(client, make_user):
 
 def test_the_scheduled_sweep_expires_an_unanswered_request(chalice_client, client, overdue):
     _, alice, placed = overdue
-    assert sweep(chalice_client) == {"expired": 1, "tasks_expired": 0}
+    assert sweep(chalice_client) == {"expired": 1, "tasks_expired": 0, "reviews_published": 0}
     stored = client.get(f"/orders/{placed['order_id']}", alice).body
     assert stored["status"] == "expired"
     assert [e["status"] for e in stored["timeline"]] == ["requested", "expired"]
     assert stored["timeline"][-1]["at"] == placed["expires_at"]
     assert [o["order_id"] for o in client.get("/orders?status=expired", alice).body["items"]] == [placed["order_id"]]
     assert client.get("/orders?status=requested", alice).body["items"] == []
-    assert sweep(chalice_client) == {"expired": 0, "tasks_expired": 0}
+    assert sweep(chalice_client) == {"expired": 0, "tasks_expired": 0, "reviews_published": 0}
 
 
 def test_an_overdue_request_reads_as_expired_before_the_sweep(client, overdue):
@@ -74,7 +74,8 @@ def test_the_provider_cannot_accept_an_expired_request(chalice_client, client, o
     assert answer.status == 409
     assert "expired" in answer.body["Message"]
     assert client.get(f"/orders/{placed['order_id']}", alice).body["status"] == "expired"
-    assert sweep(chalice_client) == {"expired": 0, "tasks_expired": 0}  # the refused accept wrote the expiry itself
+    # the refused accept wrote the expiry itself
+    assert sweep(chalice_client) == {"expired": 0, "tasks_expired": 0, "reviews_published": 0}
 
 
 def test_the_buyer_cannot_cancel_an_expired_request(client, overdue):
@@ -95,7 +96,7 @@ def test_requests_not_yet_due_and_answered_requests_are_left_alone(chalice_clien
     time.sleep(EXPIRY_S + 0.1)
     monkeypatch.setenv("REQUEST_EXPIRY_S", "3600")
     fresh = place(client, alice, item["listing_id"])
-    assert sweep(chalice_client) == {"expired": 0, "tasks_expired": 0}
+    assert sweep(chalice_client) == {"expired": 0, "tasks_expired": 0, "reviews_published": 0}
     statuses = {o["order_id"]: o["status"] for o in client.get("/orders", alice).body["items"]}
     assert statuses == {
         accepted["order_id"]: "accepted", declined["order_id"]: "declined", fresh["order_id"]: "requested",
@@ -107,7 +108,7 @@ def test_the_sweep_expires_many_requests_across_shards(chalice_client, client, m
     item = client.post("/listings", bob, listing_body()).body
     placed = [place(client, alice, item["listing_id"])["order_id"] for _ in range(20)]
     time.sleep(EXPIRY_S + 0.1)
-    assert sweep(chalice_client) == {"expired": 20, "tasks_expired": 0}
+    assert sweep(chalice_client) == {"expired": 20, "tasks_expired": 0, "reviews_published": 0}
     assert {o["order_id"] for o in client.get("/orders?status=expired&limit=100", alice).body["items"]} == set(placed)
 
 
@@ -125,5 +126,5 @@ def test_the_scheduled_sweep_expires_an_open_task_past_its_expiry(chalice_client
     task = client.post("/tasks", alice, body).body
     later = now() + timedelta(seconds=61)
     monkeypatch.setattr(task_service, "now", lambda: later)
-    assert sweep(chalice_client) == {"expired": 0, "tasks_expired": 1}
+    assert sweep(chalice_client) == {"expired": 0, "tasks_expired": 1, "reviews_published": 0}
     assert client.get(f"/tasks/{task['task_id']}", alice).body["status"] == "expired"

@@ -22,6 +22,7 @@ TABLES = [
     ("IdempotencyTable", models.IdempotencyModel), ("LedgerTable", models.BalanceModel),
     ("LedgerTable", models.LineModel), ("LedgerTable", models.EntryModel),
     ("SystemTable", models.SuspensionModel), ("ReportsTable", models.ReportModel),
+    ("ReviewsTable", models.ReviewModel),
 ]
 
 

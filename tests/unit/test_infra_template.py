@@ -18,7 +18,7 @@ MONEY_TABLES = {"LedgerTable", "OrdersTable", "IdempotencyTable"}
 
 
 def test_every_table_has_point_in_time_recovery():
-    assert len(TABLES) == 12
+    assert len(TABLES) == 13
     for name, table in TABLES.items():
         assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
 
