@@ -213,6 +213,15 @@ def test_a_posted_need_alerts_two_providers_live_both_offer_and_the_accepted_ord
              for who in ("alice", "bob")}
     assert after["alice"]["available_cents"] == before["alice"]["available_cents"]
     assert after["bob"]["available_cents"] == before["bob"]["available_cents"] + 4500
+    # Both review (issue 17): sealed until the second, then on Bob's profile.
+    sealed = post(stack, f"{path}/review", alice, {"rating": 5, "text": "Got the tickets"})
+    assert sealed["published_at"] is None
+    assert post(stack, f"{path}/review", bob, {"rating": 4})["published_at"] is not None
+    bob_id = order["provider_id"]
+    reviews = requests.get(f"{stack['api_url']}/users/{bob_id}/reviews", headers=alice, timeout=60).json()["items"]
+    assert [(review["role"], review["rating"]) for review in reviews] == [("buyer", 5)]
+    profile = requests.get(f"{stack['api_url']}/users/{bob_id}", headers=alice, timeout=60).json()
+    assert profile["rating_count"] >= 1 and profile["rating_score"] is not None
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     books = subprocess.run([sys.executable, "-m", "scripts.reconcile"], cwd=ROOT, capture_output=True, text=True,
                            timeout=60, check=False, env={**env, "STATE_DIR": str(stack["state_dir"])})
