@@ -98,8 +98,8 @@ def from_order_change(
     source: str, old_image: dict[str, object] | None, new_image: dict[str, object] | None
 ) -> list[Notice]:
     """The notices of one change of the orders table (`source`: the stream record's id): a status change tells both
-    parties (`order.updated`); a publish of its reviews (`reviews_published` grew) tells each review's subject and
-    author (`review.published`: one Query of the order's reviews, at most 2)."""
+    parties (`order.updated`); a publish of its reviews (roles added to `reviews_published`) tells each review's
+    subject and author (`review.published`: one Query of the order's reviews, at most 2)."""
     try:
         images = changes.order_images(old_image, new_image)
     except changes.Unreadable as exc:
@@ -109,10 +109,9 @@ def from_order_change(
         return []
     before, after = images
     notices = order_updated(before, after, source)
-    published_before, published_after = changes.reviews_published(old_image), changes.reviews_published(new_image)
-    if published_after > published_before:
-        # Those this change published: a later publish may have landed by the time the record is read.
-        newly = review_store.published_of_order(after.order_id)[published_before:published_after]
+    roles = changes.reviews_published(new_image) - changes.reviews_published(old_image)
+    if roles:  # exactly the reviews this change published (the record names their authors' roles)
+        newly = [review for review in review_store.published_of_order(after.order_id) if review.role in roles]
         notices += [notice for review in newly for notice in review_published(review, source)]
     return notices
 

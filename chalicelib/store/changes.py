@@ -44,10 +44,10 @@ def order_images(old_image: Image, new_image: Image) -> tuple[Order | None, Orde
     return before, after
 
 
-def reviews_published(image: Image) -> int:
-    """How many of an order's reviews were published, as the order's image says (0 for none, or no image)."""
-    value = (image or {}).get("reviews_published", {}).get("N")
-    return int(value) if value is not None else 0
+def reviews_published(image: Image) -> frozenset[str]:
+    """The authors' roles whose reviews of the order are published, as the order's image says."""
+    value = (image or {}).get("reviews_published", {}).get("SS")
+    return frozenset(str(role) for role in value) if isinstance(value, list) else frozenset()
 
 
 @dataclass(frozen=True)

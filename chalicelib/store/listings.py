@@ -18,6 +18,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import EXACT, Listing, active_change
 from chalicelib.store import items, refusals, search_counts, search_index, tables
+from chalicelib.store import profiles as profile_store
 from chalicelib.store.contention import retried
 from chalicelib.store.models import CounterModel, ListingModel, ProfileModel
 from chalicelib.store.pages import one_page
@@ -101,7 +102,16 @@ def save(listing: Listing, before: Listing | None, *, max_active: int) -> Listin
                 raise Conflict(CHANGED_MEANWHILE) from exc
             raise
     search_counts.adjust_counts(before, listing)
+    _restamped(listing)
     return replace(listing, version=int(model.version))
+
+
+def _restamped(listing: Listing) -> None:
+    """After a whole-item put: the provider's reputation as it is now, if a review's refresh landed between the
+    writer's read and its put (1 profile read; a write only then)."""
+    profile = profile_store.get(listing.provider_id)
+    if profile is not None and profile.rating_count > listing.rating_count:
+        set_reputation(listing.listing_id, profile.rating_score, profile.rating_count)
 
 
 @retried()
@@ -246,10 +256,11 @@ def page_by_provider(
 
 def set_reputation(listing_id: str, score: float | None, count: int) -> bool:
     """Write the provider's reputation into a listing (and so its index entries): an UpdateItem of `rs` and `rc`
-    alone, conditional on the listing existing; False if it does not.
+    alone, conditional on the listing existing and holding an older copy (fewer reviews); False if not.
 
     The version is neither checked nor bumped (a model update would do both): nothing decides on these two
-    attributes, so a concurrent edit is never refused for them, and this never overwrites what an edit wrote.
+    attributes, so a concurrent edit is never refused for them. An edit (a whole-item put) may put back the copy it
+    read: `save` stamps the listing again from the profile right after (`_restamped`).
     """
     tables.bind()
     actions = (
@@ -257,9 +268,12 @@ def set_reputation(listing_id: str, score: float | None, count: int) -> bool:
         if score is not None and count
         else [ListingModel.rating_score.remove(), ListingModel.rating_count.remove()]
     )
+    # A count only grows: a copy with as many reviews or more is as new or newer (two refreshes out of order, an
+    # edit that put back what it read), so it stays.
+    newer = ListingModel.rating_count.does_not_exist() | (ListingModel.rating_count < count)
     try:
         ListingModel._get_connection().update_item(
-            listing_id, actions=actions, condition=ListingModel.listing_id.exists()
+            listing_id, actions=actions, condition=ListingModel.listing_id.exists() & newer
         )
     except UpdateError as exc:
         if refusals.condition_failed(exc):

@@ -42,6 +42,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.indexes import (
@@ -326,7 +327,9 @@ class OrderModel(Model):
     resolution_note = UnicodeAttribute(null=True)
     watch = UnicodeAttribute(null=True)  # key_layouts.watch_key(status) while the status is one domain WATCHED
     watch_since = UnicodeAttribute(null=True)  # when the order entered that status
-    reviews_published = NumberAttribute(null=True)  # its reviews published so far: moved in each publish's transaction
+    # the authors' roles whose reviews are published: added to in each publish's transaction, so the orders stream
+    # says exactly which reviews a change published (review.published)
+    reviews_published = UnicodeSetAttribute(null=True)
 
     by_buyer = _order_index("by_buyer", "buyer_id")
     by_provider = _order_index("by_provider", "provider_id")

@@ -1,12 +1,13 @@
 """Reviews in DynamoDB (layout: store/models.py, "reviews").
 
 - **submit**: put the review, sealed, on condition that its side has not reviewed the order yet (409 otherwise).
-- **publish**: ONE transaction: each review published (on condition it is still sealed), each reviewed user's
-  profile counters `rating_sum` ADD rating and `rating_count` ADD 1 (on condition the profile exists), and the
-  order's `reviews_published` ADD n, so the orders stream sees the publish and tells both parties. Counters move
-  only with the publish that wins the reviews' conditions: two publishers of the same reviews (both submitters,
-  the sweep) count them once; a loser reads again. ADD is exact under any number of concurrent publishes for one
-  user (DynamoDB serialises the updates of an item; a transaction conflict is retried, store/contention.py).
+- **publish**: ONE transaction: each review published (on condition it is still sealed), each reviewed user's profile
+  counters `rating_sum` ADD rating and `rating_count` ADD 1 (on condition the profile exists), and the order's
+  `reviews_published` ADD the authors' roles, so the orders stream sees which reviews it published and tells both
+  parties. Counters move only with the publish that wins the reviews' conditions: two publishers of the same reviews
+  (both submitters, the sweep) count them once; a loser reads again. ADD is exact under any number of concurrent
+  publishes for one user (DynamoDB serialises the updates of an item; a transaction conflict is retried,
+  store/contention.py).
 
 Cost of a publish: 1 transaction of at most 2 reviews + 2 profiles + 1 order = 5 items (10 WCU, transactional).
 """
@@ -97,7 +98,8 @@ def publish(reviews: Iterable[Review], published_at: str) -> bool:
                     actions=[ProfileModel.rating_sum.add(sum(ratings)), ProfileModel.rating_count.add(len(ratings))],
                     condition=ProfileModel.user_id.exists(),
                 )
-            tx.update(OrderModel(chosen[0].order_id), actions=[OrderModel.reviews_published.add(len(chosen))],
+            tx.update(OrderModel(chosen[0].order_id),
+                      actions=[OrderModel.reviews_published.add({review.role for review in chosen})],
                       condition=OrderModel.order_id.exists())
     except TransactWriteError as exc:  # [reviews..., profiles..., order]
         if refusals.any_condition_failed(exc):

@@ -2,6 +2,7 @@
 (services/reputation.py) without making a search read more."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -9,9 +10,12 @@ import pytest
 
 from chalicelib.domain.clock import now_iso
 from chalicelib.domain.listings import new_listing
+from chalicelib.services import listings as listing_service
+from chalicelib.services import reputation
 from chalicelib.services.reputation import reputation_changed
 from chalicelib.store import caches, geo_index, reindex, tables
 from chalicelib.store import listings as listing_store
+from chalicelib.store import profiles as profile_store
 from chalicelib.store.models import ListingModel, ProfileModel
 from tests.conftest import PEOPLES_SQUARE, REGION, listing_body, walk_pages
 from tests.integration.test_tasks import offer, post_task
@@ -120,3 +124,45 @@ def test_reindex_gives_every_listing_its_providers_current_score(client, make_us
     reindex.reindex_listings()
 
     assert {pin["rating_score"] for pin in pins_of(client, alice, bob.user_id).values()} == {4.53}
+
+
+def test_two_refreshes_landing_out_of_order_leave_the_newer_score_on_the_pins(client, make_user, monkeypatch):
+    """Publish 1 (count 1) reads the profile, publish 2 (count 2) commits and fans out, then publish 1 writes."""
+    bob = make_user()
+    listing_id = client.post("/listings", bob, listing_body()).body["listing_id"]
+    rate(client, bob, 5, 1)  # publish 1 committed
+    real_get = profile_store.get
+    calls = {"n": 0}
+
+    def slow_first_read(user_id: str) -> Any:
+        calls["n"] += 1
+        snapshot = real_get(user_id)
+        if calls["n"] == 1:
+            rate(client, bob, 9, 2)  # publish 2 commits ...
+            monkeypatch.setattr(reputation, "profile_store", profile_store)
+            reputation.reputation_changed(bob.user_id)  # ... and fans out first
+        return snapshot
+
+    monkeypatch.setattr(reputation, "profile_store", SimpleNamespace(get=slow_first_read))
+    reputation.reputation_changed(bob.user_id)  # publish 1's fan-out lands last
+    listing = listing_store.get(listing_id)
+    assert (listing.rating_score, listing.rating_count) == (4.14, 2)
+
+
+def test_an_edit_racing_a_refresh_keeps_the_newer_score(client, make_user, monkeypatch):
+    bob = make_user()
+    listing_id = client.post("/listings", bob, listing_body()).body["listing_id"]
+    rate(client, bob, 5, 1)
+    real_get = listing_service.profile_store.get
+
+    def profile_then_publish(user_id: str) -> Any:
+        snapshot = real_get(user_id)  # the edit read the profile (count 1) ...
+        rate(client, bob, 9, 2)  # ... then a review is published and fanned out before the edit's put
+        reputation.reputation_changed(bob.user_id)
+        assert listing_store.get(listing_id).rating_count == 2
+        return snapshot
+
+    monkeypatch.setattr(listing_service, "profile_store", SimpleNamespace(get=profile_then_publish))
+    assert client.patch(f"/listings/{listing_id}", bob, {"title": "Renamed"}).status == 200
+    listing = listing_store.get(listing_id)
+    assert (listing.rating_score, listing.rating_count) == (4.14, 2)

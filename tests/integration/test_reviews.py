@@ -13,10 +13,13 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain import reviews
 from chalicelib.domain.clock import iso, now
+from chalicelib.domain.errors import Busy
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.orders import Order, TimelineEntry
 from chalicelib.store import orders as order_store
+from chalicelib.store import reviews as review_store
 from chalicelib.store import tables
 from chalicelib.store.models import OrderModel
 from tests.integration.conftest import stream_relays
@@ -195,3 +198,60 @@ def test_a_lone_review_published_by_the_sweep_is_told_too(client, chalice_client
         [told] = _told(client, user)
         assert (told["data"]["author_id"], told["data"]["subject_id"], told["data"]["rating"]) == (
             bob.user_id, alice.user_id, 3)
+
+
+def test_a_pair_whose_publish_failed_publishes_on_the_second_sides_retry(client, make_user, monkeypatch):
+    alice, bob = make_user(), make_user()
+    order_id = settled_order(alice.user_id, bob.user_id)
+    assert review(client, alice, order_id, 4).status == 201
+    real = review_store.publish
+    failures = [Busy("the platform is busy with this item; try again in a moment")]
+
+    def busy_once(*args: Any, **kwargs: Any) -> bool:
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(review_store, "publish", busy_once)
+    assert review(client, bob, order_id, 5).status == 429  # the put landed; the publish did not
+    retried = review(client, bob, order_id, 5)
+    assert retried.status == 409  # "you have reviewed this order already", and the pair is published now
+    assert [r["rating"] for r in about(client, alice, bob)] == [4]
+
+
+def test_a_pair_whose_publish_failed_is_published_by_the_next_sweep(client, chalice_client, make_user, monkeypatch):
+    """The second side's review is due at once: the sweep publishes the pair if nobody retries."""
+    alice, bob = make_user(), make_user()
+    order_id = settled_order(alice.user_id, bob.user_id)
+    assert review(client, alice, order_id, 4).status == 201
+    real = review_store.publish
+    failures = [Busy("the platform is busy with this item; try again in a moment")]
+
+    def busy_once(*args: Any, **kwargs: Any) -> bool:
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(review_store, "publish", busy_once)
+    assert review(client, bob, order_id, 5).status == 429
+    assert sweep(chalice_client)["reviews_published"] == 1
+    assert [r["rating"] for r in about(client, alice, bob)] == [4]
+
+
+def test_each_review_is_told_once_even_if_published_out_of_timestamp_order(client, stack, make_user):
+    alice, bob = make_user(), make_user()
+    client.get("/me", alice), client.get("/me", bob)
+    streams = stream_relays(stack, "order_events")
+    order_id = settled_order(alice.user_id, bob.user_id)
+    order = order_store.get(order_id)
+    submit_moment = now()  # bob's submit read the clock just before the window closed ...
+    sweep_at = submit_moment + timedelta(milliseconds=5)  # ... the sweep started just after
+    lone = review_store.insert(reviews.new_review(order, "buyer", 4, "", submit_moment, 3600))
+    assert review_store.publish([lone], iso(sweep_at))  # the sweep read only alice's review and published it
+    streams()
+    late = review_store.insert(reviews.new_review(order, "provider", 2, "", submit_moment, 3600))
+    assert review_store.publish([late], iso(submit_moment))  # bob's submit publishes his, stamped earlier
+    streams()
+    for user in (alice, bob):
+        told = sorted(event["data"]["role"] for event in _told(client, user))
+        assert told == ["buyer", "provider"], told
