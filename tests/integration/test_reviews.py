@@ -200,7 +200,9 @@ def test_a_lone_review_published_by_the_sweep_is_told_too(client, chalice_client
             bob.user_id, alice.user_id, 3)
 
 
-def test_a_pair_whose_publish_failed_publishes_on_the_second_sides_retry(client, make_user, monkeypatch):
+@pytest.fixture
+def half_published(client: Any, make_user: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, str]:
+    """Alice reviewed; Bob's review was stored but its publish failed once (a busy profile: 429)."""
     alice, bob = make_user(), make_user()
     order_id = settled_order(alice.user_id, bob.user_id)
     assert review(client, alice, order_id, 4).status == 201
@@ -214,26 +216,19 @@ def test_a_pair_whose_publish_failed_publishes_on_the_second_sides_retry(client,
 
     monkeypatch.setattr(review_store, "publish", busy_once)
     assert review(client, bob, order_id, 5).status == 429  # the put landed; the publish did not
+    return alice, bob, order_id
+
+
+def test_a_pair_whose_publish_failed_publishes_on_the_second_sides_retry(client, half_published):
+    alice, bob, order_id = half_published
     retried = review(client, bob, order_id, 5)
     assert retried.status == 409  # "you have reviewed this order already", and the pair is published now
     assert [r["rating"] for r in about(client, alice, bob)] == [4]
 
 
-def test_a_pair_whose_publish_failed_is_published_by_the_next_sweep(client, chalice_client, make_user, monkeypatch):
+def test_a_pair_whose_publish_failed_is_published_by_the_next_sweep(client, chalice_client, half_published):
     """The second side's review is due at once: the sweep publishes the pair if nobody retries."""
-    alice, bob = make_user(), make_user()
-    order_id = settled_order(alice.user_id, bob.user_id)
-    assert review(client, alice, order_id, 4).status == 201
-    real = review_store.publish
-    failures = [Busy("the platform is busy with this item; try again in a moment")]
-
-    def busy_once(*args: Any, **kwargs: Any) -> bool:
-        if failures:
-            raise failures.pop()
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(review_store, "publish", busy_once)
-    assert review(client, bob, order_id, 5).status == 429
+    alice, bob, _ = half_published
     assert sweep(chalice_client)["reviews_published"] == 1
     assert [r["rating"] for r in about(client, alice, bob)] == [4]
 
