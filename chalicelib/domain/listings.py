@@ -71,9 +71,7 @@ class Listing(Pin):
     @property
     def precise_point(self) -> tuple[float, float]:
         """Where the service is: the shown point of an exact listing, the kept one of an approximate listing."""
-        if self.precise_lat is None or self.precise_lon is None:
-            return self.lat, self.lon
-        return self.precise_lat, self.precise_lon
+        return precise_or_shown(self.lat, self.lon, self.precise_lat, self.precise_lon)
     hidden: str | None = None  # why an operator hid it from everyone but its owner (domain/moderation.py)
 
     @property
@@ -114,15 +112,38 @@ def shown_point(lat: float, lon: float, precision: str) -> tuple[float, float]:
     return pin(centre_lat), pin(centre_lon)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where something at a point is shown and searched (and its geohash), and its precise point, kept apart only
+    when it is not the one shown (listings, and tasks: domain/tasks.py)."""
+
+    lat: float
+    lon: float
+    geohash: str
+    precise_lat: float | None
+    precise_lon: float | None
+
+
+def placement(lat: float, lon: float, precision: str) -> Placement:
+    shown_lat, shown_lon = shown_point(lat, lon, precision)
+    precise = (pin(lat), pin(lon)) if precision == APPROXIMATE else (None, None)
+    return Placement(shown_lat, shown_lon, geo.encode(shown_lat, shown_lon), precise[0], precise[1])
+
+
+def precise_or_shown(lat: float, lon: float, precise_lat: float | None,
+                     precise_lon: float | None) -> tuple[float, float]:
+    """The precise point if one is kept apart, else the shown point (it is the precise one)."""
+    if precise_lat is None or precise_lon is None:
+        return lat, lon
+    return precise_lat, precise_lon
+
+
 def placed(listing: Listing, lat: float, lon: float, precision: str) -> Listing:
     """The listing put at a point with a precision: its shown point and geohash, and the precise point kept
     apart only when it is not the one shown."""
-    shown_lat, shown_lon = shown_point(lat, lon, precision)
-    precise = (pin(lat), pin(lon)) if precision == APPROXIMATE else (None, None)
-    return replace(
-        listing, lat=shown_lat, lon=shown_lon, geohash=geo.encode(shown_lat, shown_lon),
-        location_precision=precision, precise_lat=precise[0], precise_lon=precise[1],
-    )
+    at = placement(lat, lon, precision)
+    return replace(listing, lat=at.lat, lon=at.lon, geohash=at.geohash, location_precision=precision,
+                   precise_lat=at.precise_lat, precise_lon=at.precise_lon)
 
 
 def new_listing(

@@ -17,11 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from chalicelib.domain import geo
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.listings import APPROXIMATE, EXACT, pin, shown_point
+from chalicelib.domain.listings import EXACT, placement, precise_or_shown
 
 OPEN, ASSIGNED, CANCELLED, EXPIRED = "open", "assigned", "cancelled", "expired"
 STATUSES = (OPEN, ASSIGNED, CANCELLED, EXPIRED)
@@ -73,9 +72,7 @@ class Task(TaskPin):
     @property
     def precise_point(self) -> tuple[float, float]:
         """Where the job is: the shown point of an exact task, the kept one of an approximate task."""
-        if self.precise_lat is None or self.precise_lon is None:
-            return self.lat, self.lon
-        return self.precise_lat, self.precise_lon
+        return precise_or_shown(self.lat, self.lon, self.precise_lat, self.precise_lon)
 
     def status_at(self, now: datetime) -> str:
         """Its status as clients see it: an open task past its expiry is expired at once (the sweep writes it)."""
@@ -124,14 +121,13 @@ def new_task(requester_id: str, title: str, description: str, category: str, bud
     if not MIN_EXPIRES_IN_S <= expires_in_s <= MAX_EXPIRES_IN_S:
         raise InvalidInput(f"expires_in_s: between {MIN_EXPIRES_IN_S} and {MAX_EXPIRES_IN_S} seconds")
     at = iso(now)
-    shown_lat, shown_lon = shown_point(lat, lon, location_precision)
-    precise = (pin(lat), pin(lon)) if location_precision == APPROXIMATE else (None, None)
+    place = placement(lat, lon, location_precision)
     return Task(
         task_id=new_id(), requester_id=requester_id, title=title, category=category, budget_cents=budget_cents,
-        currency=currency, lat=shown_lat, lon=shown_lon, geohash=geo.encode(shown_lat, shown_lon),
+        currency=currency, lat=place.lat, lon=place.lon, geohash=place.geohash,
         expires_at=iso(now + timedelta(seconds=expires_in_s)), description=description, status=OPEN,
-        created_at=at, updated_at=at, location_precision=location_precision, precise_lat=precise[0],
-        precise_lon=precise[1],
+        created_at=at, updated_at=at, location_precision=location_precision, precise_lat=place.precise_lat,
+        precise_lon=place.precise_lon,
     )
 
 
