@@ -4,7 +4,7 @@ which makes the order (store/tasks.py holds the transactions that keep the races
 Cost ceilings: a post is 1 transaction of 2 items (+ the cell-count ADDs of the nearby index); an offer or a
 withdrawal 2 consistent reads and 1 transaction of 2 items; an accept reads the task and at most
 MAX_OFFERS_PER_TASK offers (one Query) and writes 1 transaction of at most MAX_OFFERS_PER_TASK + 3 items, tried at
-most ACCEPT_ATTEMPTS times; listing offers reads them and their providers' profiles (one BatchGetItem).
+most ATTEMPTS times; listing offers reads them and their providers' profiles (one BatchGetItem).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from chalicelib.store import suspensions
 from chalicelib.store import tasks as task_store
 from chalicelib.store.tasks import Refused
 
-ACCEPT_ATTEMPTS = 3  # an accept whose offers changed meanwhile reads them again, this many times in all
+ATTEMPTS = 3  # a cancel or an accept whose task changed meanwhile (an offer, a withdrawal) reads it again: in all
 
 
 def post(caller: Caller, title: str, description: str, category: str, budget_cents: int, lat: float, lon: float,
@@ -76,7 +76,7 @@ def cancel(caller: Caller, task_id: str) -> Task:
     tasks.check_requester(task, caller.user_id, "cancel")
     moment = now()
     tasks.check_open(task, moment, "cancelled")
-    for _ in range(ACCEPT_ATTEMPTS):
+    for _ in range(ATTEMPTS):
         try:
             return task_store.close(task, tasks.with_status(task, tasks.CANCELLED, moment), iso(moment))
         except Refused:
@@ -146,7 +146,7 @@ def accept(caller: Caller, task_id: str, offer_id: str) -> Order:
     """The requester accepts one offer: the order is made `accepted` at the offer's price, the task assigned, the
     other offers declined, at once. Accepting the offer already accepted returns its order again (a retry)."""
     settings = get_settings()
-    for _ in range(ACCEPT_ATTEMPTS):
+    for _ in range(ATTEMPTS):
         task = get(caller, task_id)
         tasks.check_requester(task, caller.user_id, "accept offers on")
         already = _order_of_accepted(task, offer_id)
