@@ -22,6 +22,8 @@ dispute queue, oldest first; the others are what the escrow sweep reads to find 
 """
 from __future__ import annotations
 
+import zlib
+
 ACCOUNT_PREFIX = "acct#"
 LINE_PREFIX = "line#"
 BALANCE_SORT_KEY = "balance"
@@ -53,9 +55,20 @@ def status_key(user_id: str, status: str) -> str:
     return f"{user_id}#{status}"
 
 
+def shard_of(item_id: str, shards: int) -> int:
+    """Which of `shards` partitions of a sweep's index an item's entry goes to: spread evenly, the same every time
+    (request expiry, open tasks, sealed reviews: the sweep reads each partition, none a hot key)."""
+    return zlib.crc32(item_id.encode()) % shards
+
+
+def shard_key(prefix: str, shard: int) -> str:
+    """One partition of a sweep's index: `<prefix>#<shard>`."""
+    return f"{prefix}#{shard}"
+
+
 def expiry_key(shard: int) -> str:
     """One partition of the requests awaiting an answer (the expiring index)."""
-    return f"requested#{shard}"
+    return shard_key("requested", shard)
 
 
 def watch_key(status: str) -> str:

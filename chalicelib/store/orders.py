@@ -1,7 +1,6 @@
 """Orders in DynamoDB: create once, change status only from the status the change was decided on."""
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,7 +12,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.listings import ACTIVE
 from chalicelib.domain.orders import HOLDING, REQUESTED, WATCHED, Order, TimelineEntry
 from chalicelib.store import items, refusals, tables
-from chalicelib.store.key_layouts import expiry_key, status_key, watch_key
+from chalicelib.store.key_layouts import expiry_key, shard_of, status_key, watch_key
 from chalicelib.store.models import ListingModel, OrderModel, TimelineEntryAttribute
 from chalicelib.store.pages import Key, one_page
 
@@ -27,7 +26,7 @@ class StatusChanged(Exception):
 
 
 def expiry_shard(order_id: str) -> str:
-    return expiry_key(zlib.crc32(order_id.encode()) % EXPIRY_SHARDS)
+    return expiry_key(shard_of(order_id, EXPIRY_SHARDS))
 
 
 def to_model(order: Order) -> OrderModel:

@@ -13,7 +13,6 @@ Cost of a publish: 1 transaction of at most 2 reviews + 2 profiles + 1 order = 5
 """
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 
 from pynamodb.exceptions import PutError, TransactWriteError
@@ -23,15 +22,17 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.reviews import Review
 from chalicelib.store import items, refusals, tables
 from chalicelib.store.contention import retried
+from chalicelib.store.key_layouts import shard_key, shard_of
 from chalicelib.store.models import OrderModel, ProfileModel, ReviewModel
 from chalicelib.store.pages import Key, one_page
 
+SEALED = "sealed"  # the sealed_closing index's partitions: sealed#<shard>
 # Sealed reviews are spread over this many partitions of the sweep's index, so it never meets a hot key.
 SEALED_SHARDS = 16
 
 
 def sealed_shard(order_id: str) -> str:
-    return f"sealed#{zlib.crc32(order_id.encode()) % SEALED_SHARDS}"
+    return shard_key(SEALED, shard_of(order_id, SEALED_SHARDS))
 
 
 def _to_model(review: Review) -> ReviewModel:
@@ -133,6 +134,6 @@ def due_to_publish(shard: int, moment: str, limit: int) -> list[str]:
     """Ids of orders in one shard with a sealed review whose window has closed (at most `limit`)."""
     tables.bind()
     found = ReviewModel.sealed_closing.query(
-        f"sealed#{shard}", ReviewModel.closes_at <= moment, limit=limit, page_size=min(limit, 1000)
+        shard_key(SEALED, shard), ReviewModel.closes_at <= moment, limit=limit, page_size=min(limit, 1000)
     )
     return list(dict.fromkeys(model.order_id for model in found))

@@ -20,7 +20,6 @@ gone with the same write; the nearby indexes' cell counts follow each write that
 """
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -38,11 +37,13 @@ from chalicelib.domain.tasks import ACCEPTED, DECLINED, MAX_EXPIRES_IN_S, OPEN, 
 from chalicelib.store import items, refusals, search_counts, tables, task_index
 from chalicelib.store import orders as order_store
 from chalicelib.store.contention import retried
+from chalicelib.store.key_layouts import shard_key, shard_of
 from chalicelib.store.models import OfferModel, OrderModel, ProfileModel, TaskModel
 from chalicelib.store.pages import Key, one_page
 
 TASK_SK = "task"
 OFFER_PREFIX = "offer#"
+OPEN_SHARD = "open"  # the open_expiring index's partitions: open#<shard>
 # Open tasks are spread over this many partitions of the expiry index, so the sweep never meets a hot key.
 EXPIRY_SHARDS = 16
 
@@ -66,7 +67,7 @@ def offer_sk(provider_id: str) -> str:
 
 
 def expiry_shard(task_id: str) -> str:
-    return f"open#{zlib.crc32(task_id.encode()) % EXPIRY_SHARDS}"
+    return shard_key(OPEN_SHARD, shard_of(task_id, EXPIRY_SHARDS))
 
 
 def _to_model(task: Task) -> TaskModel:
@@ -333,7 +334,7 @@ def due_for_expiry(shard: int, moment: str, limit: int) -> list[str]:
     return [
         model.task_id
         for model in TaskModel.open_expiring.query(
-            f"open#{shard}", TaskModel.expires_at <= moment, limit=limit, page_size=min(limit, 1000)
+            shard_key(OPEN_SHARD, shard), TaskModel.expires_at <= moment, limit=limit, page_size=min(limit, 1000)
         )
     ]
 
