@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+WEB_STAMP := web/node_modules/.installed-$(shell cksum < web/package-lock.json | cut -d' ' -f1)
 
 .PHONY: run status test check bench bench-events bench-alerts bench-tasks token events reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
 
@@ -12,10 +13,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+install: $(STAMP) $(WEB_STAMP)
 
-## The whole product locally: moto (AWS) + infra + Cognito + demo data + chalice local on :8000.
-run: $(STAMP)
+## The web client's pinned dependencies (Leaflet, its marker clusters) from web/package-lock.json, into web/node_modules.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -f web/node_modules/.installed-* && touch $@
+
+## The whole product locally: moto (AWS) + infra + Cognito + demo data + chalice local on :8000 + the web client on :8002.
+run: $(STAMP) $(WEB_STAMP)
 	$(BIN)/python -m scripts.local_stack
 
 ## The running local stack's banner again: its URLs, the demo accounts, where its coordinates are.

@@ -9,6 +9,7 @@ from chalicelib.api.admin import admin_bp
 from chalicelib.api.alerts import alerts_bp
 from chalicelib.api.authorizer import auth_bp
 from chalicelib.api.conversations import conversations_bp
+from chalicelib.api.cors import web_cors
 from chalicelib.api.events import events_bp
 from chalicelib.api.listings import listings_bp
 from chalicelib.api.moderation import moderation_bp
@@ -30,6 +31,7 @@ from chalicelib.settings import check_at_cold_start
 check_at_cold_start()
 app = Chalice(app_name="everywhere", configure_logs=False)  # app.log is observability's JSON logger
 app.experimental_feature_flags.update(["WEBSOCKETS"])  # Chalice's WebSocket support is behind this flag
+app.api.cors = web_cors()  # before the blueprints: every route takes it (the web client's origin only)
 app.register_middleware(log_request, "http")
 app.register_middleware(log_invocation, "scheduled")
 app.register_middleware(log_invocation, "sqs")

@@ -26,6 +26,7 @@ Count = Annotated[int, Field(ge=0)]
 Positive = Annotated[int, Field(gt=0)]
 Seconds = Annotated[float, Field(ge=0)]
 Required = Annotated[str, Field(min_length=1)]
+Origin = Annotated[str, Field(pattern=r"^(https?://[^/\s]+)?$")]  # scheme://host[:port], or empty
 
 
 class RateLimit(BaseModel):
@@ -133,6 +134,9 @@ class Settings(BaseModel):
     # Where frames are posted (API Gateway's management API). Empty: the endpoint each connection came
     # through, https://<domain>/<stage>; the local runner sets its own (scripts/local_websocket.py).
     websocket_endpoint: str = Field("", alias="WEBSOCKET_ENDPOINT")
+    # The web client's origin (scheme://host[:port]), the one origin the API allows cross-origin (CORS); empty: none.
+    # `make run` sets its local web server's; `make deploy` the stage's CloudFront address (docs/OPERATIONS.md).
+    web_origin: Origin = Field("", alias="WEB_ORIGIN")
 
     @field_validator("open_regions", mode="before")
     @classmethod

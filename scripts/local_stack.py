@@ -11,10 +11,13 @@
    streams to `order_events`, `chat_events` and `task_events`, as Lambda would (scripts/local_triggers.py);
    the WebSocket API on 127.0.0.1:$WS_PORT (default 8001), calling the app's three WebSocket functions and
    delivering the frames the app posts (scripts/local_websocket.py);
-6. the coordinates written to .local/stack.json (removed again on stop), and the banner printed last
+6. the web client (web/) on 127.0.0.1:$WEB_PORT (default 8002), with its config.json, the API allowing that
+   origin only (CORS; scripts/local_web.py);
+7. the coordinates written to .local/stack.json (removed again on stop), and the banner printed last
    (`make status` prints it again; scripts/local_state.py). Ctrl-C stops everything this started.
 
-Settings (environment): MOTO_PORT, API_PORT, WS_PORT, STATE_DIR (default .local), DEMO_LISTINGS (default 2400),
+Settings (environment): MOTO_PORT, API_PORT, WS_PORT, WEB_PORT, WEB_TILE_URL (the web map's tiles, e.g.
+scripts/web_config.OSM_TILES; default none: the open regions' boundaries only), STATE_DIR (default .local), DEMO_LISTINGS (default 2400),
 DEMO_PROVIDERS (default 400), LOCAL_SCHEDULE_S (default 10), LOCAL_JOBS_LOG_LEVEL (default WARNING: what the
 schedules and the queue relay log here; the API logs every request at LOG_LEVEL, default INFO), and any app
 setting (e.g. REQUEST_EXPIRY_S).
@@ -36,9 +39,11 @@ import boto3
 import requests
 
 from scripts import demo_data, local_state, provision
+from scripts.local_web import LocalWebServer
 from scripts.local_triggers import LocalQueueRelay, LocalScheduler, LocalStreamRelay
 from scripts.local_websocket import LocalWebSocketGateway
 from scripts.moto_server import SerialisedMotoServer, quiet_libraries, start_moto
+from scripts.web_config import web_config
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -110,8 +115,11 @@ class LocalStack:
     relay: LocalQueueRelay | None = None
     streams: tuple[LocalStreamRelay, ...] = ()
     websocket: LocalWebSocketGateway | None = None
+    web: LocalWebServer | None = None
 
     def stop(self) -> None:
+        if self.web is not None:
+            self.web.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.relay is not None:
@@ -152,15 +160,15 @@ def provision_and_seed(endpoint: str) -> tuple[provision.Stack, dict[str, Any]]:
     }
 
 
-def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, api_port: int, ws_port: int,
+def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, ports: dict[str, int],
                     api_log_level: str) -> dict[str, Any]:
-    """The WebSocket API, the stream relays, the API, the schedules and the token queue relay; returns their
-    coordinates. The streams are read before the API serves, so no change is missed."""
+    """The WebSocket API, the stream relays, the API, the schedules, the token queue relay and the web client;
+    returns their coordinates. The streams are read before the API serves, so no change is missed."""
     import app as app_module
     from chalicelib.jobs.event_streams import TASK_BATCH
 
     chalice_app = app_module.app
-    running.websocket = LocalWebSocketGateway(app_module, ws_port, STAGE)
+    running.websocket = LocalWebSocketGateway(app_module, ports["ws"], STAGE)
     os.environ["WEBSOCKET_ENDPOINT"] = running.websocket.management_url  # where the app posts frames
     running.websocket.start()
     running.streams = (
@@ -170,18 +178,25 @@ def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, 
     )
     for stream in running.streams:
         stream.start()
-    api_url = f"http://127.0.0.1:{api_port}"
+    api_url = f"http://127.0.0.1:{ports['api']}"
+    web_url = f"http://127.0.0.1:{ports['web']}"
     api_environment = {**aws_environment(endpoint), **stack.environment(), "LOG_LEVEL": api_log_level,
-                       "WEBSOCKET_ENDPOINT": running.websocket.management_url}
-    running.api = start_api(api_port, api_environment)
+                       "WEBSOCKET_ENDPOINT": running.websocket.management_url, "WEB_ORIGIN": web_url}
+    running.api = start_api(ports["api"], api_environment)
     wait_healthy(api_url, running.api)
     running.scheduler = LocalScheduler(chalice_app, REGION, float(os.environ.get("LOCAL_SCHEDULE_S", "10")))
     running.scheduler.start()
     running.relay = LocalQueueRelay(chalice_app, "escrow_tokens", stack.outputs["EscrowTokenQueueUrl"], REGION)
     running.relay.start()
+    running.web = LocalWebServer(ports["web"], web_config(
+        api_url=api_url, ws_url=running.websocket.url, cognito_url=endpoint, region=REGION,
+        user_pool_id=stack.user_pool_id, client_id=stack.user_pool_client_id, stage=STAGE,
+        tile_url=os.environ.get("WEB_TILE_URL", "")))
+    running.web.start()
     return {
         "api_url": api_url,
         "ws_url": running.websocket.url,
+        "web_url": running.web.url,
         "aws_endpoint": endpoint,
         "region": REGION,
         "stage": STAGE,
@@ -196,12 +211,12 @@ def start_functions(running: LocalStack, stack: provision.Stack, endpoint: str, 
 
 def main() -> int:
     moto_port = int(os.environ.get("MOTO_PORT", "5000"))
-    api_port = int(os.environ.get("API_PORT", "8000"))
-    ws_port = int(os.environ.get("WS_PORT", "8001"))
-    for port in (moto_port, api_port, ws_port):
+    ports = {name: int(os.environ.get(f"{name.upper()}_PORT", default))
+             for name, default in (("api", "8000"), ("ws", "8001"), ("web", "8002"))}
+    for port in (moto_port, *ports.values()):
         if not _port_free(port):
             print(f"port {port} is in use: stop whatever uses it (another `make run`?) or set MOTO_PORT/API_PORT/"
-                  "WS_PORT")
+                  "WS_PORT/WEB_PORT")
             return 2
 
     for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGINT may arrive ignored (e.g. `make run &`)
@@ -215,7 +230,7 @@ def main() -> int:
     state = local_state.stack_file()
     try:
         stack, demo = provision_and_seed(endpoint)
-        coordinates = {**start_functions(running, stack, endpoint, api_port, ws_port, api_log_level), **demo}
+        coordinates = {**start_functions(running, stack, endpoint, ports, api_log_level), **demo}
         coordinates["started_in_s"] = round(time.monotonic() - started, 1)
         state.parent.mkdir(parents=True, exist_ok=True)
         state.write_text(json.dumps(coordinates, indent=2) + "\n")

@@ -48,6 +48,7 @@ def banner(stack: dict[str, Any]) -> str:
     shown = ", ".join(p["key"] for p in providers[:PROVIDERS_SHOWN]) + more
     return f"""
 Everywhere is running locally ({stack["started_in_s"]:.1f} s to start).
+  web client      {stack["web_url"]}   (open it in a browser: the map of Shanghai; sign in as a demo user)
   API             {api}   (try: curl {api}/regions)
   WebSocket       {stack["ws_url"]}/?token=<id token>   (watch: make events AS=alice)
   AWS (moto)      {stack["aws_endpoint"]}   region {stack["region"]}

@@ -32,7 +32,8 @@ def categories() -> CategoryList:
 def list_regions() -> RegionList:
     return RegionList(
         items=[
-            RegionOut(id=region.id, name=region.name, open=region.open, bbox=region.bbox)
+            RegionOut(id=region.id, name=region.name, open=region.open, bbox=region.bbox,
+                      polygons=[list(ring) for ring in region.polygons])
             for region in regions.load_regions(get_settings().open_regions)
         ]
     )

@@ -346,6 +346,8 @@ class RegionOut(BaseModel):
     name: str
     open: bool
     bbox: tuple[float, float, float, float] = Field(description="[min_lon, min_lat, max_lon, max_lat]")
+    polygons: list[list[tuple[float, float]]] = Field(
+        description="The boundary: one or more rings of [lon, lat] (WGS-84, within ~1-2 km), for a map to draw")
 
 
 class RegionList(BaseModel):

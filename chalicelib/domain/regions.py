@@ -44,6 +44,11 @@ class Region:
     bbox: _BBox
     _polygons: tuple[_Ring, ...] = field(repr=False, compare=False)
 
+    @property
+    def polygons(self) -> tuple[_Ring, ...]:
+        """The boundary's rings of (lon, lat), as regions.json gives them."""
+        return self._polygons
+
     def contains(self, lat: float, lon: float) -> bool:
         """True if the point is inside one of the region's polygons or on its boundary."""
         min_lon, min_lat, max_lon, max_lat = self.bbox

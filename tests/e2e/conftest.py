@@ -35,11 +35,12 @@ def stack_settings() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def running_stack(tmp_path_factory, stack_settings):
     state_dir = tmp_path_factory.mktemp("stack")
-    moto_port, api_port, ws_port = _free_port(), _free_port(), _free_port()
+    moto_port, api_port, ws_port, web_port = _free_port(), _free_port(), _free_port(), _free_port()
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTEST_XDIST_WORKER"
     }
-    env.update(MOTO_PORT=str(moto_port), API_PORT=str(api_port), WS_PORT=str(ws_port), STATE_DIR=str(state_dir),
+    env.update(MOTO_PORT=str(moto_port), API_PORT=str(api_port), WS_PORT=str(ws_port), WEB_PORT=str(web_port),
+               STATE_DIR=str(state_dir),
                **stack_settings)
     log = (state_dir / "run.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "scripts.local_stack"], cwd=ROOT, env=env,
