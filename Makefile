@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 WEB_STAMP := web/node_modules/.installed-$(shell cksum < web/package-lock.json | cut -d' ' -f1)
 
-.PHONY: run status test check bench bench-events bench-alerts bench-tasks token events reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
+.PHONY: browser run status test check bench bench-events bench-alerts bench-tasks token events reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,9 +28,14 @@ run: $(STAMP) $(WEB_STAMP)
 status: $(STAMP)
 	@$(BIN)/python -m scripts.status
 
-## Every test: the static checks, then unit, integration (moto in-process) and end-to-end (the real local stack over HTTP).
-test: check
+## Every test: the static checks, then unit, integration (moto in-process) and end-to-end (the real local stack over HTTP,
+## and the web client in headless Chromium, which scripts/browser.sh installs through apt-get when missing).
+test: check $(WEB_STAMP) browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
+
+## Debian's chromium and chromium-driver for the browser tests (part of `make test`; apt-get when missing).
+browser:
+	@scripts/browser.sh
 
 ## Static checks (part of `make test`): ruff on the whole tree, mypy --strict on chalicelib/ and app.py (pyproject.toml).
 check: $(STAMP)

@@ -1,0 +1,47 @@
+// My services: the pins I offer. Publish one at the map's centre (the first 10,000 providers are privileged),
+// pause, resume or delete it.
+import {action, categorySelect, cents, fill, h, money, notify, onSubmit} from "./ui.js";
+
+export async function servicesView(ctx) {
+  const list = h("ul", {class: "list", id: "my-listings"});
+  const refresh = async () => {
+    const page = await ctx.api.get(`/users/${ctx.auth.userId}/listings`, {limit: 50});
+    fill(list, page.items.length ? page.items.map((l) => h("li", {class: "card", dataset: {listing: l.listing_id}},
+      h("strong", {}, l.title), " ", h("span", {class: "status"}, l.status),
+      h("div", {class: "meta"}, `${money(l.price_cents, l.currency)} · ${ctx.categoryName(l.category)}${l.privileged ? " · ★ privileged" : ""}`),
+      h("div", {class: "actions"},
+        action(l.status === "active" ? "Pause" : "Resume", async () => {
+          await ctx.api.patch(`/listings/${l.listing_id}`, {status: l.status === "active" ? "paused" : "active"});
+          await refresh();
+        }),
+        action("Delete", async () => { await ctx.api.del(`/listings/${l.listing_id}`); await refresh(); }))))
+      : h("li", {class: "hint"}, "You offer nothing yet."));
+  };
+  const form = onSubmit(h("form", {id: "new-listing", "aria-labelledby": "new-listing-title"},
+    h("h3", {id: "new-listing-title"}, "Offer a service at the map's centre"),
+    h("div", {class: "field"}, h("label", {for: "listing-title-in"}, "Title"),
+      h("input", {id: "listing-title-in", name: "title", required: true, maxlength: 120})),
+    h("div", {class: "field"}, h("label", {for: "listing-description"}, "Description"),
+      h("textarea", {id: "listing-description", name: "description", rows: 2, maxlength: 2000})),
+    h("div", {class: "row"},
+      h("div", {class: "field"}, h("label", {for: "listing-category"}, "Category"),
+        Object.assign(categorySelect(ctx.categories), {id: "listing-category"})),
+      h("div", {class: "field"}, h("label", {for: "listing-price"}, "Price (yuan)"),
+        h("input", {id: "listing-price", name: "price", inputmode: "decimal", required: true})),
+      h("div", {class: "field"}, h("label", {for: "listing-precision"}, "Show where"),
+        h("select", {id: "listing-precision", name: "precision"}, h("option", {value: "exact"}, "exactly (a shop)"),
+          h("option", {value: "approximate"}, "roughly (~150 m: my home)")))),
+    h("button", {type: "submit", class: "primary"}, "Publish")),
+  async (values, f) => {
+    const here = ctx.map.getCenter();
+    const listing = await ctx.api.post("/listings", {title: values.title.trim(), description: values.description.trim(),
+      category: values.category, price_cents: cents(values.price, "price"), lat: here.lat, lon: here.lng,
+      location_precision: values.precision});
+    f.reset();
+    notify(listing.privileged ? "Published: you are a privileged provider, your pins rank first." : "Published.");
+    await refresh();
+    ctx.pins.refresh();
+  });
+  await refresh();
+  return h("div", {}, h("h2", {}, "My services"), form, list);
+}
