@@ -88,6 +88,7 @@ def test_the_map_draws_the_open_regions_boundaries_without_tiles(people):
     alice = people("alice")
     alice.js("window.everywhere.map.setZoom(9)")
     alice.wait(lambda: alice.all("path.region--open"), "Shanghai's boundary")
+    alice.wait_text("#map-status", "services shown")  # the search of the whole city's circle settled
     assert "Shanghai" in alice.text(".region-label")
     alice.screenshot("boundaries")
     alice.js("window.everywhere.map.setZoom(14)")

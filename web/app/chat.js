@@ -1,20 +1,13 @@
 // Chat: my conversations, most recent first, and one conversation's messages, live (message.created events).
+import {titleOf} from "./titles.js";
 import {fill, h, onSubmit, when} from "./ui.js";
-
-const titles = new Map();
-async function listingTitle(ctx, listingId) {
-  if (!titles.has(listingId)) {
-    titles.set(listingId, ctx.api.get(`/listings/${listingId}`).then((l) => l.title).catch(() => "a listing no longer shown"));
-  }
-  return titles.get(listingId);
-}
 
 export async function chatView(ctx, {conversation = null} = {}) {
   if (conversation) return threadView(ctx, conversation);
   const page = await ctx.api.get("/conversations", {limit: 20});
   const items = await Promise.all(page.items.map(async (c) => h("li", {},
     h("button", {type: "button", class: "result", onclick: () => ctx.show("chat", {conversation: c.conversation_id})},
-      h("span", {}, await listingTitle(ctx, c.listing_id)),
+      h("span", {}, await titleOf(ctx, c)),
       h("span", {class: "meta"}, c.buyer_id === ctx.auth.userId ? "you asked" : "asked of you", " · ",
         when(c.last_message_at || c.created_at))))));
   ctx.chatUnread.clear();
@@ -67,7 +60,7 @@ async function threadView(ctx, conversationId) {
     f.reset();
     f.querySelector("input").focus();
   });
-  const title = await listingTitle(ctx, conversation.listing_id);
+  const title = await titleOf(ctx, conversation);
   const iAmBuyer = conversation.buyer_id === ctx.auth.userId;
   return h("div", {id: "thread"},
     h("button", {type: "button", onclick: () => ctx.show("chat")}, "← All conversations"),

@@ -60,6 +60,7 @@ export function createPins(map, api, {onOpen, onResults, onError}) {
   async function refresh() {
     const mine = ++generation;
     status.setAttribute("aria-busy", "true");
+    status.textContent = "Searching…";
     const circle = visibleCircle(map);
     const pins = [];
     let cursor = null;

@@ -1,5 +1,6 @@
 // Orders, both sides of the deal: accept or decline (provider), pay from the wallet (buyer; idempotent), deliver,
 // confirm, dispute, cancel, and review once it is settled. Every change arrives live as order.updated.
+import {titleOf} from "./titles.js";
 import {action, cents, fill, h, money, notify, onSubmit, when} from "./ui.js";
 
 const SETTLED = new Set(["released", "resolved"]);
@@ -29,7 +30,7 @@ function nextSteps(order, role) {
   return steps;
 }
 
-function orderCard(ctx, order, role, refresh) {
+function orderCard(ctx, order, role, refresh, title) {
   const steps = nextSteps(order, role).map(([label, step]) => action(label, async () => {
     // One key per payment attempt: a double click pays once; a retry after payment_failed is a new attempt.
     const options = step === "pay" ? {idempotencyKey: `pay-${order.order_id}-${order.timeline.length}`} : {};
@@ -52,9 +53,10 @@ function orderCard(ctx, order, role, refresh) {
     fill(form, h("p", {class: "hint"}, sent.published_at ? "Review published." : "Review sent: it is published when the other side reviews too, or when the review window closes."));
   }) : null;
   return h("li", {class: "card order", dataset: {order: order.order_id, status: order.status}},
-    h("div", {}, h("strong", {}, order.note || (order.task_id ? "A posted need" : "A service order")), " ",
+    h("div", {}, h("strong", {}, title), " ",
       h("span", {class: "status"}, order.status.replace("_", " "))),
     h("div", {class: "meta"}, money(order.price_cents, order.currency), ` · you are the ${role} · ${when(order.updated_at)}`),
+    order.note ? h("div", {class: "meta"}, `Note: ${order.note}`) : null,
     order.failure_reason ? h("div", {class: "error"}, order.failure_reason) : null,
     order.resolution_note ? h("div", {class: "meta"}, `Resolved: ${order.resolution_note}`) : null,
     order.service_location && role === "provider" ? h("div", {class: "meta"},
@@ -70,9 +72,11 @@ export async function ordersView(ctx, {highlight = null} = {}) {
       ctx.api.get("/orders", {role: "buyer", limit: 30}),
       ctx.api.get("/orders", {role: "provider", limit: 30}),
     ]);
+    const titles = await Promise.all([...asBuyer.items, ...asProvider.items].map((o) => titleOf(ctx, o)));
+    const named = new Map([...asBuyer.items, ...asProvider.items].map((o, i) => [o.order_id, titles[i]]));
     const section = (title, id, orders, role) => h("section", {id, "aria-labelledby": `${id}-title`},
       h("h3", {id: `${id}-title`}, title),
-      orders.length ? h("ul", {class: "list"}, orders.map((o) => orderCard(ctx, o, role, refresh)))
+      orders.length ? h("ul", {class: "list"}, orders.map((o) => orderCard(ctx, o, role, refresh, named.get(o.order_id))))
         : h("p", {class: "hint"}, "None yet."));
     fill(body, section("What I ordered", "as-buyer", asBuyer.items, "buyer"),
       section("Orders for my services", "as-provider", asProvider.items, "provider"));

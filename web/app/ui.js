@@ -55,6 +55,7 @@ export function notify(text) {
   const region = document.getElementById("notice");
   const item = h("p", {class: "notice"}, text);
   region.append(item);
+  while (region.children.length > 4) region.firstElementChild.remove();
   setTimeout(() => item.remove(), 8000);
 }
 
