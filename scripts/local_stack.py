@@ -17,10 +17,10 @@
    (`make status` prints it again; scripts/local_state.py). Ctrl-C stops everything this started.
 
 Settings (environment): MOTO_PORT, API_PORT, WS_PORT, WEB_PORT, WEB_TILE_URL (the web map's tiles, e.g.
-scripts/web_config.OSM_TILES; default none: the open regions' boundaries only), STATE_DIR (default .local), DEMO_LISTINGS (default 2400),
-DEMO_PROVIDERS (default 400), LOCAL_SCHEDULE_S (default 10), LOCAL_JOBS_LOG_LEVEL (default WARNING: what the
-schedules and the queue relay log here; the API logs every request at LOG_LEVEL, default INFO), and any app
-setting (e.g. REQUEST_EXPIRY_S).
+scripts/web_config.OSM_TILES; default none: the open regions' boundaries only), STATE_DIR (default .local),
+DEMO_LISTINGS (default 2400), DEMO_PROVIDERS (default 400), LOCAL_SCHEDULE_S (default 10), LOCAL_JOBS_LOG_LEVEL
+(default WARNING: what the schedules and the queue relay log here; the API logs every request at LOG_LEVEL,
+default INFO), and any app setting (e.g. REQUEST_EXPIRY_S).
 """
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ import boto3
 import requests
 
 from scripts import demo_data, local_state, provision
-from scripts.local_web import LocalWebServer
 from scripts.local_triggers import LocalQueueRelay, LocalScheduler, LocalStreamRelay
+from scripts.local_web import LocalWebServer
 from scripts.local_websocket import LocalWebSocketGateway
 from scripts.moto_server import SerialisedMotoServer, quiet_libraries, start_moto
 from scripts.web_config import web_config

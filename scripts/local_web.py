@@ -17,7 +17,7 @@ VENDOR = ("node_modules/leaflet/dist", "node_modules/leaflet.markercluster/dist"
 class _WebHandler(SimpleHTTPRequestHandler):
     config: bytes = b"{}"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == "/config.json":
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -32,7 +32,7 @@ class _WebHandler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")  # a page edited under `make run` is seen at once
         super().end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the API logs the requests that matter."""
 
 
