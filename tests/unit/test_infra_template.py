@@ -188,7 +188,10 @@ def test_a_deployed_stage_gets_the_variables_the_local_stack_gives_the_app():
     outputs = {output: f"value of {output}" for output in stage_config.ENVIRONMENT_OUTPUTS.values()}
     local = provision.Stack("dev", "eu-west-1", outputs, outputs["UserPoolId"], outputs["UserPoolClientId"])
     expected = {k: v for k, v in local.environment().items() if k not in {"STAGE", "AWS_REGION", "AWS_DEFAULT_REGION"}}
-    assert stage_config.stage_environment(outputs) == expected
+    deployed = stage_config.stage_environment(outputs)
+    # The web origin: locally the runner's own web server (scripts/local_stack.py), deployed the stack's CloudFront.
+    assert deployed.pop("WEB_ORIGIN") == outputs["WebUrl"]
+    assert deployed == expected
 
 
 def test_every_output_a_stage_needs_is_declared_by_the_template():
