@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 WEB_STAMP := web/node_modules/.installed-$(shell cksum < web/package-lock.json | cut -d' ' -f1)
 
-.PHONY: browser run status test check bench bench-events bench-alerts bench-tasks token events reconcile redrive install clean lint package deploy destroy openapi fuzz escrow-asl
+.PHONY: browser run status test check bench bench-events bench-alerts bench-tasks token events reconcile redrive install clean lint package deploy destroy web-upload openapi fuzz escrow-asl
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -105,7 +105,7 @@ DEPLOY_PYTHON ?= $(firstword $(foreach candidate,$(DEPLOY_CANDIDATES),$(shell $(
 DEPLOY_VENV := .venv-deploy
 DEPLOY_BIN := $(DEPLOY_VENV)/bin
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
-STAGED_GOALS := $(filter package deploy destroy,$(MAKECMDGOALS))
+STAGED_GOALS := $(filter package deploy destroy web-upload,$(MAKECMDGOALS))
 ifneq ($(STAGED_GOALS),)
 ifndef STAGE
 $(error say which stage, e.g. make $(firstword $(STAGED_GOALS)) STAGE=dev)
@@ -132,12 +132,17 @@ package: $(DEPLOY_STAMP)
 	@echo "package with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV))"
 	$(DEPLOY_BIN)/python -m scripts.package --stage $(STAGE)
 
-## Deploy STAGE to the AWS account and region of your credentials: the infra stack, then the app (chalice).
-deploy: $(DEPLOY_STAMP)
+## Deploy STAGE to the AWS account and region of your credentials: the infra stack, then the app (chalice), then
+## the web client (web/ with its pinned Leaflet, and config.json) into the stage's web bucket behind CloudFront.
+deploy: $(DEPLOY_STAMP) $(WEB_STAMP)
 	@echo "deploy with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV))"
 	$(DEPLOY_BIN)/python -m scripts.deploy deploy --stage $(STAGE)
 
-## Delete STAGE and all its data (the app, then the infra stack); CONFIRM must repeat the stage's name.
+## The web client (web/ and config.json) onto a STAGE deployed from `make package`'s template, from its stack's outputs.
+web-upload: $(DEPLOY_STAMP) $(WEB_STAMP)
+	$(DEPLOY_BIN)/python -m scripts.web_upload --stage $(STAGE)
+
+## Delete STAGE and all its data (the app, then the infra stack, its web bucket emptied); CONFIRM must repeat the stage's name.
 destroy: $(DEPLOY_STAMP)
 	@echo "destroy with $$($(DEPLOY_BIN)/python --version) ($(DEPLOY_VENV))"
 	$(DEPLOY_BIN)/python -m scripts.deploy destroy --stage $(STAGE) --confirm "$(CONFIRM)"

@@ -7,16 +7,22 @@
 with the escrow workflow inlined), then deploys the app with `chalice deploy` from a build copy of the project
 (scripts/chalice_project.py) whose config carries the stack's outputs (and chalice's environment the tables'
 streams, which the event functions are subscribed to), binds the policies to the WebSocket API chalice made
-(deploying twice the first time: chalice_project.deploy says why), and gives the API's own answers the error
-shape (scripts/gateway_responses.py). `destroy` deletes the app (`chalice delete`), then the stack.
-Packaging one template instead is scripts/package.py.
+(deploying twice the first time: chalice_project.deploy says why), gives the API's own answers the error
+shape and the web client's origin (scripts/gateway_responses.py), and uploads the web client with its
+config.json into the stack's web bucket (scripts/web_upload.py). `destroy` deletes the app (`chalice delete`),
+then the stack (its web bucket emptied first). Packaging one template instead is scripts/package.py.
+
+The web client's origin, WEB_ORIGIN, is the stack's WebUrl output (its CloudFront address): it is in the stage's
+environment in the build copy's config, which chalice also applies to the process it imports app.py in (the
+API's CORS configuration is read at import and written into its OPTIONS answers).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from scripts import chalice_project, infra_stack
+from scripts import chalice_project, infra_stack, web_upload
 from scripts.gateway_responses import put_gateway_responses
 from scripts.stage_config import (
     OUT,
@@ -29,6 +35,7 @@ from scripts.stage_config import (
     stream_environment,
 )
 from scripts.stage_throttling import put_stage_throttling
+from scripts.web_config import OSM_ATTRIBUTION, OSM_TILES
 
 
 def deploy(stage: str) -> None:
@@ -42,15 +49,27 @@ def deploy(stage: str) -> None:
     websocket_api = chalice_project.deploy(project, stage, stream_environment(outputs))
     api_stage = api_gateway_stage(stage)
     rest_api = chalice_project.deployed_rest_api(project, stage)
-    put_gateway_responses(aws.client("apigateway"), rest_api, api_stage)
+    put_gateway_responses(aws.client("apigateway"), rest_api, api_stage, outputs["WebUrl"])
     put_stage_throttling(aws.client("apigateway"), rest_api, api_stage, stage)
-    print(f"\nstage {stage} is deployed in {aws.region_name}: stack {stack_name(stage)}, and the app by chalice")
+    region = aws.region_name
+    api_url = f"https://{rest_api}.execute-api.{region}.amazonaws.com/{api_stage}"
+    ws_url = f"wss://{websocket_api}.execute-api.{region}.amazonaws.com/{api_stage}"
+    print(f"uploading the web client to bucket {outputs['WebBucket']} ...", flush=True)
+    published = web_upload.publish(aws, stage, outputs, api_url=api_url, ws_url=ws_url,
+                                   tile_url=os.environ.get("WEB_TILE_URL", OSM_TILES),
+                                   tile_attribution=os.environ.get("WEB_TILE_ATTRIBUTION", OSM_ATTRIBUTION))
+    print(f"{len(published.keys)} files ({len(published.deleted)} old ones deleted), CloudFront invalidation "
+          f"{published.invalidation_id} of {outputs['WebDistributionId']}")
+    print(f"\nstage {stage} is deployed in {region}: stack {stack_name(stage)}, and the app by chalice")
     print(f"user pool {outputs['UserPoolId']}, app client {outputs['UserPoolClientId']}")
-    print(f"WebSocket API {websocket_api}: wss://{websocket_api}.execute-api.{aws.region_name}.amazonaws.com/{api_stage}")
+    print(f"REST API {rest_api}: {api_url}")
+    print(f"WebSocket API {websocket_api}: {ws_url}")
+    print(f"web client: {outputs['WebUrl']} (the API allows this origin only)")
 
 
 def destroy(stage: str, confirm: str) -> None:
-    """Delete the app (chalice delete), then the infra stack, the money tables' deletion protection first."""
+    """Delete the app (chalice delete), then the infra stack: the money tables' deletion protection off and the web
+    bucket emptied first."""
     if confirm != stage:
         raise SystemExit(f"this deletes stage {stage} and all its data: confirm with CONFIRM={stage}")
     aws = session()

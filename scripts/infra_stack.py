@@ -1,7 +1,8 @@
 """The stack `everywhere-<stage>` on AWS: infra/template.yaml rendered, created or updated, and deleted.
 
 The infra is everything Chalice does not create: the tables, the escrow state machine, its token queue and
-dead-letter queue, the user pool with its app client and `operators` group, and the state machine's role.
+dead-letter queue, the user pool with its app client and `operators` group, the state machine's role, and the web
+client's bucket and CloudFront distribution.
 """
 from __future__ import annotations
 
@@ -91,14 +92,40 @@ def _unprotect_tables(session: Any, resources: list[dict[str, Any]]) -> None:
             dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
 
 
+def _empty_buckets(session: Any, resources: list[dict[str, Any]]) -> None:
+    """Delete every object (every version, if versioning was ever on) in the stack's buckets: CloudFormation
+    does not delete a bucket that holds anything, and the stack's deletion would fail on it (the web bucket)."""
+    s3 = session.client("s3")
+    for resource in resources:
+        if resource.get("ResourceType") != "AWS::S3::Bucket" or "PhysicalResourceId" not in resource:
+            continue
+        if resource.get("ResourceStatus") == "DELETE_COMPLETE":
+            continue
+        bucket = resource["PhysicalResourceId"]
+        emptied = 0
+        try:
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                objects = [{"Key": item["Key"], "VersionId": item["VersionId"]}
+                           for item in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+                if objects:  # a page holds at most 1,000: what DeleteObjects takes
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+                    emptied += len(objects)
+        except s3.exceptions.NoSuchBucket:
+            continue
+        if emptied:
+            print(f"emptied bucket {bucket} ({emptied} objects)", flush=True)
+
+
 def delete_stack(session: Any, stage: str) -> None:
-    """Turn off deletion protection on the stack's tables, then delete the stack and wait."""
+    """Turn off deletion protection on the stack's tables and empty its buckets, then delete the stack and wait."""
     cloudformation = session.client("cloudformation")
     name = stack_name(stage)
     if stack_status(cloudformation, name) is None:
         print(f"there is no stack {name}")
         return
-    _unprotect_tables(session, cloudformation.describe_stack_resources(StackName=name)["StackResources"])
+    resources = cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+    _unprotect_tables(session, resources)
+    _empty_buckets(session, resources)
     print(f"deleting stack {name} ...", flush=True)
     cloudformation.delete_stack(StackName=name)
     cloudformation.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)

@@ -112,9 +112,10 @@ class SerialisedMotoServer(ThreadedMotoServer):
 
 
 # Resources moto's CloudFormation skips: the Cognito ones (the runner makes them through the cognito-idp API
-# instead, scripts/provision.py) and the escrow alarms (they matter deployed; locally the sweep's metrics and logs
-# show the same, and cfn-lint checks them).
-SKIPPED_BY_MOTO = ("AWS::Cognito::", "AWS::CloudWatch::Alarm")
+# instead, scripts/provision.py), the escrow alarms (they matter deployed; locally the sweep's metrics and logs
+# show the same, and cfn-lint checks them), and the web client's CloudFront distribution, its origin access control
+# and the bucket policy that lets it read (locally the runner serves web/ itself, scripts/local_web.py).
+SKIPPED_BY_MOTO = ("AWS::Cognito::", "AWS::CloudWatch::Alarm", "AWS::CloudFront::", "AWS::S3::BucketPolicy")
 
 
 def quiet_libraries() -> None:

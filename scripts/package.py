@@ -4,8 +4,9 @@
 
 `chalice package --merge-template` on the rendered infra template, then the app is bound to the infra in
 the same template: every function's environment names the template's own resources (Ref), the token
-queue's event source is the template's queue and each stream's the template's table (GetAtt), and the
-policies name the template's WebSocket API (Fn::Sub), so the result deploys on its own.
+queue's event source is the template's queue and each stream's the template's table (GetAtt), the
+policies name the template's WebSocket API (Fn::Sub), and the API's CORS answers and WEB_ORIGIN name the
+template's own CloudFront distribution (the WebUrl output), so the result deploys on its own.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from scripts.stage_config import (
     ENVIRONMENT_OUTPUTS,
     OUT,
     ROOT,
+    WEB_ORIGIN_PLACEHOLDER,
     WEBSOCKET_API_PLACEHOLDER,
     check_settings,
     function_names,
@@ -55,8 +57,9 @@ def package(stage: str, target: Path | None = None) -> Path:
             ROOT, stage, "package", "--stage", stage, "--pkg-format", "cloudformation", "--template-format", "yaml",
             "--merge-template", str(infra), str(target),
             # chalice insists on a region although the template names none (it uses AWS::Region); the streams
-            # are bound to the template's tables afterwards
-            environment={"AWS_DEFAULT_REGION": region_or_default(), **stream_placeholders(stage)},
+            # are bound to the template's tables afterwards, and the web origin to the template's distribution
+            environment={"AWS_DEFAULT_REGION": region_or_default(), **stream_placeholders(stage),
+                         "WEB_ORIGIN": WEB_ORIGIN_PLACEHOLDER},
         )
     path = target / "sam.yaml"
     template = bind_to_infra(yaml.safe_load(path.read_text()), stage)
@@ -116,6 +119,27 @@ def _with_api(resource: Any) -> Any:
     return resource
 
 
+def _bind_web_origin(definition: dict[str, Any], web_url: str) -> int:
+    """Put the template's web address (`web_url`, the WebUrl output's Fn::Sub text) in place of
+    WEB_ORIGIN_PLACEHOLDER in every value of the API's definition (its OPTIONS answers' and gateway responses'
+    Access-Control-Allow-Origin); returns how many it replaced."""
+    replaced = 0
+
+    def bind(value: Any) -> Any:
+        nonlocal replaced
+        if isinstance(value, dict):
+            return {key: bind(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [bind(item) for item in value]
+        if isinstance(value, str) and WEB_ORIGIN_PLACEHOLDER in value:
+            replaced += 1
+            return {"Fn::Sub": value.replace(WEB_ORIGIN_PLACEHOLDER, web_url)}
+        return value
+
+    definition.update(bind(definition))
+    return replaced
+
+
 def bind_to_infra(template: dict[str, Any], stage: str) -> dict[str, Any]:
     """Make a merged template self-contained: each function's environment refers to the template's own
     resources (each variable gets the value of the infra output that holds it), each SQS event source to the
@@ -123,7 +147,9 @@ def bind_to_infra(template: dict[str, Any], stage: str) -> dict[str, Any]:
     to the template's WebSocket API (chalice writes the policy files verbatim), and the Stage parameter can only
     be the stage the app was packaged for (its IAM policy files name that stage's resources). Also: each
     function gets the name `chalice deploy` would give it, the API's own refusals the error shape
-    (scripts/gateway_responses.py), and its stage the throttling ceiling (scripts/stage_throttling.py)."""
+    (scripts/gateway_responses.py), and its stage the throttling ceiling (scripts/stage_throttling.py). The web
+    client's origin (the app was packaged with WEB_ORIGIN_PLACEHOLDER, so chalice wrote CORS answers) becomes
+    the template's own distribution, in the functions' WEB_ORIGIN and in the API's answers alike."""
     resources = template["Resources"]
     variables = {variable: template["Outputs"][output]["Value"] for variable, output in ENVIRONMENT_OUTPUTS.items()}
     queues = {
@@ -145,7 +171,13 @@ def bind_to_infra(template: dict[str, Any], stage: str) -> dict[str, Any]:
         resource["Properties"]["FunctionName"] = names[logical_id]
         _bind_function(logical_id, resource["Properties"], variables, queues, tables)
     _bind_websocket_api(template)
-    resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = gateway_responses()
+    definition = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    definition["x-amazon-apigateway-gateway-responses"] = gateway_responses(WEB_ORIGIN_PLACEHOLDER)
+    web_url = template["Outputs"]["WebUrl"]["Value"]
+    if not (isinstance(web_url, dict) and isinstance(web_url.get("Fn::Sub"), str)):
+        raise ValueError(f"the WebUrl output should be one Fn::Sub text, not {web_url!r}")
+    if _bind_web_origin(definition, web_url["Fn::Sub"]) <= len(definition["x-amazon-apigateway-gateway-responses"]):
+        raise ValueError("the API has no CORS answers: was the app packaged with WEB_ORIGIN set?")
     resources["RestAPI"]["Properties"]["MethodSettings"] = method_settings(stage)
     template["Parameters"]["Stage"].update(Default=stage, AllowedValues=[stage])
     template["Description"] = (

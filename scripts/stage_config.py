@@ -38,7 +38,14 @@ ENVIRONMENT_OUTPUTS = {
     "ESCROW_TOKEN_QUEUE_URL": "EscrowTokenQueueUrl",
     "COGNITO_USER_POOL_ID": "UserPoolId",
     "COGNITO_APP_CLIENT_ID": "UserPoolClientId",
+    # The one browser origin the API allows (chalicelib/api/cors.py): the stage's CloudFront address. Chalice
+    # imports app.py with the stage's environment (so with this) to write the API's CORS answers.
+    "WEB_ORIGIN": "WebUrl",
 }
+# WEB_ORIGIN before the stage's distribution exists: the settings are checked with it before the stack is made,
+# and `make package` imports the app with it (so chalice writes the CORS answers), then puts the template's own
+# distribution in its place (scripts/package.py). `.invalid` is a name no DNS resolves.
+WEB_ORIGIN_PLACEHOLDER = "https://web-origin.invalid"
 
 # The streams the event functions read (chalicelib/jobs/event_streams.py), and the infra output that holds each
 # one's ARN. Not app settings: chalicelib reads them when the app is loaded for `chalice deploy`, to subscribe
@@ -101,9 +108,11 @@ def check_settings(stage: str, outputs: dict[str, str] | None = None) -> None:
     Refuses to go on (SystemExit) with the names of the variables that are missing or wrong."""
     config = chalice_config(stage)
     given = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
-    infra = stage_environment(outputs) if outputs is not None else {
-        variable: f"<{output} of {stack_name(stage)}>" for variable, output in ENVIRONMENT_OUTPUTS.items()
-    }
+    if outputs is not None:
+        infra = stage_environment(outputs)
+    else:  # placeholders; WEB_ORIGIN's must look like an origin to pass
+        infra = {variable: f"<{output} of {stack_name(stage)}>" for variable, output in ENVIRONMENT_OUTPUTS.items()}
+        infra["WEB_ORIGIN"] = WEB_ORIGIN_PLACEHOLDER
     try:
         settings.validate({**given, **infra})
     except settings.SettingsError as exc:

@@ -116,8 +116,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_deploying_a_stage_again_changes_nothing_and_gives_the_same_outputs(aws):
     cloudformation = aws.client("cloudformation")
-    first = infra_stack.deploy_infra(cloudformation, "dev", provision.packaged_template())
-    again = infra_stack.deploy_infra(cloudformation, "dev", provision.packaged_template())
+    first = infra_stack.deploy_infra(cloudformation, "dev", provision.moto_template())
+    again = infra_stack.deploy_infra(cloudformation, "dev", provision.moto_template())
     assert again == first
     assert first["LedgerTable"] == "everywhere-dev-ledger"
     assert first["EscrowStateMachineArn"].endswith(":stateMachine:everywhere-dev-escrow")
@@ -125,7 +125,7 @@ def test_deploying_a_stage_again_changes_nothing_and_gives_the_same_outputs(aws)
 
 def test_tearing_down_a_stage_deletes_its_stack_money_tables_included(aws):
     cloudformation, dynamodb = aws.client("cloudformation"), aws.client("dynamodb")
-    infra_stack.deploy_infra(cloudformation, "doomed", provision.packaged_template())
+    infra_stack.deploy_infra(cloudformation, "doomed", provision.moto_template())
     stack_id = cloudformation.describe_stacks(StackName="everywhere-doomed")["Stacks"][0]["StackId"]
     with pytest.raises(ClientError, match="DeletionProtectionEnabled"):
         dynamodb.delete_table(TableName="everywhere-doomed-ledger")
@@ -136,3 +136,16 @@ def test_tearing_down_a_stage_deletes_its_stack_money_tables_included(aws):
     assert dynamodb.list_tables()["TableNames"] == []
     assert aws.client("sqs").list_queues().get("QueueUrls", []) == []
     infra_stack.delete_stack(aws, "doomed")  # nothing left: says so, and does nothing
+
+
+def test_tearing_down_a_stage_empties_its_web_bucket_so_the_bucket_goes_with_the_stack(aws):
+    """CloudFormation does not delete a bucket that holds anything (moto leaves it behind: without emptying it,
+    this fails)."""
+    s3 = aws.client("s3")
+    bucket = infra_stack.deploy_infra(aws.client("cloudformation"), "doomed", provision.moto_template())["WebBucket"]
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<!doctype html>")
+    s3.put_object(Bucket=bucket, Key="config.json", Body=b"{}")
+
+    infra_stack.delete_stack(aws, "doomed")
+
+    assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}

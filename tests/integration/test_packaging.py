@@ -206,6 +206,42 @@ def test_the_gateways_own_refusals_keep_the_apis_error_shape(packaged, stage):
     assert json.loads(no_route["responseTemplates"]["application/json"])["Code"] == "NotFoundError"
 
 
+WEB_URL = "https://${WebDistribution.DomainName}"  # the infra template's WebUrl output, as Fn::Sub text
+
+
+def _preflights(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each OPTIONS method of the packaged API: path -> the response parameters of its mock integration."""
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    return {path: methods["options"]["x-amazon-apigateway-integration"]["responses"]["default"]["responseParameters"]
+            for path, methods in paths.items() if "options" in methods}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_packaged_apis_preflight_answers_allow_the_templates_own_web_address_only(packaged, stage):
+    preflights = _preflights(_template(packaged[stage]))
+    assert "/me" in preflights and "/search" in preflights
+    for path, parameters in preflights.items():
+        assert parameters["method.response.header.Access-Control-Allow-Origin"] == {"Fn::Sub": f"'{WEB_URL}'"}, path
+    assert stage_config.WEB_ORIGIN_PLACEHOLDER not in packaged[stage].read_text()
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_packaged_function_knows_the_templates_web_address_as_its_web_origin(packaged, stage):
+    """What chalice adds to the functions' own answers at run time (chalicelib/api/cors.py reads it)."""
+    template = _template(packaged[stage])
+    assert template["Outputs"]["WebUrl"]["Value"] == {"Fn::Sub": WEB_URL}
+    for name, function in _functions(template).items():
+        assert function["Environment"]["Variables"]["WEB_ORIGIN"] == {"Fn::Sub": WEB_URL}, name
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_gateways_own_refusals_are_readable_by_the_web_client(packaged, stage):
+    body = _template(packaged[stage])["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    for response_type, response in body["x-amazon-apigateway-gateway-responses"].items():
+        assert response["responseParameters"] == {
+            "gatewayresponse.header.Access-Control-Allow-Origin": {"Fn::Sub": f"'{WEB_URL}'"}}, response_type
+
+
 def rest_api_as_chalice_deploys_it(name: str) -> tuple[Any, str]:
     """An API Gateway REST API with one route (what `chalice deploy` leaves), and its client."""
     apigateway = boto3.client("apigateway", region_name=REGION)
@@ -218,12 +254,25 @@ def rest_api_as_chalice_deploys_it(name: str) -> tuple[Any, str]:
 
 def test_a_stage_deployed_by_chalice_gets_the_same_gateway_responses(stack):
     apigateway, api = rest_api_as_chalice_deploys_it("everywhere-dev")
-    gateway_responses.put_gateway_responses(apigateway, api, "api")
+    gateway_responses.put_gateway_responses(apigateway, api, "api", "https://d111111abcdef8.cloudfront.net")
     for response_type, (status, body) in gateway_responses.GATEWAY_RESPONSES.items():
         stored = apigateway.get_gateway_response(restApiId=api, responseType=response_type)
         assert stored["responseTemplates"] == {"application/json": body}
         assert stored.get("statusCode") == status
     assert [s["stageName"] for s in apigateway.get_stages(restApiId=api)["item"]] == ["api"]
+
+
+def test_a_stage_deployed_by_chalice_lets_its_web_origin_read_the_gateways_refusals(stack):
+    apigateway, api = rest_api_as_chalice_deploys_it("everywhere-dev")
+    gateway_responses.put_gateway_responses(apigateway, api, "api", "https://d111111abcdef8.cloudfront.net")
+    for response_type in gateway_responses.GATEWAY_RESPONSES:
+        stored = apigateway.get_gateway_response(restApiId=api, responseType=response_type)
+        assert stored["responseParameters"] == {
+            "gatewayresponse.header.Access-Control-Allow-Origin": "'https://d111111abcdef8.cloudfront.net'"}
+
+
+def test_without_a_web_origin_the_gateways_refusals_name_none():
+    assert all("responseParameters" not in response for response in gateway_responses.gateway_responses().values())
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -248,5 +297,7 @@ def test_every_packaged_function_starts_with_valid_settings(packaged, stage):
     for the values CloudFormation will give them."""
     for name, function in _functions(_template(packaged[stage])).items():
         variables = function["Environment"]["Variables"]
-        environment = {key: value if isinstance(value, str) else f"resolved-{key}" for key, value in variables.items()}
+        resolved = {"WEB_ORIGIN": "https://d111111abcdef8.cloudfront.net"}  # what CloudFormation resolves it to
+        environment = {key: value if isinstance(value, str) else resolved.get(key, f"resolved-{key}")
+                       for key, value in variables.items()}
         assert app_settings.validate(environment).stage == stage, name

@@ -118,6 +118,69 @@ def test_the_token_queue_hides_a_message_for_longer_than_the_function_may_run():
     assert RESOURCES["EscrowTokenQueue"]["Properties"]["VisibilityTimeout"] >= max(timeouts)
 
 
+# ---- the web client's hosting: a private bucket that only the stage's CloudFront distribution reads ---------------
+
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS's managed cache policies
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+DISTRIBUTION = RESOURCES["WebDistribution"]["Properties"]["DistributionConfig"]
+
+
+def test_the_web_bucket_blocks_public_access_is_encrypted_and_named_by_cloudformation():
+    bucket = RESOURCES["WebBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert "BucketName" not in bucket  # no account-specific name in the repository
+
+
+def test_only_the_stages_distribution_may_read_the_web_bucket():
+    policy = RESOURCES["WebBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "WebBucket"}
+    allowed = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allowed == [{
+        "Sid": "CloudFrontReads", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject", "Resource": {"Fn::Sub": "${WebBucket.Arn}/*"},
+        "Condition": {"StringEquals": {"AWS:SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${WebDistribution}"}}},
+    }]
+
+
+def test_the_distribution_reaches_the_bucket_through_origin_access_control():
+    (origin,) = DISTRIBUTION["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": "WebBucket.RegionalDomainName"}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": "WebOriginAccessControl.Id"}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no legacy OAI
+    control = RESOURCES["WebOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (control["OriginAccessControlOriginType"], control["SigningBehavior"]) == ("s3", "always")
+
+
+def test_the_distribution_serves_index_html_at_its_root_and_only_over_https():
+    assert DISTRIBUTION["DefaultRootObject"] == "index.html"
+    for behaviour in [DISTRIBUTION["DefaultCacheBehavior"], *DISTRIBUTION["CacheBehaviors"]]:
+        assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
+
+
+def test_config_json_is_never_cached_by_cloudfront_and_the_other_files_are():
+    assert DISTRIBUTION["DefaultCacheBehavior"]["CachePolicyId"] == CACHING_OPTIMIZED
+    (config,) = [b for b in DISTRIBUTION["CacheBehaviors"] if b["PathPattern"] == "/config.json"]
+    assert config["CachePolicyId"] == CACHING_DISABLED
+
+
+def test_the_stack_outputs_the_web_bucket_address_and_distribution():
+    outputs = provision.template()["Outputs"]
+    assert outputs["WebBucket"] == {"Value": {"Ref": "WebBucket"}}
+    assert outputs["WebUrl"] == {"Value": {"Fn::Sub": "https://${WebDistribution.DomainName}"}}
+    assert outputs["WebDistributionId"] == {"Value": {"Ref": "WebDistribution"}}
+
+
+def test_the_template_moto_deploys_lacks_only_the_outputs_it_cannot_evaluate():
+    shipped, moto = provision.load(provision.packaged_template()), provision.load(provision.moto_template())
+    assert set(shipped["Outputs"]) - set(moto["Outputs"]) == set(provision.MOTO_UNSUPPORTED_OUTPUTS) == {"WebUrl"}
+    assert {k: v for k, v in shipped.items() if k != "Outputs"} == {k: v for k, v in moto.items() if k != "Outputs"}
+
+
 # ---- from stack outputs to the stage's configuration ---------------------------------------------------------
 
 
@@ -125,7 +188,10 @@ def test_a_deployed_stage_gets_the_variables_the_local_stack_gives_the_app():
     outputs = {output: f"value of {output}" for output in stage_config.ENVIRONMENT_OUTPUTS.values()}
     local = provision.Stack("dev", "eu-west-1", outputs, outputs["UserPoolId"], outputs["UserPoolClientId"])
     expected = {k: v for k, v in local.environment().items() if k not in {"STAGE", "AWS_REGION", "AWS_DEFAULT_REGION"}}
-    assert stage_config.stage_environment(outputs) == expected
+    deployed = stage_config.stage_environment(outputs)
+    # The web origin: locally the runner's own web server (scripts/local_stack.py), deployed the stack's CloudFront.
+    assert deployed.pop("WEB_ORIGIN") == outputs["WebUrl"]
+    assert deployed == expected
 
 
 def test_every_output_a_stage_needs_is_declared_by_the_template():
