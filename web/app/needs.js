@@ -121,7 +121,7 @@ export async function needsView(ctx) {
       h("div", {class: "field"}, h("label", {for: "need-budget"}, "Budget (yuan)"),
         h("input", {id: "need-budget", name: "budget", inputmode: "decimal", required: true})),
       h("div", {class: "field"}, h("label", {for: "need-expiry"}, "Open for"),
-        h("select", {id: "need-expiry", name: "expires"}, EXPIRIES.map(([label, s]) => h("option", {value: s, selected: s === 86400}, label)))),
+        h("select", {id: "need-expiry", name: "expires"}, EXPIRIES.map(([label, s]) => h("option", {value: s, selected: s === 86400 ? "selected" : false}, label)))),
       h("div", {class: "field"}, h("label", {for: "need-precision"}, "Show where"),
         h("select", {id: "need-precision", name: "precision"}, h("option", {value: "exact"}, "exactly"),
           h("option", {value: "approximate"}, "roughly (~150 m: e.g. my home)")))),

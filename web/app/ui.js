@@ -113,5 +113,5 @@ export function action(text, run, attrs = {}) {
 export function categorySelect(categories, {name = "category", any = false, value = ""} = {}) {
   return h("select", {name},
     any ? h("option", {value: ""}, "Any category") : null,
-    categories.map((c) => h("option", {value: c.id, selected: c.id === value}, c.name)));
+    categories.map((c) => h("option", {value: c.id, selected: c.id === value ? "selected" : false}, c.name)));
 }
