@@ -96,20 +96,27 @@ class Person:
     def wait_text(self, css: str, needle: str) -> str:
         return self.wait(lambda: needle in self.text(css) and self.text(css), f"'{needle}' in '{css}'")
 
+    def _button_now(self, label: str, within: str) -> WebElement | None:
+        for scope in self.driver.find_elements(By.CSS_SELECTOR, within):
+            for candidate in scope.find_elements(By.TAG_NAME, "button"):
+                if candidate.is_displayed() and candidate.is_enabled() and candidate.text.strip().startswith(label):
+                    return candidate
+        return None
+
     def button(self, label: str, within: str = "body") -> WebElement:
         """A visible button whose text starts with label, inside the first element matching `within`."""
-        def found() -> WebElement | None:
-            for scope in self.driver.find_elements(By.CSS_SELECTOR, within):
-                for candidate in scope.find_elements(By.TAG_NAME, "button"):
-                    if candidate.is_displayed() and candidate.is_enabled() and candidate.text.strip().startswith(label):
-                        return candidate
-            return None
-        return self.wait(found, f"a button '{label}' in '{within}'")
+        return self.wait(lambda: self._button_now(label, within), f"a button '{label}' in '{within}'")
 
     def click(self, label: str, within: str = "body") -> None:
-        button = self.button(label, within)
-        self.js("arguments[0].scrollIntoView({block: 'center'})", button)
-        button.click()
+        """Click the button, finding it again if a live update redrew it in between."""
+        def clicked() -> bool:
+            button = self._button_now(label, within)
+            if button is None:
+                return False
+            self.js("arguments[0].scrollIntoView({block: 'center'})", button)
+            button.click()
+            return True
+        self.wait(clicked, f"a button '{label}' in '{within}' to click")
 
     def type(self, css: str, text: str) -> None:
         field = self.find(css)

@@ -18,6 +18,7 @@ export async function chatView(ctx, {conversation = null} = {}) {
 }
 
 async function threadView(ctx, conversationId) {
+  const hooks = ctx.current; // this view's, even if another view is shown before it is drawn
   const conversation = await ctx.api.get(`/conversations/${conversationId}`);
   const list = h("ul", {class: "messages", id: "messages", "aria-label": "Messages", "aria-live": "polite"});
   const seen = new Set();
@@ -41,7 +42,7 @@ async function threadView(ctx, conversationId) {
   ctx.chatUnread.delete(conversationId);
   ctx.updateUnread();
   // Live: a message.created for this conversation appends; a resync (a long absence) reads it again.
-  ctx.current.onEvent = (event) => {
+  hooks.onEvent = (event) => {
     if (event.kind === "message.created" && event.data.conversation_id === conversationId) {
       append(event.data);
       ctx.chatUnread.delete(conversationId);
@@ -50,7 +51,7 @@ async function threadView(ctx, conversationId) {
     }
     return false;
   };
-  ctx.current.onResync = load;
+  hooks.onResync = load;
   const form = onSubmit(h("form", {id: "send-message", class: "row"},
     h("div", {class: "field"}, h("label", {for: "message-text"}, "Message"),
       h("input", {id: "message-text", name: "text", required: true, maxlength: 2000, autocomplete: "off"})),

@@ -3,6 +3,7 @@
 import {cents, fill, h, money, notify, onSubmit, when} from "./ui.js";
 
 export async function deskView(ctx) {
+  const hooks = ctx.current;
   const disputes = h("ul", {class: "list", id: "disputes"});
   const reports = h("ul", {class: "list", id: "reports"});
   const refresh = async () => {
@@ -18,7 +19,7 @@ export async function deskView(ctx) {
           h("div", {class: "field"}, h("label", {for: `release-${o.order_id}`}, `To the provider (yuan, of ${money(o.price_cents, o.currency)})`),
             h("input", {id: `release-${o.order_id}`, name: "release", inputmode: "decimal", required: true})),
           h("div", {class: "field"}, h("label", {for: `note-${o.order_id}`}, "Note"),
-            h("input", {id: `note-${o.order_id}`, name: "note", maxlength: 1000}))),
+            h("input", {id: `note-${o.order_id}`, name: "note", maxlength: 500}))),
         h("button", {type: "submit", class: "primary"}, "Resolve")),
       async ({release, note}) => {
         await ctx.api.post(`/admin/orders/${o.order_id}/resolve`, {release_cents: cents(release, "release"), ...(note.trim() ? {note: note.trim()} : {})});
@@ -41,7 +42,7 @@ export async function deskView(ctx) {
       }))) : h("li", {class: "hint"}, "No open reports."));
   };
   await refresh();
-  ctx.current.onResync = refresh;
+  hooks.onResync = refresh;
   return h("div", {}, h("h2", {}, "Operator's desk"),
     h("h3", {}, "Disputed orders"), disputes, h("h3", {}, "Open reports"), reports);
 }

@@ -12,16 +12,20 @@ export class EventFeed {
     this.stopped = true;
     this.backoffMs = 1000;
     this.held = null; // frames that arrive while catching up
+    this.catchUps = 0; // only the latest connection's catch-up releases the held frames
+    const stored = localStorage.getItem(this.storeKey);
+    this.last = stored === null ? null : Number(stored); // this tab's own: another tab of the user has its own
   }
 
   get storeKey() { return `everywhere.lastEvent.${this.auth.userId}`; }
 
-  get lastSeen() {
-    const stored = localStorage.getItem(this.storeKey);
-    return stored === null ? null : Number(stored);
-  }
+  get lastSeen() { return this.last; }
 
-  set lastSeen(id) { localStorage.setItem(this.storeKey, String(id)); }
+  set lastSeen(id) {
+    this.last = id;
+    const stored = Number(localStorage.getItem(this.storeKey) || 0);
+    if (id > stored) localStorage.setItem(this.storeKey, String(id)); // where the next page load starts
+  }
 
   start() {
     this.stopped = false;
@@ -79,7 +83,8 @@ export class EventFeed {
   }
 
   async catchUp() {
-    this.held = [];
+    const mine = ++this.catchUps;
+    this.held = this.held || [];
     try {
       if (this.lastSeen === null) {
         this.onResync(); // nothing seen on this device yet: the views read afresh instead
@@ -96,10 +101,12 @@ export class EventFeed {
     } catch {
       this.onResync();
     } finally {
-      const held = this.held || [];
-      this.held = null;
-      held.forEach((frame) => this.deliver(frame));
-      this.onState("live");
+      if (mine === this.catchUps) { // a newer connection's catch-up, if any, releases them instead
+        const held = this.held || [];
+        this.held = null;
+        held.sort((a, b) => a.event_id - b.event_id).forEach((frame) => this.deliver(frame));
+        this.onState("live");
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 // Explore: filter the map's pins by category and keyword, list what the visible area holds, and open a pin:
 // the listing, its provider's profile and reviews, and what a buyer can do next (chat, order, report).
-import {newKey} from "./api.js";
+import {keyed} from "./api.js";
 import {action, categorySelect, cents, distance, field, fill, h, money, notify, onSubmit, when} from "./ui.js";
 
 export function stars(score) {
@@ -46,14 +46,14 @@ export async function listingView(ctx, listingId) {
     ctx.api.get(`/users/${listing.provider_id}/reviews`, {limit: 5}),
   ]);
   const mine = listing.provider_id === ctx.auth.userId;
-  const orderKey = newKey("order");  // one key per form: a retried submit cannot order twice
+  const orderForm = {dataset: {}};  // one key per form: a retried submit cannot order twice
   const order = onSubmit(h("form", {id: "order-form", "aria-labelledby": "order-title"},
     h("h3", {id: "order-title"}, "Request this service"),
     field("Note for the provider", h("textarea", {name: "note", rows: 2, maxlength: 500})),
     h("button", {type: "submit", class: "primary"}, `Request for ${money(listing.price_cents, listing.currency)}`)),
   async ({note}) => {
-    const created = await ctx.api.post("/orders", {listing_id: listing.listing_id, ...(note.trim() ? {note: note.trim()} : {})},
-      {idempotencyKey: orderKey});
+    const created = await keyed(orderForm, (key) => ctx.api.post("/orders",
+      {listing_id: listing.listing_id, ...(note.trim() ? {note: note.trim()} : {})}, {idempotencyKey: key}));
     notify("Order requested: the provider is asked to accept it.");
     ctx.show("orders", {highlight: created.order_id});
   });

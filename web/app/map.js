@@ -88,6 +88,7 @@ export function createPins(map, api, {onOpen, onResults, onError}) {
         zIndexOffset: pin.privileged ? 1000 : 0, riseOnHover: true,
       });
       marker.on("click", () => onOpen(pin));
+      marker.on("keypress", (event) => event.originalEvent.key === "Enter" && onOpen(pin)); // Leaflet binds none
       marker.pin = pin;
       return marker;
     }));

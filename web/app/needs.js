@@ -47,14 +47,14 @@ async function myNeeds(ctx, list) {
 async function nearbyNeeds(ctx, list) {
   const refresh = async () => {
     const {lat, lon, radius_m} = visibleCircle(ctx.map);
-    let page;
-    try {
-      page = await ctx.api.get("/tasks/nearby", {lat, lon, radius_m, limit: 20});
+    let items;
+    try { // a page may be short, even empty, while next_cursor is set: follow it, as the map does
+      items = await ctx.api.all("/tasks/nearby", {lat, lon, radius_m, limit: 20}, 5);
     } catch (error) {
       fill(list, h("li", {class: "error"}, error.message));
       return;
     }
-    fill(list, page.items.length ? page.items.map((task) => {
+    fill(list, items.length ? items.map((task) => {
       const offer = onSubmit(h("form", {class: "row offer-form", "aria-label": `Offer on ${task.title}`},
         h("div", {class: "field"}, h("label", {for: `offer-${task.task_id}`}, "Your price (yuan)"),
           h("input", {id: `offer-${task.task_id}`, name: "price", inputmode: "decimal", required: true,
@@ -107,6 +107,7 @@ async function alertArea(ctx, box) {
 }
 
 export async function needsView(ctx) {
+  const hooks = ctx.current; // this view's, even if another view is shown before it is drawn
   const centre = ctx.map.getCenter();
   const post = onSubmit(h("form", {id: "post-need", "aria-labelledby": "post-need-title"},
     h("h3", {id: "post-need-title"}, "Post a need"),
@@ -141,13 +142,14 @@ export async function needsView(ctx) {
   const refreshMine = await myNeeds(ctx, mine);
   const refreshNearby = await nearbyNeeds(ctx, nearby);
   await alertArea(ctx, alerts);
-  ctx.current.onEvent = (event) => {
-    if (event.kind === "task.offer" || event.kind === "task.updated") { refreshMine(); return true; }
+  hooks.onEvent = (event) => {
+    if (event.kind === "task.offer") { refreshMine(); return true; }
+    if (event.kind === "task.updated") { refreshMine(); refreshNearby(); return false; }
     if (event.kind === "task.nearby") { refreshNearby(); return false; }
     return false;
   };
-  ctx.current.onResync = () => Promise.all([refreshMine(), refreshNearby()]);
-  ctx.current.onMapMove = refreshNearby;
+  hooks.onResync = () => Promise.all([refreshMine(), refreshNearby()]);
+  hooks.onMapMove = refreshNearby;
   return h("div", {}, h("h2", {}, "Needs"), post,
     h("h3", {}, "My needs"), mine,
     h("h3", {}, "Open needs in the visible area"), h("p", {class: "hint"}, "As a provider: offer your price."), nearby,

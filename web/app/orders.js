@@ -1,5 +1,6 @@
 // Orders, both sides of the deal: accept or decline (provider), pay from the wallet (buyer; idempotent), deliver,
 // confirm, dispute, cancel, and review once it is settled. Every change arrives live as order.updated.
+import {keyed} from "./api.js";
 import {titleOf} from "./titles.js";
 import {action, cents, fill, h, money, notify, onSubmit, when} from "./ui.js";
 
@@ -34,9 +35,12 @@ function orderCard(ctx, order, role, refresh, title) {
   const steps = nextSteps(order, role).map(([label, step]) => action(label, async () => {
     // One key per payment attempt: a double click pays once; a retry after payment_failed is a new attempt.
     const options = step === "pay" ? {idempotencyKey: `pay-${order.order_id}-${order.timeline.length}`} : {};
-    await ctx.api.post(`/orders/${order.order_id}/${step}`, {}, options);
-    await refresh();
-    ctx.refreshWallet();
+    try {
+      await ctx.api.post(`/orders/${order.order_id}/${step}`, {}, options);
+    } finally {
+      refresh().catch(() => {}); // a refused step shows what the order is now
+      ctx.refreshWallet().catch(() => {});
+    }
   }, {class: step === "pay" || step === "confirm" || step === "accept" ? "primary" : null, dataset: {step}}));
   const reviewed = reviewedStore(ctx);
   const review = SETTLED.has(order.status) && reviewed.has(order.order_id)
@@ -59,35 +63,40 @@ function orderCard(ctx, order, role, refresh, title) {
     order.note ? h("div", {class: "meta"}, `Note: ${order.note}`) : null,
     order.failure_reason ? h("div", {class: "error"}, order.failure_reason) : null,
     order.resolution_note ? h("div", {class: "meta"}, `Resolved: ${order.resolution_note}`) : null,
-    order.service_location && role === "provider" ? h("div", {class: "meta"},
+    order.service_location ? h("div", {class: "meta"},
       `Service at ${order.service_location.lat.toFixed(5)}, ${order.service_location.lon.toFixed(5)}`) : null,
     h("div", {class: "actions"}, steps),
     review);
 }
 
 export async function ordersView(ctx, {highlight = null} = {}) {
+  const hooks = ctx.current; // this view's, even if another view is shown before it is drawn
   const body = h("div", {id: "orders"});
+  let latest = 0;
   const refresh = async () => {
+    const mine = ++latest; // answers that return out of order never draw an older state
     const [asBuyer, asProvider] = await Promise.all([
       ctx.api.get("/orders", {role: "buyer", limit: 30}),
       ctx.api.get("/orders", {role: "provider", limit: 30}),
     ]);
+    if (mine !== latest) return;
     const titles = await Promise.all([...asBuyer.items, ...asProvider.items].map((o) => titleOf(ctx, o)));
     const named = new Map([...asBuyer.items, ...asProvider.items].map((o, i) => [o.order_id, titles[i]]));
     const section = (title, id, orders, role) => h("section", {id, "aria-labelledby": `${id}-title`},
       h("h3", {id: `${id}-title`}, title),
       orders.length ? h("ul", {class: "list"}, orders.map((o) => orderCard(ctx, o, role, refresh, named.get(o.order_id))))
         : h("p", {class: "hint"}, "None yet."));
+    if (mine !== latest) return;
     fill(body, section("What I ordered", "as-buyer", asBuyer.items, "buyer"),
       section("Orders for my services", "as-provider", asProvider.items, "provider"));
     if (highlight) body.querySelector(`[data-order="${highlight}"]`)?.scrollIntoView({block: "nearest"});
   };
   await refresh();
-  ctx.current.onEvent = (event) => {
+  hooks.onEvent = (event) => {
     if (event.kind === "order.updated" || event.kind === "review.published") { refresh(); return true; }
     return false;
   };
-  ctx.current.onResync = refresh;
+  hooks.onResync = refresh;
   return h("div", {}, h("h2", {}, "Orders"), body);
 }
 
@@ -99,8 +108,7 @@ export async function walletView(ctx) {
       h("input", {id: "deposit-amount", name: "amount", inputmode: "decimal", required: true, placeholder: "100"})),
     h("button", {type: "submit", class: "primary"}, "Add")),
   async ({amount}, form) => {
-    await ctx.api.post("/wallet/deposits", {amount_cents: cents(amount)}, {idempotencyKey: form.dataset.key});
-    form.dataset.key = crypto.randomUUID();
+    await keyed(form, (key) => ctx.api.post("/wallet/deposits", {amount_cents: cents(amount)}, {idempotencyKey: key}));
     form.reset();
     ctx.show("wallet");
   });

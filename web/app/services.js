@@ -1,5 +1,5 @@
-// My services: the pins I offer. Publish one at the map's centre (the first 10,000 providers are privileged),
-// pause, resume or delete it.
+// My services: the pins I offer. Publish one at the map's centre (the first 10,000 providers are privileged), or
+// delete it. (No pause here: the API lists a provider's active listings only, so a paused one could not be found.)
 import {action, categorySelect, cents, fill, h, money, notify, onSubmit} from "./ui.js";
 
 export async function servicesView(ctx) {
@@ -10,10 +10,6 @@ export async function servicesView(ctx) {
       h("strong", {}, l.title), " ", h("span", {class: "status"}, l.status),
       h("div", {class: "meta"}, `${money(l.price_cents, l.currency)} · ${ctx.categoryName(l.category)}${l.privileged ? " · ★ privileged" : ""}`),
       h("div", {class: "actions"},
-        action(l.status === "active" ? "Pause" : "Resume", async () => {
-          await ctx.api.patch(`/listings/${l.listing_id}`, {status: l.status === "active" ? "paused" : "active"});
-          await refresh();
-        }),
         action("Delete", async () => { await ctx.api.del(`/listings/${l.listing_id}`); await refresh(); }))))
       : h("li", {class: "hint"}, "You offer nothing yet."));
   };
