@@ -22,8 +22,7 @@ class _WebHandler(SimpleHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(self.config)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
+            self.end_headers()  # with Cache-Control: no-store, as every answer here
             self.wfile.write(self.config)
             return
         super().do_GET()

@@ -3,7 +3,6 @@ installs: scripts/browser.sh) with Selenium, as a person would: by labels, butto
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
 def browser_missing() -> str | None:
     """Why no browser test can run here, or None."""
     for path in (CHROMIUM, CHROMEDRIVER):
-        if not Path(path).exists() and not shutil.which(Path(path).name):
+        if not Path(path).exists():
             return f"{path} is missing: `make test` installs it (scripts/browser.sh)"
     return None
 

@@ -61,14 +61,14 @@ export function createApi(config, auth) {
 /** Run a keyed write with its form's Idempotency-Key: the same key again after a network failure, a 5xx or a 429
 (the first attempt may have landed); a new one after success or any other answer, which the API keeps and would
 replay (or refuse, with 409, for a changed body). */
-export async function keyed(holder, write) {
-  holder.dataset.key = holder.dataset.key || crypto.randomUUID();
+export async function keyed(form, write) {
+  form.dataset.key = form.dataset.key || crypto.randomUUID();
   try {
-    const answer = await write(holder.dataset.key);
-    holder.dataset.key = crypto.randomUUID();
+    const answer = await write(form.dataset.key);
+    form.dataset.key = crypto.randomUUID();
     return answer;
   } catch (error) {
-    if (error.status >= 400 && error.status < 500 && error.status !== 429) holder.dataset.key = crypto.randomUUID();
+    if (error.status >= 400 && error.status < 500 && error.status !== 429) form.dataset.key = crypto.randomUUID();
     throw error;
   }
 }

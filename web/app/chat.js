@@ -1,6 +1,6 @@
 // Chat: my conversations, most recent first, and one conversation's messages, live (message.created events).
 import {titleOf} from "./titles.js";
-import {fill, h, onSubmit, when} from "./ui.js";
+import {field, fill, h, onSubmit, when} from "./ui.js";
 
 export async function chatView(ctx, {conversation = null} = {}) {
   if (conversation) return threadView(ctx, conversation);
@@ -53,7 +53,7 @@ async function threadView(ctx, conversationId) {
   };
   hooks.onResync = load;
   const form = onSubmit(h("form", {id: "send-message", class: "row"},
-    h("div", {class: "field"}, h("label", {for: "message-text"}, "Message"),
+    field("Message",
       h("input", {id: "message-text", name: "text", required: true, maxlength: 2000, autocomplete: "off"})),
     h("button", {type: "submit", class: "primary"}, "Send")),
   async ({text}, f) => {

@@ -1,6 +1,6 @@
 // The operator's desk: disputed orders (decide how the held money splits) and open reports (take down, suspend,
 // or close with no action), oldest first. Only members of the Cognito group `operators` see it; the API checks.
-import {cents, fill, h, money, notify, onSubmit, when} from "./ui.js";
+import {cents, field, fill, h, money, notify, onSubmit, when} from "./ui.js";
 
 export async function deskView(ctx) {
   const hooks = ctx.current;
@@ -16,9 +16,9 @@ export async function deskView(ctx) {
       h("div", {class: "meta"}, `buyer ${o.buyer_id.slice(0, 8)} · provider ${o.provider_id.slice(0, 8)} · disputed ${when(o.updated_at)}`),
       onSubmit(h("form", {class: "resolve-form", "aria-label": "Resolve"},
         h("div", {class: "row"},
-          h("div", {class: "field"}, h("label", {for: `release-${o.order_id}`}, `To the provider (yuan, of ${money(o.price_cents, o.currency)})`),
+          field(`To the provider (yuan, of ${money(o.price_cents, o.currency)})`,
             h("input", {id: `release-${o.order_id}`, name: "release", inputmode: "decimal", required: true})),
-          h("div", {class: "field"}, h("label", {for: `note-${o.order_id}`}, "Note"),
+          field("Note",
             h("input", {id: `note-${o.order_id}`, name: "note", maxlength: 500}))),
         h("button", {type: "submit", class: "primary"}, "Resolve")),
       async ({release, note}) => {
@@ -30,10 +30,10 @@ export async function deskView(ctx) {
       h("strong", {}, `${r.subject} ${r.subject_id.slice(0, 10)}`), h("p", {}, r.reason),
       h("div", {class: "meta"}, `reported ${when(r.created_at)}`),
       onSubmit(h("form", {class: "row close-form", "aria-label": "Close report"},
-        h("div", {class: "field"}, h("label", {for: `action-${r.report_id}`}, "Action"),
+        field("Action",
           h("select", {id: `action-${r.report_id}`, name: "action"}, h("option", {value: "none"}, "none"),
             h("option", {value: "takedown"}, "take it down"), h("option", {value: "suspend"}, "suspend its owner"))),
-        h("div", {class: "field"}, h("label", {for: `rnote-${r.report_id}`}, "Note"),
+        field("Note",
           h("input", {id: `rnote-${r.report_id}`, name: "note", maxlength: 1000})),
         h("button", {type: "submit"}, "Close")),
       async ({action, note}) => {

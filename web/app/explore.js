@@ -46,13 +46,12 @@ export async function listingView(ctx, listingId) {
     ctx.api.get(`/users/${listing.provider_id}/reviews`, {limit: 5}),
   ]);
   const mine = listing.provider_id === ctx.auth.userId;
-  const orderForm = {dataset: {}};  // one key per form: a retried submit cannot order twice
   const order = onSubmit(h("form", {id: "order-form", "aria-labelledby": "order-title"},
     h("h3", {id: "order-title"}, "Request this service"),
     field("Note for the provider", h("textarea", {name: "note", rows: 2, maxlength: 500})),
     h("button", {type: "submit", class: "primary"}, `Request for ${money(listing.price_cents, listing.currency)}`)),
-  async ({note}) => {
-    const created = await keyed(orderForm, (key) => ctx.api.post("/orders",
+  async ({note}, form) => { // one key per form (keyed): a retried submit cannot order twice
+    const created = await keyed(form, (key) => ctx.api.post("/orders",
       {listing_id: listing.listing_id, ...(note.trim() ? {note: note.trim()} : {})}, {idempotencyKey: key}));
     notify("Order requested: the provider is asked to accept it.");
     ctx.show("orders", {highlight: created.order_id});

@@ -1,7 +1,7 @@
 // Posted needs (求助 / 抢单): post what I need at the map's centre and watch offers arrive (task.offer); accept
 // one and it becomes an order. As a provider: the open needs around the map, an offer on one, and my alert area
 // (told of new needs live: task.nearby).
-import {action, categorySelect, cents, distance, fill, h, money, notify, onSubmit, when} from "./ui.js";
+import {action, categorySelect, cents, distance, field, fill, h, money, notify, onSubmit, precisionSelect, when} from "./ui.js";
 import {stars} from "./explore.js";
 import {visibleCircle} from "./map.js";
 
@@ -56,10 +56,10 @@ async function nearbyNeeds(ctx, list) {
     }
     fill(list, items.length ? items.map((task) => {
       const offer = onSubmit(h("form", {class: "row offer-form", "aria-label": `Offer on ${task.title}`},
-        h("div", {class: "field"}, h("label", {for: `offer-${task.task_id}`}, "Your price (yuan)"),
+        field("Your price (yuan)",
           h("input", {id: `offer-${task.task_id}`, name: "price", inputmode: "decimal", required: true,
             value: (task.budget_cents / 100).toFixed(2)})),
-        h("div", {class: "field"}, h("label", {for: `offer-msg-${task.task_id}`}, "Message"),
+        field("Message",
           h("input", {id: `offer-msg-${task.task_id}`, name: "message", maxlength: 1000})),
         h("button", {type: "submit", class: "primary"}, "Offer")),
       async ({price, message}, form) => {
@@ -112,20 +112,19 @@ export async function needsView(ctx) {
   const post = onSubmit(h("form", {id: "post-need", "aria-labelledby": "post-need-title"},
     h("h3", {id: "post-need-title"}, "Post a need"),
     h("p", {class: "hint"}, `At the map's centre (${centre.lat.toFixed(4)}, ${centre.lng.toFixed(4)}): move the map first to place it.`),
-    h("div", {class: "field"}, h("label", {for: "need-title"}, "What do you need?"),
+    field("What do you need?",
       h("input", {id: "need-title", name: "title", required: true, maxlength: 120})),
-    h("div", {class: "field"}, h("label", {for: "need-description"}, "Details"),
+    field("Details",
       h("textarea", {id: "need-description", name: "description", rows: 2, maxlength: 2000})),
     h("div", {class: "row"},
-      h("div", {class: "field"}, h("label", {for: "need-category"}, "Category"),
-        Object.assign(categorySelect(ctx.categories), {id: "need-category"})),
-      h("div", {class: "field"}, h("label", {for: "need-budget"}, "Budget (yuan)"),
+      field("Category",
+        categorySelect(ctx.categories, {id: "need-category"})),
+      field("Budget (yuan)",
         h("input", {id: "need-budget", name: "budget", inputmode: "decimal", required: true})),
-      h("div", {class: "field"}, h("label", {for: "need-expiry"}, "Open for"),
+      field("Open for",
         h("select", {id: "need-expiry", name: "expires"}, EXPIRIES.map(([label, s]) => h("option", {value: s, selected: s === 86400 ? "selected" : false}, label)))),
-      h("div", {class: "field"}, h("label", {for: "need-precision"}, "Show where"),
-        h("select", {id: "need-precision", name: "precision"}, h("option", {value: "exact"}, "exactly"),
-          h("option", {value: "approximate"}, "roughly (~150 m: e.g. my home)")))),
+      field("Show where",
+        precisionSelect("need-precision"))),
     h("button", {type: "submit", class: "primary"}, "Post")),
   async (values, form) => {
     const here = ctx.map.getCenter();

@@ -2,7 +2,7 @@
 // confirm, dispute, cancel, and review once it is settled. Every change arrives live as order.updated.
 import {keyed} from "./api.js";
 import {titleOf} from "./titles.js";
-import {action, cents, fill, h, money, notify, onSubmit, when} from "./ui.js";
+import {action, cents, field, fill, h, money, notify, onSubmit, when} from "./ui.js";
 
 const SETTLED = new Set(["released", "resolved"]);
 
@@ -46,9 +46,9 @@ function orderCard(ctx, order, role, refresh, title) {
   const review = SETTLED.has(order.status) && reviewed.has(order.order_id)
     ? h("p", {class: "hint"}, "You reviewed this order.")
     : SETTLED.has(order.status) ? onSubmit(h("form", {class: "review-form row", "aria-label": "Review"},
-    h("div", {class: "field"}, h("label", {for: `rating-${order.order_id}`}, `Rate the ${role === "buyer" ? "provider" : "buyer"}`),
+    field(`Rate the ${role === "buyer" ? "provider" : "buyer"}`,
       h("select", {id: `rating-${order.order_id}`, name: "rating"}, [5, 4, 3, 2, 1].map((n) => h("option", {value: n}, `${n} ★`)))),
-    h("div", {class: "field"}, h("label", {for: `review-${order.order_id}`}, "Review"),
+    field("Review",
       h("input", {id: `review-${order.order_id}`, name: "text", maxlength: 1000})),
     h("button", {type: "submit"}, "Send review")),
   async ({rating, text}, form) => {
@@ -104,7 +104,7 @@ export async function walletView(ctx) {
   const wallet = await ctx.refreshWallet();
   const ledger = await ctx.api.get("/wallet/ledger", {limit: 20});
   const deposit = onSubmit(h("form", {id: "deposit", class: "row"},
-    h("div", {class: "field"}, h("label", {for: "deposit-amount"}, "Add money (yuan)"),
+    field("Add money (yuan)",
       h("input", {id: "deposit-amount", name: "amount", inputmode: "decimal", required: true, placeholder: "100"})),
     h("button", {type: "submit", class: "primary"}, "Add")),
   async ({amount}, form) => {
@@ -112,7 +112,6 @@ export async function walletView(ctx) {
     form.reset();
     ctx.show("wallet");
   });
-  deposit.dataset.key = crypto.randomUUID();
   return h("div", {id: "wallet"}, h("h2", {}, "Wallet"),
     h("p", {}, "Available ", h("strong", {id: "wallet-available"}, money(wallet.available_cents, wallet.currency)),
       " · held in escrow ", h("strong", {id: "wallet-held"}, money(wallet.held_cents, wallet.currency))),

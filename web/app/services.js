@@ -1,6 +1,6 @@
 // My services: the pins I offer. Publish one at the map's centre (the first 10,000 providers are privileged), or
 // delete it. (No pause here: the API lists a provider's active listings only, so a paused one could not be found.)
-import {action, categorySelect, cents, fill, h, money, notify, onSubmit} from "./ui.js";
+import {action, categorySelect, cents, field, fill, h, money, notify, onSubmit, precisionSelect} from "./ui.js";
 
 export async function servicesView(ctx) {
   const list = h("ul", {class: "list", id: "my-listings"});
@@ -15,18 +15,17 @@ export async function servicesView(ctx) {
   };
   const form = onSubmit(h("form", {id: "new-listing", "aria-labelledby": "new-listing-title"},
     h("h3", {id: "new-listing-title"}, "Offer a service at the map's centre"),
-    h("div", {class: "field"}, h("label", {for: "listing-title-in"}, "Title"),
+    field("Title",
       h("input", {id: "listing-title-in", name: "title", required: true, maxlength: 120})),
-    h("div", {class: "field"}, h("label", {for: "listing-description"}, "Description"),
+    field("Description",
       h("textarea", {id: "listing-description", name: "description", rows: 2, maxlength: 2000})),
     h("div", {class: "row"},
-      h("div", {class: "field"}, h("label", {for: "listing-category"}, "Category"),
-        Object.assign(categorySelect(ctx.categories), {id: "listing-category"})),
-      h("div", {class: "field"}, h("label", {for: "listing-price"}, "Price (yuan)"),
+      field("Category",
+        categorySelect(ctx.categories, {id: "listing-category"})),
+      field("Price (yuan)",
         h("input", {id: "listing-price", name: "price", inputmode: "decimal", required: true})),
-      h("div", {class: "field"}, h("label", {for: "listing-precision"}, "Show where"),
-        h("select", {id: "listing-precision", name: "precision"}, h("option", {value: "exact"}, "exactly (a shop)"),
-          h("option", {value: "approximate"}, "roughly (~150 m: my home)")))),
+      field("Show where",
+        precisionSelect("listing-precision"))),
     h("button", {type: "submit", class: "primary"}, "Publish")),
   async (values, f) => {
     const here = ctx.map.getCenter();

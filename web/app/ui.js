@@ -110,8 +110,14 @@ export function action(text, run, attrs = {}) {
   return button;
 }
 
-export function categorySelect(categories, {name = "category", any = false, value = ""} = {}) {
-  return h("select", {name},
+export function categorySelect(categories, {name = "category", any = false, value = "", id = null} = {}) {
+  return h("select", {name, id},
     any ? h("option", {value: ""}, "Any category") : null,
     categories.map((c) => h("option", {value: c.id, selected: c.id === value ? "selected" : false}, c.name)));
+}
+
+/** Where a listing or a need is shown: exactly (a shop, a public place) or at its ~150 m cell's centre (a home). */
+export function precisionSelect(id) {
+  return h("select", {id, name: "precision"}, h("option", {value: "exact"}, "exactly (a shop, a public place)"),
+    h("option", {value: "approximate"}, "roughly (~150 m: e.g. my home)"));
 }
