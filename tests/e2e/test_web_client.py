@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 
 import pytest
+import requests
 from selenium.webdriver.common.keys import Keys
 
 from tests.e2e.browser import PHONE, Person
+from tests.e2e.conftest import sign_in
 
 UNIQUE = secrets.token_hex(3)
 BOB_SERVICE = f"Bicycle repair {UNIQUE}"
@@ -152,12 +153,18 @@ def test_alice_and_bob_chat_live(people):
     bob.screenshot("chat")
 
 
-def test_a_chat_catches_up_after_a_reconnect(people):
+def test_a_chat_catches_up_after_a_reconnect(people, running_stack):
     alice, bob = people("alice"), people("bob")
     alice.js("window.everywhere.feed.stop()")
     bob.type("#message-text", "Bring the bike to the north gate.")
     bob.click("Send", "#send-message")
-    time.sleep(2)  # the message's event is recorded while Alice is away
+    alice_headers = sign_in(running_stack, "alice@everywhere.local", running_stack["demo_password"])
+
+    def recorded() -> bool:  # the message's event is in Alice's feed before her page connects again
+        events = requests.get(f"{running_stack['api_url']}/events", params={"limit": 100}, headers=alice_headers,
+                              timeout=10).json()["items"]
+        return any("north gate" in (event["data"].get("text") or "") for event in events)
+    alice.wait(recorded, "the message's event recorded for Alice")
     assert "north gate" not in alice.text("#messages")
     alice.js("window.everywhere.feed.start()")
     alice.wait_text("#messages", "north gate")  # from GET /events?after=<last seen>
